@@ -1,0 +1,309 @@
+"""The debtpulse tables. Every row carries ``team_id`` (a Slack workspace id, or ``local``).
+
+Constraints live in the database, not only in Python: a duplicate poll slot, delivery,
+answer or signal is refused (or turned into an update) by a unique constraint, and enumerated
+columns carry CHECK constraints so a bad value can never be stored by any code path.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class Category(StrEnum):
+    experimentation = "experimentation"
+    operational = "operational"
+
+
+class Status(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    wont_fix = "wont_fix"
+
+
+class SignalKind(StrEnum):
+    incident = "incident"
+    alert = "alert"
+    drift = "drift"
+    flaky_test = "flaky_test"
+    custom = "custom"
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+def _between(column: str, low: int, high: int) -> str:
+    return f"{column} BETWEEN {low} AND {high}"
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey(target, ondelete=ondelete),
+            nullable=nullable,
+            index=True,
+        ),
+    )
+
+
+class DebtItem(SQLModel, table=True):
+    """One entry of the debt register."""
+
+    __tablename__ = "debt_item"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_debt_item_team_key"),
+        CheckConstraint(_in("category", Category), name="ck_debt_item_category"),
+        CheckConstraint(_in("status", Status), name="ck_debt_item_status"),
+        CheckConstraint("length(key) > 0", name="ck_debt_item_key_nonempty"),
+        CheckConstraint("length(title) > 0", name="ck_debt_item_title_nonempty"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    key: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    category: str = Field(default=Category.operational.value, max_length=16)
+    component: str = Field(default="", max_length=100)
+    owner: str = Field(default="", max_length=64)
+    status: str = Field(default=Status.open.value, max_length=16)
+    effort: str = Field(default="", max_length=16)
+    risk_flags: list[str] = Field(default_factory=list, sa_type=JSON)
+    problem: str = Field(default="", sa_type=Text)
+    affected_metrics: str = Field(default="", sa_type=Text)
+    remediation: str = Field(default="", sa_type=Text)
+    expected_impact: str = Field(default="", sa_type=Text)
+    success_criterion: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class Assessment(SQLModel, table=True):
+    """A lead's risk judgement of an item. History is kept; the newest counts."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        CheckConstraint(_between("impact", 1, 5), name="ck_assessment_impact"),
+        CheckConstraint(_between("likelihood", 1, 5), name="ck_assessment_likelihood"),
+        CheckConstraint(_between("detectability", 1, 5), name="ck_assessment_detectability"),
+        Index("ix_assessment_item_newest", "debt_item_id", "assessed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    debt_item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    )
+    impact: int
+    likelihood: int
+    detectability: int
+    assessed_by: str = Field(max_length=64)
+    assessed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    note: str = Field(default="", sa_type=Text)
+
+
+class Survey(SQLModel, table=True):
+    """A survey or digest template as it was loaded (so a run can be explained later)."""
+
+    __tablename__ = "survey"
+    __table_args__ = (UniqueConstraint("team_id", "survey_id", name="uq_survey_team_survey"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    survey_id: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64)
+    definition: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    source: str = Field(default="", max_length=500)
+    loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class PollRun(SQLModel, table=True):
+    """One scheduled occurrence of a survey. A slot fires once, even across restarts."""
+
+    __tablename__ = "poll_run"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "team_id", "scheduled_for", name="uq_poll_run_slot"),
+        CheckConstraint("status IN ('open', 'closed')", name="ck_poll_run_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    survey_id: str = Field(max_length=64)
+    scheduled_for: datetime = Field(sa_type=UTCDateTime())
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    status: str = Field(default="open", max_length=16)
+    anonymous: bool = Field(default=False)
+    content_hash: str = Field(default="", max_length=64)
+    frozen: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    source: str = Field(default="schedule", max_length=16)
+
+
+class PollDelivery(SQLModel, table=True):
+    """One message of a run to one recipient. Recorded before sending, marked after."""
+
+    __tablename__ = "poll_delivery"
+    __table_args__ = (
+        UniqueConstraint("poll_run_id", "recipient", name="uq_poll_delivery_recipient"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'skipped')", name="ck_poll_delivery_status"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    poll_run_id: int = _fk("poll_run.id")
+    recipient: str = Field(max_length=64)
+    channel_id: str = Field(default="", max_length=64)
+    message_ts: str = Field(default="", max_length=32)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=200)
+    reminders_sent: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Response(SQLModel, table=True):
+    """One answer. Re-answering the same question (about the same item) replaces it.
+
+    ``debt_item_id`` is NULL for questions not about an item. SQL treats NULLs as distinct in a
+    unique constraint, so a partial unique index covers those answers.
+    """
+
+    __tablename__ = "response"
+    __table_args__ = (
+        UniqueConstraint(
+            "poll_run_id", "question_id", "debt_item_id", "respondent", name="uq_response_answer"
+        ),
+        Index(
+            "uq_response_answer_general",
+            "poll_run_id",
+            "question_id",
+            "respondent",
+            unique=True,
+            sqlite_where=text("debt_item_id IS NULL"),
+            postgresql_where=text("debt_item_id IS NULL"),
+        ),
+        Index("ix_response_item_question", "debt_item_id", "question_id", "answered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    poll_run_id: int = _fk("poll_run.id")
+    question_id: str = Field(max_length=64)
+    debt_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            "debt_item_id", Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    respondent: str = Field(max_length=128)
+    value: float | None = Field(default=None)
+    text: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Participation(SQLModel, table=True):
+    """Who answered a run, with no answer in it (drives reminders to non-respondents)."""
+
+    __tablename__ = "participation"
+    __table_args__ = (
+        UniqueConstraint("poll_run_id", "user_id", name="uq_participation_run_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    poll_run_id: int = _fk("poll_run.id")
+    user_id: str = Field(max_length=64)
+    answered_on: date
+
+
+class Signal(SQLModel, table=True):
+    """Automated evidence about an item (incident, alert, drift, flaky test, custom)."""
+
+    __tablename__ = "signal"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedup_key", name="uq_signal_dedup"),
+        CheckConstraint(_in("kind", SignalKind), name="ck_signal_kind"),
+        Index("ix_signal_item_observed", "debt_item_id", "observed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    debt_item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=16)
+    value: float = Field(default=1.0)
+    source: str = Field(default="", max_length=100)
+    observed_at: datetime = Field(sa_type=UTCDateTime())
+    dedup_key: str = Field(max_length=200)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class PrioritySnapshot(SQLModel, table=True):
+    """The ranking as it stood for a week: the audit trail of every posted number."""
+
+    __tablename__ = "priority_snapshot"
+    __table_args__ = (
+        UniqueConstraint("team_id", "taken_for", "debt_item_id", name="uq_snapshot_week_item"),
+        CheckConstraint("score >= 0 AND score <= 100", name="ck_snapshot_score_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    taken_for: date
+    debt_item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    )
+    rank: int
+    score: float
+    components: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    n_respondents: int = Field(default=0)
+    suppressed: bool = Field(default=False)
+    weights_version: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what and why. Append-only: the database refuses updates and deletes."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    subject: str = Field(default="", max_length=64)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    reason: str = Field(default="", sa_type=Text)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+metadata = SQLModel.metadata
