@@ -232,9 +232,7 @@ class Participation(SQLModel, table=True):
     """Who answered a run, with no answer in it (drives reminders to non-respondents)."""
 
     __tablename__ = "participation"
-    __table_args__ = (
-        UniqueConstraint("poll_run_id", "user_id", name="uq_participation_run_user"),
-    )
+    __table_args__ = (UniqueConstraint("poll_run_id", "user_id", name="uq_participation_run_user"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)

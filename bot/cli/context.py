@@ -1,0 +1,35 @@
+"""What every CLI command needs: settings, the engine (schema checked) and the team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from bot.cli.team import resolve_team
+from bot.config import Settings, load_settings
+from storage.db import check_schema, make_engine
+
+
+@dataclass
+class CliContext:
+    team_option: str | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @cached_property
+    def raw_engine(self) -> Engine:
+        """The engine without the schema check (for ``db upgrade`` itself)."""
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        check_schema(self.raw_engine)
+        return self.raw_engine
+
+    @cached_property
+    def team(self) -> str:
+        return resolve_team(self.settings, self.raw_engine, self.team_option)

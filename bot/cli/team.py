@@ -1,0 +1,65 @@
+"""Which team (Slack workspace) a CLI command works on — DESIGN §3 "Teams"."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine, inspect, text
+
+from bot.config import ConfigError, Settings
+
+LOCAL_TEAM = "local"
+INSTALLATIONS_TABLE = "slack_installations"
+
+
+class TeamError(Exception):
+    """The team could not be determined; the message says what to do."""
+
+
+def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
+    """``--team`` if given; else the bot token's workspace; else the only installed team;
+    else ``local`` when Slack is not configured at all."""
+    if option:
+        return option
+    if settings.oauth_enabled:
+        return _only_installed_team(engine)
+    if settings.slack_bot_token is not None:
+        return _token_team(settings)
+    return LOCAL_TEAM
+
+
+def _token_team(settings: Settings) -> str:
+    assert settings.slack_bot_token is not None
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    try:
+        team = client.auth_test().get("team_id")
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", f"Slack refused the token ({error}); pass --team to skip the check"
+        ) from None
+    except OSError as exc:
+        raise TeamError(
+            f"could not reach Slack to find the token's workspace ({exc.__class__.__name__}); "
+            "pass --team"
+        ) from None
+    if not isinstance(team, str) or not team:
+        raise TeamError("Slack's auth.test named no team; pass --team")
+    return team
+
+
+def _only_installed_team(engine: Engine) -> str:
+    if not inspect(engine).has_table(INSTALLATIONS_TABLE):
+        raise TeamError("no workspace is installed yet: install the app or pass --team")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT DISTINCT team_id FROM {INSTALLATIONS_TABLE} WHERE team_id IS NOT NULL")
+        ).scalars()
+        teams = sorted(str(team) for team in rows)
+    if not teams:
+        raise TeamError("no workspace is installed yet: install the app or pass --team")
+    if len(teams) > 1:
+        raise TeamError(f"several workspaces are installed ({', '.join(teams)}): pass --team")
+    return teams[0]

@@ -1,0 +1,170 @@
+"""Configuration from the environment (and ``.env``), validated once at start.
+
+A missing or malformed value stops the process with one line naming the variable and what
+is expected (exit code 2) — see ``bot.cli.errors``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.db import DEFAULT_DATABASE_URL
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_OR_GROUP_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. ``str()`` is the one line shown to the user."""
+
+    def __init__(self, variable: str, expected: str) -> None:
+        self.variable = variable
+        self.expected = expected
+        super().__init__(f"configuration error: {variable}: {expected}")
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _env(name: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(name))
+
+
+class Settings(BaseSettings):
+    """Every variable of DESIGN §3; names are the environment variables themselves."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = _env("SLACK_APP_TOKEN")
+    slack_client_id: str | None = _env("SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = _env("SLACK_CLIENT_SECRET")
+    slack_state_secret: SecretStr | None = _env("SLACK_STATE_SECRET")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL")
+    )
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT"))
+    surveys_dir: Path | None = _env("DEBTPULSE_SURVEYS_DIR")
+    leads: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DEBTPULSE_LEADS")
+    )
+    anon_secret: SecretStr | None = _env("DEBTPULSE_ANON_SECRET")
+    signals_token: SecretStr | None = _env("DEBTPULSE_SIGNALS_TOKEN")
+    poll_channel: str | None = _env("DEBTPULSE_POLL_CHANNEL")
+    digest_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DEBTPULSE_DIGEST_CHANNELS")
+    )
+    min_group: int = Field(default=5, ge=3, validation_alias=AliasChoices("DEBTPULSE_MIN_GROUP"))
+
+    @field_validator("leads", mode="before")
+    @classmethod
+    def _leads(cls, value: Any) -> Any:
+        value = _split(value)
+        bad = [v for v in value or [] if not _USER_OR_GROUP_ID.match(v)]
+        if bad:
+            raise ValueError(f"not a Slack user or usergroup id: {bad[0]!r}")
+        return value
+
+    @field_validator("digest_channels", mode="before")
+    @classmethod
+    def _digest_channels(cls, value: Any) -> Any:
+        value = _split(value)
+        bad = [v for v in value or [] if not _CHANNEL_ID.match(v)]
+        if bad:
+            raise ValueError(f"not a Slack channel id: {bad[0]!r}")
+        return value
+
+    @field_validator("poll_channel")
+    @classmethod
+    def _poll_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(f"not a Slack channel id: {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("sqlite:///PATH or postgresql+psycopg://… expected")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http(s) URL expected")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("surveys_dir")
+    @classmethod
+    def _surveys_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"not a directory: {value}")
+        return value
+
+    # -- what the configuration implies --------------------------------------------------
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id)
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.oauth_enabled or self.slack_bot_token is not None
+
+    def require(self, *names: str) -> None:
+        """Fail with a ConfigError for the first of ``names`` (field names) that is unset."""
+        for name in names:
+            if getattr(self, name) in (None, "", []):
+                field = type(self).model_fields[name]
+                raise ConfigError(_alias(field.validation_alias, name), "required but not set")
+
+    def require_slack(self) -> None:
+        """The app needs either a bot token and signing secret, or the OAuth trio."""
+        if self.oauth_enabled:
+            self.require("slack_client_secret", "slack_signing_secret", "slack_state_secret")
+        else:
+            self.require("slack_bot_token", "slack_signing_secret")
+
+
+_EXPECTED = {
+    "int_parsing": "an integer expected",
+    "greater_than_equal": "a number ≥ {ge} expected",
+    "less_than_equal": "a number ≤ {le} expected",
+}
+
+
+def _alias(alias: Any, default: str) -> str:
+    choices = getattr(alias, "choices", None)
+    return str(choices[0]) if choices else default
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; any problem becomes one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = str(error["loc"][0]) if error["loc"] else "configuration"
+        template = _EXPECTED.get(error["type"])
+        ctx = error.get("ctx") or {}
+        expected = (
+            template.format(**ctx) if template else error["msg"].removeprefix("Value error, ")
+        )
+        if "input" in error and error["type"] in _EXPECTED:
+            expected += f" (got {error['input']!r})"
+        raise ConfigError(loc, expected) from None

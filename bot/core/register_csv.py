@@ -1,0 +1,142 @@
+"""The debt register as CSV: validation of imported rows and the export layout."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.core.csvfile import read_rows
+from bot.core.problems import InputRejected, Problem, from_validation_error
+from storage.models import Category, Status
+
+COLUMNS = (
+    "key",
+    "title",
+    "category",
+    "component",
+    "owner",
+    "status",
+    "effort",
+    "impact",
+    "likelihood",
+    "detectability",
+    "description",
+    "problem",
+    "affected_metrics",
+    "remediation",
+    "expected_impact",
+    "success_criterion",
+)
+REQUIRED = ("key", "title")
+RISK_COLUMNS = ("impact", "likelihood", "detectability")
+KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+EFFORT_PATTERN = re.compile(r"^(XS|S|M|L|XL|\d+(\.\d+)?)$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
+
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class RegisterRow(BaseModel):
+    """One validated register row. ``None`` means "leave as it is" for an existing item."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: str = Field(min_length=1, max_length=32)
+    title: str | None = Field(default=None, max_length=200)
+    category: Category | None = None
+    component: str | None = Field(default=None, max_length=100)
+    owner: str | None = Field(default=None, max_length=64)
+    status: Status | None = None
+    effort: str | None = None
+    impact: Score | None = None
+    likelihood: Score | None = None
+    detectability: Score | None = None
+    description: str | None = None
+    problem: str | None = None
+    affected_metrics: str | None = None
+    remediation: str | None = None
+    expected_impact: str | None = None
+    success_criterion: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not KEY_PATTERN.match(value):
+            raise ValueError("expected a key like DEBT-12")
+        return value.upper()
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value and (mention := _MENTION.match(value)):
+            return mention.group(1)
+        return value
+
+    @field_validator("effort")
+    @classmethod
+    def _effort(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not EFFORT_PATTERN.match(value.upper()):
+            raise ValueError("expected S, M, L (or XS, XL) or a number of points")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _risk_together(self) -> RegisterRow:
+        given = [getattr(self, name) is not None for name in RISK_COLUMNS]
+        if any(given) and not all(given):
+            missing = next(n for n, g in zip(RISK_COLUMNS, given, strict=True) if not g)
+            raise ValueError(f"{missing}: impact, likelihood and detectability go together")
+        return self
+
+    @property
+    def assessment(self) -> tuple[int, int, int] | None:
+        if self.impact is None or self.likelihood is None or self.detectability is None:
+            return None
+        return (self.impact, self.likelihood, self.detectability)
+
+    def item_fields(self) -> dict[str, Any]:
+        """The register fields this row sets (blank cells excluded)."""
+        skip = {"key", *RISK_COLUMNS}
+        return {
+            name: (value.value if isinstance(value, Category | Status) else value)
+            for name, value in self.model_dump().items()
+            if name not in skip and value is not None
+        }
+
+
+def parse_register(text: str) -> list[tuple[int, RegisterRow]]:
+    """Validate every row; raise InputRejected listing every problem in the file."""
+    rows: list[tuple[int, RegisterRow]] = []
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for line, cells in read_rows(text, columns=COLUMNS, required=REQUIRED):
+        values = {name: cell for name, cell in cells.items() if cell != ""}
+        try:
+            row = RegisterRow.model_validate(values)
+        except ValidationError as exc:
+            problems += _column_problems(line, exc)
+            continue
+        if row.key in first_line:
+            problems.append(
+                Problem(line, "key", f"{row.key} already on line {first_line[row.key]}")
+            )
+            continue
+        first_line[row.key] = line
+        rows.append((line, row))
+    if problems:
+        raise InputRejected(problems)
+    return rows
+
+
+def _column_problems(line: int, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for problem in from_validation_error(line, exc):
+        column, _, message = problem.message.partition(": ")
+        if problem.column == "row" and column in RISK_COLUMNS:
+            problems.append(Problem(line, column, message))
+        else:
+            problems.append(problem)
+    return problems

@@ -1,0 +1,18 @@
+"""The dialect-specific INSERT that supports ON CONFLICT (SQLite and PostgreSQL alike)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+
+def insert(session: Session, table: Any) -> Any:
+    """An ``INSERT`` for ``table`` with ``on_conflict_do_*`` for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"debtpulse supports SQLite and PostgreSQL, not {name}")

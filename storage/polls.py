@@ -1,0 +1,97 @@
+"""Poll runs, their deliveries and who took part. A slot fires once; a delivery is made once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage.dialect import insert
+from storage.models import Participation, PollDelivery, PollRun
+from storage.types import utcnow
+
+
+def get_run(
+    session: Session, *, team_id: str, survey_id: str, scheduled_for: datetime
+) -> PollRun | None:
+    return session.exec(
+        select(PollRun).where(
+            PollRun.team_id == team_id,
+            PollRun.survey_id == survey_id,
+            PollRun.scheduled_for == scheduled_for,
+        )
+    ).first()
+
+
+def claim_run(
+    session: Session,
+    *,
+    team_id: str,
+    survey_id: str,
+    scheduled_for: datetime,
+    values: dict[str, Any] | None = None,
+) -> tuple[PollRun, bool]:
+    """Create the run for a slot unless it exists; returns (run, created).
+
+    The unique constraint on (survey, team, slot) decides: of two racing callers exactly
+    one gets ``created=True``.
+    """
+    row = {"team_id": team_id, "survey_id": survey_id, "scheduled_for": scheduled_for}
+    row |= values or {}
+    row.setdefault("status", "open")
+    row.setdefault("anonymous", False)
+    row.setdefault("content_hash", "")
+    row.setdefault("frozen", {})
+    row.setdefault("source", "schedule")
+    statement = (
+        insert(session, PollRun)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["survey_id", "team_id", "scheduled_for"])
+        .returning(PollRun.id)
+    )
+    created = session.execute(statement).first() is not None
+    run = get_run(session, team_id=team_id, survey_id=survey_id, scheduled_for=scheduled_for)
+    assert run is not None
+    return run, created
+
+
+def plan_delivery(session: Session, *, run: PollRun, recipient: str, channel_id: str = "") -> bool:
+    """Record a delivery before sending; False when one exists for that recipient already."""
+    statement = (
+        insert(session, PollDelivery)
+        .values(
+            team_id=run.team_id,
+            poll_run_id=run.id,
+            recipient=recipient,
+            channel_id=channel_id,
+            status="pending",
+            attempts=0,
+            last_error="",
+            message_ts="",
+            reminders_sent=0,
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["poll_run_id", "recipient"])
+        .returning(PollDelivery.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def deliveries(session: Session, *, run_id: int, status: str | None = None) -> list[PollDelivery]:
+    query = select(PollDelivery).where(PollDelivery.poll_run_id == run_id)
+    if status is not None:
+        query = query.where(PollDelivery.status == status)
+    return list(session.exec(query.order_by(col(PollDelivery.id))))
+
+
+def record_participation(
+    session: Session, *, run: PollRun, user_id: str, answered_on: date
+) -> None:
+    """Note that ``user_id`` answered ``run`` (no answer is stored here)."""
+    statement = (
+        insert(session, Participation)
+        .values(team_id=run.team_id, poll_run_id=run.id, user_id=user_id, answered_on=answered_on)
+        .on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
+    )
+    session.execute(statement)

@@ -1,0 +1,66 @@
+"""Answers. Re-answering a question (about the same item) replaces the earlier answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from storage.dialect import insert
+from storage.models import Response
+
+
+def upsert_response(
+    session: Session,
+    *,
+    team_id: str,
+    poll_run_id: int,
+    question_id: str,
+    debt_item_id: int | None,
+    respondent: str,
+    value: float | None,
+    text_value: str | None,
+    at: datetime,
+) -> None:
+    """Store one answer; an existing answer to the same question and item is replaced.
+
+    ``at`` is stored as both answered and updated time on insert; an update keeps the first
+    answered time and moves ``updated_at``.
+    """
+    row = {
+        "team_id": team_id,
+        "poll_run_id": poll_run_id,
+        "question_id": question_id,
+        "debt_item_id": debt_item_id,
+        "respondent": respondent,
+        "value": value,
+        "text": text_value,
+        "answered_at": at,
+        "updated_at": at,
+    }
+    statement = insert(session, Response).values(**row)
+    if debt_item_id is None:
+        conflict = {
+            "index_elements": ["poll_run_id", "question_id", "respondent"],
+            "index_where": text("debt_item_id IS NULL"),
+        }
+    else:
+        conflict = {"index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]}
+    statement = statement.on_conflict_do_update(
+        **conflict,
+        set_={
+            "value": statement.excluded.value,
+            "text": statement.excluded.text,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    session.execute(statement)
+
+
+def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
+    return list(
+        session.exec(
+            select(Response).where(Response.poll_run_id == run_id).order_by(col(Response.id))
+        )
+    )

@@ -1,0 +1,110 @@
+"""Migrations build the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from storage import db
+from storage.models import metadata
+from tests.conftest import POSTGRES_URL, postgres_engine
+
+
+def _schema_diff(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def _round_trip(engine: Engine) -> None:
+    assert db.current_revision(engine) is None
+    before, after = db.upgrade(engine)
+    assert (before, after) == (None, db.head_revision())
+    assert _schema_diff(engine) == []
+    tables = set(inspect(engine).get_table_names())
+    assert {table.name for table in metadata.sorted_tables} <= tables
+    db.check_schema(engine)  # at head: no complaint
+    command.downgrade(db.alembic_config(engine), "base")
+    assert db.current_revision(engine) is None
+    db.upgrade(engine)
+    assert _schema_diff(engine) == []
+
+
+def test_migrations_on_an_empty_sqlite_database(tmp_path: Path) -> None:
+    _round_trip(db.make_engine(f"sqlite:///{tmp_path / 'fresh.db'}"))
+
+
+@pytest.mark.postgres
+def test_migrations_on_an_empty_postgres_database() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
+    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        _round_trip(postgres_engine(schema))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_start_up_check_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'stale.db'}")
+    with pytest.raises(db.SchemaOutOfDate, match="debtpulse db upgrade"):
+        db.check_schema(engine)
+    with engine.begin() as conn:  # a revision this code does not know (older or newer)
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0000')"))
+    with pytest.raises(db.SchemaOutOfDate, match="at revision 0000.*debtpulse db upgrade"):
+        db.check_schema(engine)
+
+
+def test_cli_refuses_a_stale_database_and_names_the_upgrade_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "debt", "export"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "run `debtpulse db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert "upgraded from empty to" in upgraded.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "debt", "export"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert again.stdout.startswith("key,title,category")
