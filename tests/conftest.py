@@ -22,9 +22,9 @@ POSTGRES_URL = os.environ.get("DEBTPULSE_TEST_POSTGRES_URL")
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never see the developer's Slack or database settings, nor a stray .env."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "DEBTPULSE_")) or name in {"DATABASE_URL", "PORT"}:
-            if name != "DEBTPULSE_TEST_POSTGRES_URL":
-                monkeypatch.delenv(name)
+        ours = name.startswith(("SLACK_", "DEBTPULSE_")) or name in {"DATABASE_URL", "PORT"}
+        if ours and name != "DEBTPULSE_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 

@@ -52,7 +52,7 @@ def test_two_processes_upserting_at_once(tmp_path: Path, migrated_sqlite_templat
         for who in ("a", "b")
     ]
     outputs = [proc.communicate(timeout=300) for proc in procs]
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
         assert "locked" not in err
         assert proc.returncode == 0, err
     with Session(engine) as session:

@@ -72,7 +72,7 @@ def test_start_up_check_refuses_a_database_that_is_behind(tmp_path: Path) -> Non
     with engine.begin() as conn:  # a revision this code does not know (older or newer)
         conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
         conn.execute(text("INSERT INTO alembic_version VALUES ('0000')"))
-    with pytest.raises(db.SchemaOutOfDate, match="at revision 0000.*debtpulse db upgrade"):
+    with pytest.raises(db.SchemaOutOfDate, match=r"at revision 0000.*debtpulse db upgrade"):
         db.check_schema(engine)
 
 
