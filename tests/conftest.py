@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,3 +86,46 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session for arranging and inspecting rows (commit explicitly when needed)."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliResult]:
+    """Run ``debtpulse ARGS`` in-process through the real entry point (exit code, out, err)."""
+    from bot.cli.main import run
+
+    def invoke(*args: str) -> CliResult:
+        capsys.readouterr()
+        monkeypatch.setattr("sys.argv", ["debtpulse", *args])
+        try:
+            run()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """Point the CLI at the test database (SQLite file or the PostgreSQL test schema)."""
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    if engine.dialect.name == "postgresql":
+        schema = engine.dialect.default_schema_name
+        monkeypatch.setattr(
+            "bot.cli.context.make_engine",
+            lambda u: db.make_engine(u, connect_args={"options": f"-csearch_path={schema}"}),
+        )
+    return engine
