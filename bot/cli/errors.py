@@ -12,6 +12,7 @@ from bot.cli.team import TeamError
 from bot.config import ConfigError
 from bot.core.problems import InputRejected
 from storage.db import SchemaOutOfDate
+from surveys import TemplateErrors
 
 EXIT_INPUT = 1
 EXIT_CONFIG = 2
@@ -36,6 +37,9 @@ def guarded(main: Callable[[], object]) -> None:
         count = len(exc.problems)
         print("\n".join(str(problem) for problem in exc.problems), file=sys.stderr)
         fail(f"rejected: {count} problem{'s' if count != 1 else ''}; nothing was changed")
+    except TemplateErrors as exc:
+        print(str(exc), file=sys.stderr)
+        fail("the survey templates have problems: run `debtpulse surveys check`", EXIT_CONFIG)
     except OperationalError as exc:
         # The driver's message can include the URL; show only its first line's reason.
         reason = str(exc.orig).splitlines()[0] if exc.orig else "unknown error"

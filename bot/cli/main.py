@@ -11,10 +11,13 @@ import typer
 from bot.cli.context import CliContext
 from bot.cli.errors import fail, guarded
 from bot.core import register as register_service
+from bot.core.catalog import load_catalog
 from bot.core.register_csv import parse_register
+from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.signals_in import parse_jsonl, store_signals
 from storage import db
 from storage.types import utcnow
+from surveys import builtin_dir, check, load_directory
 
 app = typer.Typer(
     help="debtpulse: measure how much technical debt hurts, and rank what to fix first.",
@@ -27,8 +30,12 @@ debt_app = typer.Typer(help="The debt register.", no_args_is_help=True)
 signals_app = typer.Typer(
     help="Automated signals (incidents, alerts, drift).", no_args_is_help=True
 )
+surveys_app = typer.Typer(help="Survey and digest templates.", no_args_is_help=True)
+responses_app = typer.Typer(help="Poll answers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(surveys_app, name="surveys")
 app.add_typer(debt_app, name="debt")
+app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
 
 TeamOption = Annotated[
@@ -103,6 +110,42 @@ def debt_export(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")
+
+
+@surveys_app.command("check")
+def surveys_check(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Templates folder (default: DEBTPULSE_SURVEYS_DIR or the built-ins)."),
+    ] = None,
+) -> None:
+    """Validate templates; list every problem as file:line: field: message."""
+    if directory is None:
+        directory = CliContext().settings.surveys_dir or builtin_dir()
+    errors = check(directory)
+    if errors:
+        for error in errors:
+            typer.echo(str(error), err=True)
+        fail(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in {directory}")
+    templates = load_directory(directory).templates
+    for loaded in templates.values():
+        typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
+    typer.echo(f"{len(templates)} templates in {directory}: no problems")
+
+
+@responses_app.command("import")
+def responses_import(
+    file: Annotated[Path, typer.Argument(help="CSV: survey_id,run_date,respondent,…")],
+    team: TeamOption = None,
+) -> None:
+    """Load answers collected elsewhere; one bad row rejects the whole file."""
+    ctx = CliContext(team)
+    catalog = load_catalog(ctx.settings.surveys_dir)
+    secret = ctx.settings.anon_secret.get_secret_value() if ctx.settings.anon_secret else None
+    rows = parse_responses(_read(file), catalog=catalog, anon_secret_set=secret is not None)
+    with db.session_scope(ctx.engine) as session:
+        summary = store_responses(session, team_id=ctx.team, rows=rows, anon_secret=secret)
+    typer.echo(f"{file}: {summary}")
 
 
 @signals_app.command("import")

@@ -1,0 +1,219 @@
+"""Answers collected elsewhere (another survey tool's export), imported as CSV.
+
+Layout (DESIGN §3): ``survey_id,run_date,respondent,question_id,debt_key,value,text``.
+Each row is checked against its survey's question; anonymous surveys store only the keyed
+hash of the respondent and the day. One bad row rejects the whole file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.core.anonymity import respondent_key
+from bot.core.answers import AnswerError, check_answer
+from bot.core.csvfile import read_rows
+from bot.core.problems import InputRejected, Problem
+from storage import polls, register, responses
+from storage.models import PollRun
+from surveys import LoadedTemplate
+
+COLUMNS = ("survey_id", "run_date", "respondent", "question_id", "debt_key", "value", "text")
+REQUIRED = ("survey_id", "run_date", "respondent", "question_id", "value")
+MAX_RESPONDENT = 128
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    line: int
+    survey: LoadedTemplate
+    run_date: date
+    respondent: str
+    question_id: str
+    debt_key: str | None
+    value: float | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class ResponsesSummary:
+    answers: int
+    runs_created: int
+    respondents: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.answers} answers stored from {self.respondents} respondents, "
+            f"{self.runs_created} runs created"
+        )
+
+
+def parse_responses(
+    text: str, *, catalog: dict[str, LoadedTemplate], anon_secret_set: bool
+) -> list[ResponseRow]:
+    """Check every row against the surveys; raise InputRejected with every problem."""
+    rows: list[ResponseRow] = []
+    problems: list[Problem] = []
+    for line, cells in read_rows(text, columns=COLUMNS, required=REQUIRED):
+        try:
+            rows.append(_parse_row(line, cells, catalog, anon_secret_set))
+        except InputRejected as exc:
+            problems += exc.problems
+    if problems:
+        raise InputRejected(problems)
+    return rows
+
+
+def _parse_row(
+    line: int, cells: dict[str, str], catalog: dict[str, LoadedTemplate], anon_secret_set: bool
+) -> ResponseRow:
+    problems = []
+    survey = catalog.get(cells["survey_id"])
+    if survey is None or survey.survey is None:
+        known = ", ".join(sorted(t.id for t in catalog.values() if t.survey is not None))
+        raise InputRejected(
+            [Problem(line, "survey_id", f"no survey {cells['survey_id']!r} ({known})")]
+        )
+    if survey.survey.anonymous and not anon_secret_set:
+        problems.append(
+            Problem(line, "survey_id", f"{survey.id} is anonymous: set DEBTPULSE_ANON_SECRET")
+        )
+    try:
+        run_date = date.fromisoformat(cells["run_date"])
+    except ValueError:
+        problems.append(
+            Problem(line, "run_date", f"expected YYYY-MM-DD, got {cells['run_date']!r}")
+        )
+        run_date = date.min
+    respondent = cells["respondent"]
+    if not respondent or len(respondent) > MAX_RESPONDENT:
+        problems.append(
+            Problem(line, "respondent", f"required, at most {MAX_RESPONDENT} characters")
+        )
+    question = survey.survey.question(cells["question_id"])
+    if question is None:
+        known = ", ".join(q.id for q in survey.survey.questions)
+        problems.append(
+            Problem(
+                line,
+                "question_id",
+                f"{survey.id} has no question {cells['question_id']!r} ({known})",
+            )
+        )
+        raise InputRejected(problems)
+    debt_key = cells.get("debt_key") or None
+    about_item = question.over_debt_items or question.type == "debt_item_choice"
+    if about_item and debt_key is None:
+        problems.append(Problem(line, "debt_key", f"question {question.id} is about a debt item"))
+    if not about_item and debt_key is not None:
+        problems.append(
+            Problem(line, "debt_key", f"question {question.id} is not about a debt item")
+        )
+    text = cells.get("text") or None
+    if question.type == "debt_item_choice":
+        text = debt_key
+    try:
+        answer = check_answer(question, value=cells["value"], text=text)
+    except AnswerError as exc:
+        problems.append(Problem(line, exc.field, exc.message))
+    if problems:
+        raise InputRejected(problems)
+    return ResponseRow(
+        line=line,
+        survey=survey,
+        run_date=run_date,
+        respondent=respondent,
+        question_id=question.id,
+        debt_key=debt_key,
+        value=answer.value,
+        text=answer.text,
+    )
+
+
+def _run_for(
+    session: Session, *, team_id: str, survey: LoadedTemplate, day: date
+) -> tuple[PollRun, bool]:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    existing = session.exec(
+        select(PollRun)
+        .where(
+            PollRun.team_id == team_id,
+            PollRun.survey_id == survey.id,
+            col(PollRun.scheduled_for) >= start,
+            col(PollRun.scheduled_for) < start + timedelta(days=1),
+        )
+        .order_by(col(PollRun.scheduled_for))
+    ).first()
+    if existing is not None:
+        return existing, False
+    assert survey.survey is not None
+    return polls.claim_run(
+        session,
+        team_id=team_id,
+        survey_id=survey.id,
+        scheduled_for=start,
+        values={
+            "status": "closed",
+            "opened_at": start,
+            "closes_at": start,
+            "closed_at": start,
+            "anonymous": survey.survey.anonymous,
+            "content_hash": survey.content_hash,
+            "source": "import",
+        },
+    )
+
+
+def store_responses(
+    session: Session, *, team_id: str, rows: list[ResponseRow], anon_secret: str | None
+) -> ResponsesSummary:
+    """Write the rows in the caller's transaction; an unknown debt key rejects them all."""
+    keys = {row.debt_key for row in rows if row.debt_key}
+    items = {key: register.get_item(session, team_id=team_id, key=key) for key in keys}
+    unknown = [
+        Problem(row.line, "debt_key", f"no debt item {row.debt_key} in this team")
+        for row in rows
+        if row.debt_key and items[row.debt_key] is None
+    ]
+    if unknown:
+        raise InputRejected(unknown)
+    runs: dict[tuple[str, date], PollRun] = {}
+    created = 0
+    for row in rows:
+        slot = (row.survey.id, row.run_date)
+        if slot not in runs:
+            runs[slot], was_created = _run_for(
+                session, team_id=team_id, survey=row.survey, day=row.run_date
+            )
+            created += was_created
+        run = runs[slot]
+        assert run.id is not None
+        anonymous = row.survey.survey is not None and row.survey.survey.anonymous
+        who = row.respondent
+        if anonymous:
+            assert anon_secret is not None
+            who = respondent_key(secret=anon_secret, run_id=run.id, user_id=row.respondent)
+        item = items.get(row.debt_key) if row.debt_key else None
+        question = row.survey.survey.question(row.question_id) if row.survey.survey else None
+        item_id = item.id if item is not None and question and question.over_debt_items else None
+        responses.upsert_response(
+            session,
+            team_id=team_id,
+            poll_run_id=run.id,
+            question_id=row.question_id,
+            debt_item_id=item_id,
+            respondent=who,
+            value=row.value,
+            text_value=row.text,
+            at=datetime.combine(row.run_date, time(), tzinfo=UTC),
+        )
+        polls.record_participation(
+            session, run=run, user_id=row.respondent, answered_on=row.run_date
+        )
+    return ResponsesSummary(
+        answers=len(rows),
+        runs_created=created,
+        respondents=len({(row.survey.id, row.run_date, row.respondent) for row in rows}),
+    )

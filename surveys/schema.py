@@ -1,0 +1,351 @@
+"""The survey and digest template models (the field names are part of debtpulse's contract).
+
+A template file holds one mapping. ``kind`` (default ``survey``) decides the model:
+:class:`Survey` for a recurring poll, :class:`Digest` for the recurring priority digest.
+:func:`validate_template` picks the model and validates; every model forbids unknown fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from datetime import timedelta, tzinfo
+from functools import cache
+from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails
+
+from surveys.cron import normalize_cron
+from surveys.durations import Duration, format_duration
+from surveys.fields import (
+    ChannelId,
+    Slug,
+    TemplateModel,
+    Title,
+    UsergroupId,
+    as_init_details,
+    fail,
+    problem,
+    reraise,
+)
+from surveys.questions import (
+    QUESTION_TYPES,
+    Category,
+    LikertQuestion,
+    Question,
+)
+
+__all__ = [
+    "TEMPLATE_KINDS",
+    "Audience",
+    "Digest",
+    "DigestSections",
+    "DmAudience",
+    "Schedule",
+    "Survey",
+    "Template",
+    "validate_template",
+]
+
+TEMPLATE_KINDS = ("survey", "digest")
+PAIN_QUESTION_ID = "pain"
+_UNUSABLE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones() - _UNUSABLE_ZONES)
+
+
+def _zone_hint(name: str) -> str:
+    zones = _known_zones()
+    same_case = [zone for zone in zones if zone.lower() == name.lower()]
+    close = same_case or difflib.get_close_matches(name, sorted(zones), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class Schedule(TemplateModel):
+    """When a template runs: a five-field cron expression in an IANA time zone.
+
+    ``cron`` is stored normalized (see :mod:`surveys.cron`); day-of-week numbers follow
+    crontab (0 and 7 are Sunday).
+    """
+
+    cron: str
+    timezone: str
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        try:
+            return normalize_cron(value)
+        except ValueError as exc:
+            raise problem(str(exc)) from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        if value in _UNUSABLE_ZONES:
+            raise problem(f"'{value}' is not a usable time zone; name one such as Europe/Berlin")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise problem(f"unknown time zone '{value}'{_zone_hint(value)}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schedule's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def trigger(self, timezone: tzinfo | str | None = None) -> CronTrigger:
+        """An APScheduler trigger, in the schedule's zone unless ``timezone`` is given."""
+        return CronTrigger.from_crontab(self.cron, timezone=timezone or self.zone)
+
+
+class DmAudience(TemplateModel):
+    """Send the poll by DM to a user group's members and/or a channel's members."""
+
+    usergroup: UsergroupId | None = None
+    channel_members: ChannelId | None = None
+
+    @model_validator(mode="after")
+    def _needs_recipients(self) -> Self:
+        if self.usergroup is None and self.channel_members is None:
+            raise problem("name a usergroup, channel_members, or both")
+        return self
+
+
+class Audience(TemplateModel):
+    """Who gets the poll: one ``channel`` post, or ``dm`` to each recipient."""
+
+    channel: ChannelId | None = None
+    dm: DmAudience | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.channel is None) == (self.dm is None):
+            raise problem("give exactly one of channel or dm")
+        return self
+
+
+def _question_error(error: ErrorDetails) -> InitErrorDetails:
+    """Report a question's errors without pydantic's union tag in the path."""
+    loc = tuple(error["loc"])
+    expected = ", ".join(QUESTION_TYPES)
+    if error["type"] == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        message = f"unknown question type '{tag}'; expected one of: {expected}"
+        return InitErrorDetails(type=problem(message), loc=(*loc, "type"), input=tag)
+    if error["type"] == "union_tag_not_found":
+        message = f"missing required field; expected one of: {expected}"
+        return InitErrorDetails(type=problem(message), loc=(*loc, "type"), input=error["input"])
+    if len(loc) >= 2 and loc[1] in QUESTION_TYPES:
+        loc = (loc[0], *loc[2:])
+    return as_init_details(error, loc)
+
+
+def _duplicate_question_ids(raw: list[Any]) -> list[InitErrorDetails]:
+    first_index: dict[str, int] = {}
+    details = []
+    for index, question in enumerate(raw):
+        question_id = question.get("id") if isinstance(question, Mapping) else None
+        if not isinstance(question_id, str):
+            continue
+        if question_id in first_index:
+            message = (
+                f"duplicate question id '{question_id}'"
+                f" (already used by questions.{first_index[question_id]})"
+            )
+            details.append(
+                InitErrorDetails(type=problem(message), loc=(index, "id"), input=question_id)
+            )
+        else:
+            first_index[question_id] = index
+    return details
+
+
+def _reserved_ids(questions: list[Question]) -> list[InitErrorDetails]:
+    """The ``pain`` question feeds the priority score, so its shape is fixed."""
+    details = []
+    for index, question in enumerate(questions):
+        if question.id != PAIN_QUESTION_ID:
+            continue
+        reason = "the 'pain' question feeds the priority score and"
+        if not isinstance(question, LikertQuestion):
+            loc: tuple[str | int, ...] = (index, "type")
+            message = f"{reason} must be a likert question"
+        elif (question.scale.min, question.scale.max) != (1, 5):
+            loc, message = (index, "scale"), f"{reason} must use the scale 1..5"
+        elif question.for_each is None:
+            loc, message = (index, "id"), f"{reason} must be asked for_each debt item"
+        else:
+            continue
+        details.append(InitErrorDetails(type=problem(message), loc=loc, input=question.id))
+    return details
+
+
+class Survey(TemplateModel):
+    """A recurring poll: schedule, audience, timing and questions."""
+
+    id: Slug
+    kind: Literal["survey"] = "survey"
+    title: Title
+    description: str | None = None
+    schedule: Schedule
+    audience: Audience | None = None
+    """None: the default poll channel (DEBTPULSE_POLL_CHANNEL) at run time."""
+    per_recipient_timezone: bool = False
+    anonymous: bool = True
+    open_for: Duration
+    reminders: list[Duration] = Field(default_factory=list)
+    """Offsets after opening at which non-respondents are reminded (sorted, each < open_for)."""
+    max_reminders: int = Field(default=0, ge=0)
+    """Reminders per run at most; defaults to ``len(reminders)``."""
+    sample: int | None = Field(default=None, ge=1)
+    """Ask each person about at most this many debt items of a per-item question."""
+    results_hidden_until_close: bool = True
+    questions: list[Question]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_max_reminders(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "max_reminders" not in data:
+            reminders = data.get("reminders")
+            if isinstance(reminders, list):
+                return {**data, "max_reminders": len(reminders)}
+        return data
+
+    @field_validator("per_recipient_timezone")
+    @classmethod
+    def _needs_dm(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and "audience" in info.data:
+            audience = info.data["audience"]
+            if audience is None or audience.dm is None:
+                raise problem("only a dm audience can be sent in each recipient's time zone")
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _check_reminders(cls, value: list[timedelta], info: ValidationInfo) -> list[timedelta]:
+        open_for: timedelta | None = info.data.get("open_for")
+        problems: list[tuple[tuple[str | int, ...], str, object]] = []
+        seen: set[timedelta] = set()
+        for index, reminder in enumerate(value):
+            text = format_duration(reminder)
+            if open_for is not None and reminder >= open_for:
+                closes = format_duration(open_for)
+                message = f"reminder after {text} must come before the poll closes ({closes})"
+                problems.append(((index,), message, text))
+            if reminder in seen:
+                problems.append(((index,), f"duplicate reminder {text}", text))
+            seen.add(reminder)
+        if problems:
+            fail("Survey", problems)
+        return sorted(value)
+
+    @field_validator("questions", mode="wrap")
+    @classmethod
+    def _check_questions(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        details: list[InitErrorDetails] = []
+        questions = None
+        try:
+            questions = handler(value)
+        except ValidationError as exc:
+            details.extend(_question_error(error) for error in exc.errors())
+        if isinstance(value, list):
+            if not value:
+                details.append(
+                    InitErrorDetails(
+                        type=problem("needs at least one question"), loc=(), input=value
+                    )
+                )
+            details.extend(_duplicate_question_ids(value))
+        if questions is not None:
+            details.extend(_reserved_ids(questions))
+        if details:
+            reraise("Survey", details)
+        return questions
+
+    @model_validator(mode="after")
+    def _sample_needs_items(self) -> Self:
+        if self.sample is not None and not any(q.over_debt_items for q in self.questions):
+            message = "sample needs a question with for_each (it limits the debt items asked about)"
+            fail("Survey", [(("sample",), message, self.sample)])
+        return self
+
+    def question(self, question_id: str) -> Question | None:
+        """The question with ``question_id``, if any."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+class DigestSections(TemplateModel):
+    """Which parts the digest shows; all are on unless switched off."""
+
+    top: bool = True
+    movers: bool = True
+    participation: bool = True
+    resolved: bool = True
+    capacity: bool = True
+    unowned: bool = True
+    split: bool = True
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Self:
+        if not any(self.model_dump().values()):
+            raise problem("switch on at least one section")
+        return self
+
+
+class Digest(TemplateModel):
+    """The recurring digest of the ranked debt backlog, posted to channels."""
+
+    id: Slug
+    kind: Literal["digest"] = "digest"
+    title: Title
+    channels: list[ChannelId] = Field(default_factory=list)
+    """Empty: the channels in DEBTPULSE_DIGEST_CHANNELS at run time."""
+    schedule: Schedule
+    top: int = Field(default=10, ge=1, le=50)
+    sections: DigestSections = Field(default_factory=DigestSections)
+    category: Category | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: list[str]) -> list[str]:
+        repeated = [
+            ((index,), f"channel {channel} is listed twice", channel)
+            for index, channel in enumerate(value)
+            if channel in value[:index]
+        ]
+        if repeated:
+            fail("Digest", repeated)
+        return value
+
+
+Template = Survey | Digest
+
+
+def validate_template(data: object) -> Template:
+    """Validate one template mapping; ``kind`` (default ``survey``) picks the model.
+
+    Raises ``pydantic.ValidationError`` with one error per problem.
+    """
+    if not isinstance(data, Mapping):
+        fail("Template", [((), "a template must be a mapping of fields", data)])
+    kind = data.get("kind", "survey")
+    if kind == "digest":
+        return Digest.model_validate(data)
+    if kind == "survey":
+        return Survey.model_validate(data)
+    fail("Template", [(("kind",), f"must be 'survey' or 'digest', not {kind!r}", kind)])

@@ -1,0 +1,178 @@
+"""Type-specific and cross-field template rules, reported at the field's line.
+
+The fixtures are written inline; the comment at the end of a line is its line number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+WriteTemplate = Callable[[str, str], Path]
+Problems = Callable[[Path], list[tuple[int, str, str]]]
+
+VALID = """
+id: team-pulse                                  # 1
+title: Team pulse                               # 2
+schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+open_for: 48h                                   # 4
+questions:                                      # 5
+  - id: note                                    # 6
+    type: text                                  # 7
+    prompt: "Anything?"                         # 8
+"""
+
+
+def test_a_prompt_using_item_needs_for_each(write: WriteTemplate, problems: Problems) -> None:
+    text = VALID.replace('prompt: "Anything?"', 'prompt: "{{ item.title }}"')
+    assert problems(write("item.yaml", text)) == [
+        (8, "questions.0.prompt", "uses 'item' but the question has no for_each")
+    ]
+
+
+def test_fields_of_other_question_types_are_named(write: WriteTemplate, problems: Problems) -> None:
+    path = write(
+        "fields.yaml",
+        """
+        id: team-pulse                                  # 1
+        title: Team pulse                               # 2
+        schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+        open_for: 48h                                   # 4
+        questions:                                      # 5
+          - id: note                                    # 6
+            type: text                                  # 7
+            prompt: "Anything?"                         # 8
+            for_each: {debt_items: {}}                  # 9
+          - id: rate                                    # 10
+            type: likert                                # 11
+            prompt: "Rate it"                           # 12
+            options: [{value: a, label: A}]             # 13
+          - id: pick                                    # 14
+            type: choice                                # 15
+            prompt: "Pick"                              # 16
+            options: [{value: a, label: A}]             # 17
+        """,
+    )
+    assert problems(path) == [
+        (
+            9,
+            "questions.0.for_each",
+            "not allowed on a text question (only on: likert, choice, nps)",
+        ),
+        (13, "questions.1.options", "not allowed on a likert question (only on: choice)"),
+        (17, "questions.2.options", "List should have at least 2 items after validation, not 1"),
+    ]
+
+
+def test_the_pain_question_is_the_scored_likert(write: WriteTemplate, problems: Problems) -> None:
+    path = write(
+        "pain.yaml",
+        """
+        id: team-pulse                                  # 1
+        title: Team pulse                               # 2
+        schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+        open_for: 48h                                   # 4
+        sample: 3                                       # 5
+        questions:                                      # 6
+          - id: pain                                    # 7
+            type: likert                                # 8
+            prompt: "How much does debt hurt?"          # 9
+            scale: {min: 1, max: 7}                     # 10
+        """,
+    )
+    assert problems(path) == [
+        (
+            10,
+            "questions.0.scale",
+            "the 'pain' question feeds the priority score and must use the scale 1..5",
+        )
+    ]
+
+
+SETTINGS = """
+id: team-pulse                                  # 1
+title: Team pulse                               # 2
+schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+open_for: 48h                                   # 4
+{setting}
+questions:                                      # 6
+  - {id: note, type: text, prompt: "Anything?"}   # 7
+"""
+
+
+def with_setting(line_5: str) -> str:
+    return SETTINGS.replace("{setting}", line_5)
+
+
+def test_sample_needs_a_per_item_question(write: WriteTemplate, problems: Problems) -> None:
+    path = write("sample.yaml", with_setting("sample: 3  # 5"))
+    assert problems(path) == [
+        (
+            5,
+            "sample",
+            "sample needs a question with for_each (it limits the debt items asked about)",
+        )
+    ]
+
+
+def test_per_recipient_timezone_needs_a_dm_audience(
+    write: WriteTemplate, problems: Problems
+) -> None:
+    path = write("tz.yaml", with_setting("per_recipient_timezone: true  # 5"))
+    assert problems(path) == [
+        (
+            5,
+            "per_recipient_timezone",
+            "only a dm audience can be sent in each recipient's time zone",
+        )
+    ]
+
+
+def test_dm_audience_needs_recipients(write: WriteTemplate, problems: Problems) -> None:
+    path = write("dm.yaml", with_setting("audience: {dm: {}}  # 5"))
+    assert problems(path) == [(5, "audience.dm", "name a usergroup, channel_members, or both")]
+
+
+def test_reminders_must_come_before_the_poll_closes(
+    write: WriteTemplate, problems: Problems
+) -> None:
+    path = write("reminders.yaml", with_setting("reminders: [24h, 2d]  # 5"))
+    assert problems(path) == [
+        (5, "reminders.1", "reminder after 2d must come before the poll closes (2d)")
+    ]
+
+
+def test_unknown_kind_empty_file_and_non_mapping(write: WriteTemplate, problems: Problems) -> None:
+    assert problems(write("kind.yaml", "id: x\nkind: report\n")) == [
+        (2, "kind", "must be 'survey' or 'digest', not 'report'")
+    ]
+    assert problems(write("empty.yaml", "# nothing here\n")) == [
+        (1, "template", "the file is empty")
+    ]
+    assert problems(write("list.yaml", "- id: x\n")) == [
+        (1, "template", "a template must be a mapping of fields")
+    ]
+
+
+def test_digest_errors(write: WriteTemplate, problems: Problems) -> None:
+    path = write(
+        "digest.yaml",
+        """
+        id: weekly                                      # 1
+        kind: digest                                    # 2
+        title: Weekly digest                            # 3
+        channels: [C0123, not-a-channel]                # 4
+        schedule: {cron: "0 9 * * MON", timezone: UTC}  # 5
+        top: 0                                          # 6
+        sections:                                       # 7
+          movers: false                                 # 8
+          velocity: true                                # 9
+        category: product                               # 10
+        """,
+    )
+    assert [(line, field) for line, field, _ in problems(path)] == [
+        (4, "channels.1"),
+        (6, "top"),
+        (9, "sections.velocity"),
+        (10, "category"),
+    ]
