@@ -1,0 +1,55 @@
+"""Rounding that adds up: shown components always sum exactly to the shown total.
+
+Largest-remainder method, in exact decimal arithmetic:
+
+1. the shown total is the exact sum rounded half-up to ``total_decimals``;
+2. every component is first rounded *down* (towards −∞, so negative components work the
+   same way) to a multiple of the unit 10^-decimals;
+3. the units still missing to reach the shown total go, one each, to the components with
+   the largest remainders (ties: the earlier component in the mapping's order).
+
+Each shown component is therefore its exact value rounded down or up, never further.
+Floats are read through their shortest ``repr`` (2.35 is 2.35, not 2.34999...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+
+class Rounded(NamedTuple):
+    """Shown components (same keys and order as given) and the shown total."""
+
+    components: dict[str, float]
+    total: float
+
+
+def _decimal(value: float) -> Decimal:
+    if not math.isfinite(value):
+        raise ValueError(f"cannot round {value!r}")
+    return Decimal(repr(float(value)))
+
+
+def _as_float(units: int, decimals: int) -> float:
+    value = float(Decimal(units).scaleb(-decimals))
+    return value + 0.0  # no -0.0
+
+
+def round_components(components: Mapping[str, float], total_decimals: int = 1) -> Rounded:
+    """Round ``components`` so that the rounded values sum exactly to the rounded total."""
+    if total_decimals < 0:
+        raise ValueError("total_decimals must be >= 0")
+    scaled = {name: _decimal(value).scaleb(total_decimals) for name, value in components.items()}
+    total_units = int(sum(scaled.values(), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
+    floors = {name: int(x.to_integral_value(rounding=ROUND_FLOOR)) for name, x in scaled.items()}
+    missing = total_units - sum(floors.values())  # 0 <= missing <= number of components
+    names = list(scaled)
+    remainders = [scaled[name] - floors[name] for name in names]
+    order = sorted(range(len(names)), key=lambda i: -remainders[i])  # stable: ties keep order
+    for i in order[:missing]:
+        floors[names[i]] += 1
+    shown = {name: _as_float(units, total_decimals) for name, units in floors.items()}
+    return Rounded(components=shown, total=_as_float(total_units, total_decimals))

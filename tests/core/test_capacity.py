@@ -1,0 +1,103 @@
+"""The capacity hint: an exact 0/1 knapsack over the sprint's debt budget."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.core.capacity import capacity_hint, debt_budget, effort_points
+
+
+def test_debt_budget() -> None:
+    assert debt_budget(40) == pytest.approx(6.0)
+    assert debt_budget(40, share=0.25) == 10.0
+    with pytest.raises(ValueError):
+        debt_budget(40, share=1.5)
+    with pytest.raises(ValueError):
+        debt_budget(-1)
+
+
+def test_known_optimum_beats_greedy() -> None:
+    # Budget 10. Greedy by score or by score per point takes A (60 for 6 points) and then
+    # nothing else fits; the optimum is B + C = 90 for 10 points.
+    items = [("A", 60.0, 6), ("B", 45.0, 5), ("C", 45.0, 5)]
+    hint = capacity_hint(items, 10)
+    assert hint.chosen == ("B", "C")
+    assert hint.total_score == 90.0 and hint.total_effort == 10.0
+
+
+def test_labels_and_unestimated_items_listed_apart() -> None:
+    items = [
+        ("DEBT-1", 58.4, "M"),  # 3 points
+        ("DEBT-2", 39.8, "s"),  # 1 point, any case
+        ("DEBT-3", 12.5, None),
+        ("DEBT-4", 70.0, "L"),  # 8 points: does not fit 6
+        ("DEBT-5", 20.0, "M"),
+        ("DEBT-6", 30.0, ""),
+    ]
+    hint = capacity_hint(items, debt_budget(40))  # 6 points
+    # best within 6: DEBT-1 + DEBT-2 + DEBT-5 = 118.2 for 7? no: 3 + 1 + 3 = 7 > 6,
+    # so DEBT-1 + DEBT-5 (78.4, 6 points) vs DEBT-1 + DEBT-2 (98.2, 4 points): the latter
+    assert hint.chosen == ("DEBT-1", "DEBT-2")
+    assert hint.total_score == pytest.approx(98.2)
+    assert hint.total_effort == 4.0
+    assert hint.unestimated == ("DEBT-3", "DEBT-6")
+    assert hint.budget_points == pytest.approx(6.0)
+
+
+def test_half_points() -> None:
+    items = [("a", 10.0, 0.5), ("b", 15.0, 1.5), ("c", 12.0, 1), ("d", 30.0, 2.5)]
+    hint = capacity_hint(items, 2.5)
+    # options within 2.5: d = 30; a + b = 25; b + c = 27; a + c = 22; a + b ... → d
+    assert hint.chosen == ("d",)
+    hint = capacity_hint(items, 3.0)
+    # a + d = 40 for 3.0
+    assert hint.chosen == ("a", "d") and hint.total_effort == 3.0
+
+
+def test_ties_prefer_less_effort_and_skip_zero_scores() -> None:
+    hint = capacity_hint([("big", 10.0, 4), ("small", 10.0, 1), ("zero", 0.0, 0)], 4)
+    assert hint.chosen == ("small",)
+    assert capacity_hint([("free", 5.0, 0)], 0).chosen == ("free",)
+    assert capacity_hint([("a", 5.0, 1)], 0).chosen == ()
+
+
+def test_custom_scale() -> None:
+    hint = capacity_hint([("a", 5.0, "XL")], 13, effort_scale={"XL": 13})
+    assert hint.chosen == ("a",)
+
+
+@pytest.mark.parametrize("effort", [1.25, -1, "huge"])
+def test_bad_efforts(effort: object) -> None:
+    with pytest.raises(ValueError):
+        capacity_hint([("a", 5.0, effort)], 10)  # type: ignore[list-item]
+
+
+def test_duplicate_key() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        capacity_hint([("a", 5.0, 1), ("a", 6.0, 1)], 10)
+
+
+def test_matches_brute_force() -> None:
+    items = [
+        (f"i{n}", float(s), e)
+        for n, (s, e) in enumerate([(7, 3), (9, 4), (5, 2), (12, 6), (3, 1), (8, 3.5)])
+    ]
+    for budget in (0, 1, 3, 5.5, 8, 10, 20):
+        best = max(
+            (
+                sum(s for _, s, _ in combo)
+                for r in range(len(items) + 1)
+                for combo in itertools.combinations(items, r)
+                if sum(e for *_, e in combo) <= budget
+            ),
+            default=0.0,
+        )
+        assert capacity_hint(items, budget).total_score == pytest.approx(best)
+
+
+def test_effort_points() -> None:
+    assert effort_points("M", effort_scale={"S": 1, "M": 3}) == 3
+    assert effort_points("2.5", effort_scale={}) == 2.5
+    assert effort_points(None, effort_scale={}) is None
