@@ -44,3 +44,12 @@ def events(
     if subject is not None:
         query = query.where(AuditEvent.subject == subject)
     return list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)))
+
+
+def last_event(session: Session, *, team_id: str, action: str) -> AuditEvent | None:
+    return session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.team_id == team_id, AuditEvent.action == action)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()

@@ -61,3 +61,15 @@ def previous_week(session: Session, *, team_id: str, before: date) -> date | Non
             PrioritySnapshot.team_id == team_id, PrioritySnapshot.taken_for < before
         )
     ).first()
+
+
+def item_row(
+    session: Session, *, team_id: str, taken_for: date, debt_item_id: int | None
+) -> PrioritySnapshot | None:
+    return session.exec(
+        select(PrioritySnapshot).where(
+            PrioritySnapshot.team_id == team_id,
+            PrioritySnapshot.taken_for == taken_for,
+            PrioritySnapshot.debt_item_id == debt_item_id,
+        )
+    ).first()

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
 from surveys import yamldoc
 from surveys.schema import Digest, Survey, Template, validate_template
+
+T = TypeVar("T")
 
 __all__ = [
     "RESERVED_FILE_NAMES",
@@ -138,6 +140,19 @@ def load_file(path: str | os.PathLike[str]) -> LoadedTemplate:
     Raises :class:`TemplateErrors` listing every problem found.
     """
     path = Path(path)
+    template, raw, lines = load_validated(path, validate_template, what="template")
+    content_hash = hashlib.sha256(raw).hexdigest()
+    return LoadedTemplate(template, path, content_hash, lines)
+
+
+def load_validated(
+    path: Path, validate: Callable[[object], T], *, what: str
+) -> tuple[T, bytes, Mapping[yamldoc.FieldPath, int]]:
+    """Read a YAML file and validate its data with ``validate`` (a pydantic validator).
+
+    Returns (result, raw bytes, field lines); raises :class:`TemplateErrors` with every
+    problem as ``path:line: field: message``. Shared by templates and the score weights.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -161,18 +176,17 @@ def load_file(path: str | os.PathLike[str]) -> LoadedTemplate:
         )
         for duplicate in document.duplicate_keys
     ]
-    template: Template | None = None
+    result: T | None = None
     if document.data is None:
-        errors.append(TemplateError(path, 1, "template", "the file is empty"))
+        errors.append(TemplateError(path, 1, what, "the file is empty"))
     else:
         try:
-            template = validate_template(document.data)
+            result = validate(document.data)
         except ValidationError as exc:
             errors.extend(_validation_errors(path, exc, document.lines))
-    if errors or template is None:
+    if errors or result is None:
         raise TemplateErrors(sorted(set(errors)))
-    content_hash = hashlib.sha256(raw).hexdigest()
-    return LoadedTemplate(template, path, content_hash, document.lines)
+    return result, raw, document.lines
 
 
 def load_template(path: str | os.PathLike[str]) -> Template:

@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from bot.cli.team import resolve_team
 from bot.config import Settings, load_settings
+from bot.core.score_settings import ScoreSettings
+from bot.core.weights_file import Capacity, load_weights
 from storage.db import check_schema, make_engine
 
 
@@ -33,3 +35,8 @@ class CliContext:
     @cached_property
     def team(self) -> str:
         return resolve_team(self.settings, self.raw_engine, self.team_option)
+
+    @cached_property
+    def weights(self) -> tuple[ScoreSettings, Capacity]:
+        """Score settings and capacity: defaults or ``weights.yaml`` in the surveys folder."""
+        return load_weights(self.settings.surveys_dir, min_group=self.settings.min_group)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot.cli import ranking_cmds
 from bot.cli.context import CliContext
 from bot.cli.errors import fail, guarded
+from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core import register as register_service
 from bot.core.catalog import load_catalog
 from bot.core.register_csv import parse_register
 from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.signals_in import parse_jsonl, store_signals
+from bot.core.weights_file import load_weights
 from storage import db
 from storage.types import utcnow
-from surveys import builtin_dir, check, load_directory
+from surveys import TemplateErrors, builtin_dir, check, load_directory
 
 app = typer.Typer(
     help="debtpulse: measure how much technical debt hurts, and rank what to fix first.",
@@ -37,18 +39,10 @@ app.add_typer(surveys_app, name="surveys")
 app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
-
-TeamOption = Annotated[
-    str | None,
-    typer.Option("--team", help="Slack team id (default: the token's workspace, or 'local')."),
-]
-ActorOption = Annotated[
-    str | None, typer.Option("--actor", help="Who makes the change, for the audit trail.")
-]
-
-
-def _actor(actor: str | None) -> str:
-    return actor or f"cli:{getpass.getuser()}"
+app.command("top")(ranking_cmds.top)
+app.command("why")(ranking_cmds.why)
+app.command("snapshot")(ranking_cmds.snapshot)
+app.command("capacity")(ranking_cmds.capacity)
 
 
 def _read(path: Path) -> str:
@@ -87,7 +81,7 @@ def debt_import(
             session,
             team_id=ctx.team,
             rows=rows,
-            actor=_actor(actor),
+            actor=actor_name(actor),
             reason=f"imported from {file.name}",
             now=utcnow(),
         )
@@ -123,6 +117,10 @@ def surveys_check(
     if directory is None:
         directory = CliContext().settings.surveys_dir or builtin_dir()
     errors = check(directory)
+    try:
+        load_weights(directory, min_group=5)
+    except TemplateErrors as exc:
+        errors += exc.errors
     if errors:
         for error in errors:
             typer.echo(str(error), err=True)

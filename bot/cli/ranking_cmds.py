@@ -1,0 +1,167 @@
+"""``debtpulse top``, ``why``, ``snapshot`` and ``capacity``: the ranking in the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from bot.cli.context import CliContext
+from bot.cli.errors import fail
+from bot.cli.options import ActorOption, TeamOption, actor_name
+from bot.core.capacity import capacity_hint
+from bot.core.display import component_lines, top_reasons, trend_arrow
+from bot.core.ranking import current_ranking
+from bot.core.snapshots import take_snapshot, why_change
+from storage import db
+from storage.models import Category
+from storage.types import utcnow
+
+TOP_JSON_KEYS = (
+    "rank",
+    "key",
+    "title",
+    "category",
+    "score",
+    "components",
+    "n_respondents",
+    "suppressed",
+)
+
+
+def _category(value: str | None) -> str | None:
+    if value is not None and value not in {c.value for c in Category}:
+        fail(f"--category: expected experimentation or operational, got {value!r}")
+    return value
+
+
+def top(
+    team: TeamOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many items.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    category: Annotated[
+        str | None, typer.Option(help="Only experimentation or operational debt.")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="Only items of this component.")] = None,
+) -> None:
+    """The current ranking with every score component."""
+    ctx = CliContext(team)
+    settings, _ = ctx.weights
+    with db.session_scope(ctx.engine, write=False) as session:
+        ranking = current_ranking(
+            session,
+            team_id=ctx.team,
+            now=utcnow(),
+            settings=settings,
+            category=_category(category),
+            component=component,
+        )
+    shown = ranking.items[:limit]
+    if as_json:
+        rows = [
+            {k: v for k, v in item.to_public_dict().items() if k in TOP_JSON_KEYS} for item in shown
+        ]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not shown:
+        typer.echo("No open debt items. Add some with `debtpulse debt import FILE.csv`.")
+        return
+    typer.echo(
+        f"{'#':>3}  {'key':<9} {'score':>5}    {'risk':>5} {'floor':>5} {'pain':>5} "
+        f"{'brdth':>5} {'trend':>5} {'sgnl':>5}  {'answers':<14} title"
+    )
+    for item in shown:
+        b = item.breakdown
+        c = b.shown().components
+        typer.echo(
+            f"{item.rank:>3}  {b.key:<9} {b.shown().total:>5.1f} {trend_arrow(b)}  "
+            f"{c['risk']:>5.1f} {c['severity_floor']:>5.1f} {c['pain']:>5.1f} "
+            f"{c['breadth']:>5.1f} {c['trend']:>5.1f} {c['signals']:>5.1f}  "
+            f"{b.respondents_label:<14} {b.title}"
+        )
+    typer.echo(f"weights {settings.version}; `debtpulse why KEY` explains one item")
+
+
+def why(
+    key: Annotated[str, typer.Argument(help="The item's key, e.g. DEBT-12.")],
+    team: TeamOption = None,
+) -> None:
+    """Explain one item's score, component by component, and how it moved."""
+    ctx = CliContext(team)
+    settings, _ = ctx.weights
+    key = key.upper()
+    with db.session_scope(ctx.engine, write=False) as session:
+        ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
+        change = why_change(session, ranking=ranking, team_id=ctx.team, key=key)
+    ranked = ranking.find(key)
+    if ranked is None or change is None:
+        record = ranking.records.get(key)
+        fail(f"{key}: no open debt item with that key" if record is None else f"{key}: not open")
+    b = ranked.breakdown
+    typer.echo(
+        f"{b.key} {b.title}: score {b.shown().total:.1f} {trend_arrow(b)}, "
+        f"rank {ranked.rank} of {len(ranking.items)}"
+    )
+    lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)
+    for line in lines:
+        typer.echo(f"  {line.label:<15} {line.points:>5.1f} / {line.weight:g}  {line.detail}")
+    typer.echo(f"  {'total':<15} {b.shown().total:>5.1f}")
+    typer.echo(change.sentence)
+    if top_reasons(b):
+        typer.echo(f"Mostly: {top_reasons(b)}.")
+
+
+def snapshot(team: TeamOption = None, actor: ActorOption = None) -> None:
+    """Store this week's ranking (once per week) for the audit trail and "why" deltas."""
+    ctx = CliContext(team)
+    settings, _ = ctx.weights
+    now = utcnow()
+    with db.session_scope(ctx.engine) as session:
+        ranking = current_ranking(session, team_id=ctx.team, now=now, settings=settings)
+        result = take_snapshot(
+            session, ranking=ranking, team_id=ctx.team, actor=actor_name(actor), at=now
+        )
+    typer.echo(str(result))
+
+
+def capacity(
+    team: TeamOption = None,
+    sprint_points: Annotated[
+        float | None, typer.Option(min=0, help="Sprint capacity in points (weights.yaml).")
+    ] = None,
+    share: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Share for debt (default 0.15).")
+    ] = None,
+) -> None:
+    """Which items fit this sprint's debt budget for the highest total score."""
+    ctx = CliContext(team)
+    settings, planning = ctx.weights
+    points = planning.sprint_points if sprint_points is None else sprint_points
+    budget = points * (planning.debt_share if share is None else share)
+    with db.session_scope(ctx.engine, write=False) as session:
+        ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
+    try:
+        hint = capacity_hint(
+            [
+                (
+                    i.breakdown.key,
+                    i.breakdown.shown().total,
+                    ranking.records[i.breakdown.key].effort,
+                )
+                for i in ranking.items
+            ],
+            budget,
+            effort_scale=planning.effort_points,
+        )
+    except ValueError as exc:
+        fail(f"effort: {exc}")
+    typer.echo(
+        f"Debt budget: {budget:g} points ({points:g} × {budget / points if points else 0:.0%})"
+    )
+    for key in hint.chosen:
+        item = ranking.records[key]
+        typer.echo(f"  {key:<9} {item.effort:>3}  {item.title}")
+    typer.echo(f"Total score {hint.total_score:.1f} for {hint.total_effort:g} points.")
+    if hint.unestimated:
+        typer.echo(f"No effort estimate yet: {', '.join(hint.unestimated)}")

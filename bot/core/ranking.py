@@ -1,0 +1,144 @@
+"""The current ranking of a team's open debt, computed from SQL aggregates.
+
+This is the one place that turns stored rows into :class:`ItemInputs` for the pure scorer;
+``debtpulse top``, ``/debt top``, ``/debt why``, snapshots and the digest all read it, so
+they show the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.core.inputs import (
+    ItemInputs,
+    PainAggregate,
+    PainDay,
+    SignalInput,
+    TeamContext,
+    WeeklyMean,
+    aggregate_pain_days,
+    team_context,
+)
+from bot.core.priority import RankedItem, rank, score_items
+from bot.core.score_settings import SIGNAL_KINDS, ScoreSettings
+from storage import aggregates, register
+from storage.models import DebtItem
+
+OPEN_STATUSES = ("open", "in_progress")
+SIGNAL_HORIZON_HALF_LIVES = 10  # older signals weigh less than 0.1% of a new one
+
+
+@dataclass(frozen=True)
+class Ranking:
+    items: list[RankedItem]
+    records: dict[str, DebtItem]
+    inputs: dict[str, ItemInputs]
+    team: TeamContext
+    settings: ScoreSettings
+    now: datetime
+
+    def find(self, key: str) -> RankedItem | None:
+        return next((item for item in self.items if item.breakdown.key == key), None)
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def _pain_by_item(
+    groups: list[aggregates.PainGroup], named: dict[int, int], *, now: datetime, s: ScoreSettings
+) -> tuple[dict[int, PainAggregate], dict[int, list[WeeklyMean]]]:
+    days: dict[int, dict[date, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0, 0, 0, 0])
+    )
+    per_run: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for g in groups:
+        sums = days[g.debt_item_id][g.day]
+        sums[0] += g.n_answers
+        sums[1] += g.sum_x
+        sums[2] += g.sum_x2
+        sums[3] += g.n_high
+        per_run[g.debt_item_id][g.poll_run_id] += g.n_answers
+    pain: dict[int, PainAggregate] = {}
+    weekly: dict[int, list[WeeklyMean]] = {}
+    for item_id, by_day in days.items():
+        # Anonymous keys change every run, so the largest single run is the safe count of
+        # distinct people; named runs give an exact count across runs.
+        respondents = max(*per_run[item_id].values(), named.get(item_id, 0))
+        pain[item_id] = aggregate_pain_days(
+            [PainDay(d, int(v[0]), v[1], v[2], int(v[3])) for d, v in by_day.items()],
+            n_respondents=respondents,
+            now=now,
+            settings=s,
+        )
+        weeks: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for day, v in by_day.items():
+            weeks[week_start(day)][0] += v[1]
+            weeks[week_start(day)][1] += v[0]
+        weekly[item_id] = [WeeklyMean(w, total / n) for w, (total, n) in sorted(weeks.items())]
+    return pain, weekly
+
+
+def current_ranking(
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    settings: ScoreSettings,
+    category: str | None = None,
+    component: str | None = None,
+) -> Ranking:
+    """Score every open item of the team (optionally one category / component) and rank."""
+    items = register.list_items(session, team_id=team_id, statuses=OPEN_STATUSES)
+    risk = register.latest_assessments(session, team_id=team_id)
+    since = now - timedelta(weeks=settings.pain_horizon_weeks)
+    groups = aggregates.pain_groups(
+        session, team_id=team_id, since=since, high_threshold=settings.breadth_threshold
+    )
+    named = aggregates.named_respondents(session, team_id=team_id, since=since)
+    pain, weekly = _pain_by_item(groups, named, now=now, s=settings)
+    longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
+    signal_since = now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
+    signals: dict[int, list[SignalInput]] = defaultdict(list)
+    for row in aggregates.signal_rows(session, team_id=team_id, since=signal_since):
+        signals[row.debt_item_id].append(SignalInput(row.kind, row.value, row.observed_at))
+    team = team_context(pain.values(), settings=settings)
+
+    chosen = [
+        item
+        for item in items
+        if (category is None or item.category == category)
+        and (component is None or item.component == component)
+    ]
+    inputs = []
+    for item in chosen:
+        assert item.id is not None
+        assessment = risk.get(item.id)
+        inputs.append(
+            ItemInputs(
+                key=item.key,
+                title=item.title,
+                category=item.category,
+                status=item.status,
+                impact=assessment.impact if assessment else None,
+                likelihood=assessment.likelihood if assessment else None,
+                detectability=assessment.detectability if assessment else None,
+                pain=pain.get(item.id, PainAggregate()),
+                weekly_pain=[w for w in weekly.get(item.id, []) if w.week_start <= now.date()],
+                signals=signals.get(item.id, []),
+            )
+        )
+    ranked = rank(score_items(inputs, team=team, now=now, settings=settings))
+    return Ranking(
+        items=ranked,
+        records={item.key: item for item in chosen},
+        inputs={item.key: item for item in inputs},
+        team=team,
+        settings=settings,
+        now=now,
+    )
