@@ -304,4 +304,16 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
+class InboundEvent(SQLModel, table=True):
+    """An event id seen from the chat platform: a redelivery of the same id has no effect."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("team_id", "event_id", name="uq_inbound_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    event_id: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+
+
 metadata = SQLModel.metadata

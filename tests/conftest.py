@@ -60,7 +60,8 @@ def migrated_postgres() -> Iterator[Engine]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    library = ["slack_bots", "slack_installations", "slack_oauth_states"]
+    tables = ", ".join([table.name for table in metadata.sorted_tables] + library)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 

@@ -9,6 +9,17 @@ from storage import models
 
 target_metadata = models.metadata
 
+#: Tables whose schema belongs to slack_sdk (its OAuth installation and state stores). A
+#: migration creates them with the library's own table builders; autogenerate leaves them be.
+LIBRARY_TABLES = frozenset({"slack_bots", "slack_installations", "slack_oauth_states"})
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    table = getattr(obj, "table", obj)
+    return getattr(table, "name", name) not in LIBRARY_TABLES
+
 
 def run_migrations() -> None:
     engine = context.config.attributes.get("engine")
@@ -20,6 +31,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

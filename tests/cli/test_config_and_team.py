@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bot.cli.team import resolve_team
 from bot.config import ConfigError, load_settings
@@ -133,20 +133,27 @@ def test_team_without_slack_is_local(tmp_path: Path) -> None:
 def test_team_with_oauth_is_the_only_installed_one(
     monkeypatch: pytest.MonkeyPatch, engine: Engine
 ) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
     from bot.cli.team import TeamError
 
     monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
     with pytest.raises(TeamError, match="no workspace is installed yet"):
         resolve_team(load_settings(), engine, None)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE slack_installations (id INTEGER, team_id VARCHAR(32))"))
-        conn.execute(text("INSERT INTO slack_installations VALUES (1, 'T0ONE')"))
-    try:
-        assert resolve_team(load_settings(), engine, None) == "T0ONE"
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO slack_installations VALUES (2, 'T0TWO')"))
-        with pytest.raises(TeamError, match=r"several workspaces are installed \(T0ONE, T0TWO\)"):
-            resolve_team(load_settings(), engine, None)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE slack_installations"))
+    store = SQLAlchemyInstallationStore(client_id="1.2", engine=engine)
+    for team in ("T0ONE", "T0TWO"):
+        store.save(
+            Installation(
+                app_id="A1",
+                team_id=team,
+                user_id="U1",
+                bot_token=f"xoxb-{team}",
+                bot_id="B1",
+                bot_user_id="U0BOT",
+            )
+        )
+        if team == "T0ONE":
+            assert resolve_team(load_settings(), engine, None) == "T0ONE"
+    with pytest.raises(TeamError, match=r"several workspaces are installed \(T0ONE, T0TWO\)"):
+        resolve_team(load_settings(), engine, None)

@@ -1,0 +1,1 @@
+"""The Slack-facing application: Bolt app, middleware, listeners and Block Kit views."""

@@ -1,0 +1,88 @@
+"""The Web API client: ``SLACK_API_URL`` and slack_sdk's retry handlers.
+
+slack_sdk's rate-limit handler reads ``Retry-After`` with ``int()``, so a value such as
+``"1.5"`` or an HTTP date would raise inside the retry. :class:`SafeRateLimitHandler` reads it
+leniently and caps the wait, so a persistent 429 ends in an error the caller can report
+instead of a long or endless wait.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+MAX_RETRY_AFTER_S = 30.0
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+CONNECTION_RETRIES = 2
+TIMEOUT_S = 10
+
+
+def retry_after_seconds(raw: str | None, *, now: float | None = None) -> float:
+    """Seconds to wait for a ``Retry-After`` value: a number, an HTTP date, or junk (1 s)."""
+    if raw is None:
+        return 1.0
+    try:
+        seconds = float(raw.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return 1.0
+        seconds = when - (time.time() if now is None else now)
+    if math.isnan(seconds):
+        return 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+class SafeRateLimitHandler(RateLimitErrorRetryHandler):
+    """Waits out a 429 like slack_sdk's handler, but never fails on an odd Retry-After."""
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("rate limited without a response")
+        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        raw = values[0] if isinstance(values, list) and values else values
+        state.next_attempt_requested = True
+        time.sleep(retry_after_seconds(raw if isinstance(raw, str) else None) + random.random() / 4)
+        state.increment_current_attempt()
+
+
+def retry_handlers() -> list[RetryHandler]:
+    return [
+        SafeRateLimitHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+    ]
+
+
+def make_client(*, base_url: str, token: str | None = None, **kwargs: Any) -> WebClient:
+    """A WebClient for ``base_url`` (``SLACK_API_URL``) with the retry handlers attached."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=kwargs.pop("timeout", TIMEOUT_S),
+        retry_handlers=retry_handlers(),
+        **kwargs,
+    )
