@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert
 from storage.models import Participation, PollDelivery, PollRun
@@ -95,3 +95,54 @@ def record_participation(
         .on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
     )
     session.execute(statement)
+
+
+class RunSummary(NamedTuple):
+    run: PollRun
+    respondents: int
+    direct_recipients: int
+
+
+def recent_runs(session: Session, *, team_id: str, limit: int = 15) -> list[RunSummary]:
+    """Open runs first, then the most recent, with respondent and DM-recipient counts."""
+    runs = list(
+        session.exec(
+            select(PollRun)
+            .where(PollRun.team_id == team_id)
+            .order_by(col(PollRun.status).desc(), col(PollRun.scheduled_for).desc())
+            .limit(limit)
+        )
+    )
+    ids = [run.id for run in runs]
+    answered = dict(
+        session.exec(
+            select(Participation.poll_run_id, func.count())
+            .where(col(Participation.poll_run_id).in_(ids))
+            .group_by(col(Participation.poll_run_id))
+        ).all()
+    )
+    direct = dict(
+        session.exec(
+            select(PollDelivery.poll_run_id, func.count())
+            .where(col(PollDelivery.poll_run_id).in_(ids), col(PollDelivery.recipient).like("U%"))
+            .group_by(col(PollDelivery.poll_run_id))
+        ).all()
+    )
+    return [
+        RunSummary(run, int(answered.get(run.id or 0, 0)), int(direct.get(run.id or 0, 0)))
+        for run in runs
+    ]
+
+
+def open_runs_without(session: Session, *, team_id: str, user_id: str) -> list[PollRun]:
+    """Open runs of the team that ``user_id`` has not answered yet."""
+    answered = select(Participation.poll_run_id).where(Participation.user_id == user_id)
+    return list(
+        session.exec(
+            select(PollRun).where(
+                PollRun.team_id == team_id,
+                PollRun.status == "open",
+                col(PollRun.id).not_in(answered),
+            )
+        )
+    )

@@ -7,10 +7,10 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from bot.cli.team import resolve_team
 from bot.config import Settings, load_settings
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
+from bot.teams import resolve_team
 from storage.db import check_schema, make_engine
 
 

@@ -8,9 +8,9 @@ from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError
 
-from bot.cli.team import TeamError
 from bot.config import ConfigError
 from bot.core.problems import InputRejected
+from bot.teams import TeamError
 from storage.db import SchemaOutOfDate
 from surveys import TemplateErrors
 

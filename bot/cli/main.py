@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import ranking_cmds
+from bot.cli import ranking_cmds, serve_cmds
 from bot.cli.context import CliContext
 from bot.cli.errors import fail, guarded
 from bot.cli.options import ActorOption, TeamOption, actor_name
@@ -43,6 +43,8 @@ app.command("top")(ranking_cmds.top)
 app.command("why")(ranking_cmds.why)
 app.command("snapshot")(ranking_cmds.snapshot)
 app.command("capacity")(ranking_cmds.capacity)
+app.command("serve")(serve_cmds.serve)
+app.command("socket")(serve_cmds.socket)
 
 
 def _read(path: Path) -> str:

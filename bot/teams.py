@@ -1,12 +1,12 @@
-"""Which team (Slack workspace) a CLI command works on — DESIGN §3 "Teams"."""
+"""Which team (Slack workspace) the CLI and the web process work on — DESIGN §3 "Teams"."""
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, inspect, text
 
 from bot.config import ConfigError, Settings
+from bot.slack.client import make_client
 
 LOCAL_TEAM = "local"
 INSTALLATIONS_TABLE = "slack_installations"
@@ -30,7 +30,7 @@ def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
 
 def _token_team(settings: Settings) -> str:
     assert settings.slack_bot_token is not None
-    client = WebClient(
+    client = make_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
     try:

@@ -1,0 +1,85 @@
+"""``debtpulse serve`` (gunicorn, threaded workers) and ``debtpulse socket`` (Socket Mode)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import typer
+from gunicorn.app.base import BaseApplication
+
+from bot.config import Settings, load_settings
+from bot.runtime import Runtime, build_runtime
+from bot.slack.app import build_app
+from bot.teams import TeamError, resolve_team
+from bot.web.wsgi import make_wsgi_app
+from storage.db import make_engine
+
+
+def make_runtime(settings: Settings) -> Runtime:
+    """Settings checked, database at the newest schema, the default team resolved."""
+    settings.require_slack()
+    engine = make_engine(settings.database_url)
+    try:
+        team = resolve_team(settings, engine, None)
+    except TeamError:
+        team = ""  # several OAuth workspaces: signals must name their team
+    return build_runtime(settings, engine=engine, default_team=team)
+
+
+def wsgi_app() -> Any:
+    """The WSGI app built from the environment (gunicorn loads this in each worker)."""
+    runtime = make_runtime(load_settings())
+    return make_wsgi_app(runtime, build_app(runtime))
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return wsgi_app()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 3000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker.")] = 8,
+) -> None:
+    """The HTTP app for Slack: /slack/events, /api/signals, /healthz (and OAuth routes)."""
+    settings = load_settings()
+    make_runtime(settings)  # fail here, with one line, rather than in every worker
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port or settings.port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "errorlog": "-",
+            "loglevel": "info",
+        }
+    ).run()
+
+
+def socket() -> None:
+    """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    settings = load_settings()
+    settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")
+    assert settings.slack_app_token is not None
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = make_runtime(settings)
+    handler = SocketModeHandler(build_app(runtime), settings.slack_app_token.get_secret_value())
+    handler.start()

@@ -1,0 +1,67 @@
+"""What a running process shares: settings, the database, score settings and templates.
+
+Built once per process (per gunicorn worker, after the fork) and handed to the Bolt
+middleware and the web routes; every operation opens its own transaction from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.core.catalog import load_catalog
+from bot.core.score_settings import ScoreSettings
+from bot.core.weights_file import Capacity, load_weights
+from storage.db import check_schema, make_engine, session_scope
+from storage.types import utcnow
+from surveys import LoadedTemplate
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    score_settings: ScoreSettings
+    capacity: Capacity
+    catalog: dict[str, LoadedTemplate]
+    default_team: str
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction per operation (commit on success, roll back on error)."""
+        with session_scope(self.engine, write=write) as session:
+            yield session
+
+    @property
+    def anon_secret(self) -> str | None:
+        secret = self.settings.anon_secret
+        return secret.get_secret_value() if secret is not None else None
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    default_team: str,
+    clock: Callable[[], datetime] = utcnow,
+) -> Runtime:
+    """Open the database (refusing a stale schema) and load weights and templates."""
+    engine = engine or make_engine(settings.database_url)
+    check_schema(engine)
+    score_settings, capacity = load_weights(settings.surveys_dir, min_group=settings.min_group)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        score_settings=score_settings,
+        capacity=capacity,
+        catalog=load_catalog(settings.surveys_dir),
+        default_team=default_team,
+        clock=clock,
+    )

@@ -1,0 +1,327 @@
+"""The fake Slack's memory: everything posted, opened, uploaded and called, behind one lock.
+
+The API handlers (``api_*.py``) read and change a ``SlackState`` while holding
+``state.lock``; the front object (``FakeSlack``) reads it for assertions.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.sandbox.clock import Clock
+from bot.sandbox.faults import TokenBucket
+from bot.sandbox.ids import IdFactory
+from bot.sandbox.records import (
+    BlockRejection,
+    Call,
+    Ephemeral,
+    JsonDict,
+    Message,
+    ResponseUrlPost,
+    SlackBlock,
+    UploadedFile,
+    ViewRecord,
+)
+from bot.sandbox.workspace import BOT_ID, BOT_USER_ID, Channel, Token, Workspace
+
+
+class ApiError(Exception):
+    """An error answer: ``{"ok": false, "error": error, **extra}`` with an HTTP status."""
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status = status
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self) -> JsonDict:
+        return {"ok": False, "error": self.error, **self.extra}
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A Web API call after parsing: method, decoded parameters and the caller's token."""
+
+    method: str
+    params: JsonDict
+    token: Token
+
+
+@dataclass
+class Settings:
+    """Timings and limits; shorten them in tests instead of sleeping."""
+
+    trigger_ttl: float = 3.0
+    response_url_ttl: float = 30 * 60
+    response_url_max_uses: int = 5
+    post_rate: float | None = 1.0
+    post_burst: int = 5
+    retry_after: int = 1
+
+
+@dataclass
+class ResponseUrl:
+    """A response URL and what it answers for (a command, or the message clicked in)."""
+
+    key: str
+    url: str
+    created_at: float
+    channel: str | None
+    user: str | None
+    message_ts: str | None = None
+    ephemeral: bool = False
+    uses: int = 0
+
+
+@dataclass
+class PendingUpload:
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+@dataclass
+class _Trigger:
+    issued_at: float
+    user: str | None
+    used: bool = False
+
+
+@dataclass
+class Records:
+    """Everything the fake recorded since start or the last reset."""
+
+    calls: list[Call] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    ephemerals: list[Ephemeral] = field(default_factory=list)
+    views: dict[str, ViewRecord] = field(default_factory=dict)
+    modal_stacks: dict[str, list[str]] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)
+    triggers: dict[str, _Trigger] = field(default_factory=dict)
+    response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
+    response_url_posts: list[ResponseUrlPost] = field(default_factory=list)
+    uploads: dict[str, PendingUpload] = field(default_factory=dict)
+    files: list[UploadedFile] = field(default_factory=list)
+    rejections: list[BlockRejection] = field(default_factory=list)
+    dm_counts: Counter[str] = field(default_factory=Counter)
+
+
+class SlackState:
+    def __init__(
+        self, *, workspace: Workspace, clock: Clock, settings: Settings, seed: int = 0
+    ) -> None:
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.workspace = workspace
+        self.clock = clock
+        self.settings = settings
+        self.seed = seed
+        self.root_url = "http://127.0.0.1/"
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.ids = IdFactory(seed=self.seed)
+            self.records = Records()
+            rate, burst = self.settings.post_rate, self.settings.post_burst
+            self.post_rate = TokenBucket(rate=rate, burst=burst, clock=self.clock) if rate else None
+            self.changed.notify_all()
+
+    # -- recording ------------------------------------------------------------------------
+
+    def record_call(self, call: Call) -> None:
+        with self.lock:
+            self.records.calls.append(call)
+            self.changed.notify_all()
+
+    def reject(self, method: str, errors: list[str], params: JsonDict) -> ApiError:
+        """Record a Block Kit refusal and return the error to raise."""
+        with self.lock:
+            self.records.rejections.append(
+                BlockRejection(method=method, errors=tuple(errors), params=copy.deepcopy(params))
+            )
+        messages = [f"[ERROR] {e}" for e in errors]
+        return ApiError("invalid_blocks", errors=errors, response_metadata={"messages": messages})
+
+    # -- workspace lookups ----------------------------------------------------------------
+
+    def channel(self, channel_id: object) -> Channel:
+        channel = self.workspace.channels.get(str(channel_id or ""))
+        if channel is None:
+            raise ApiError("channel_not_found")
+        return channel
+
+    def dm_target(self, user_id: str) -> Channel:
+        """The DM channel with a person, refusing bots and deactivated accounts."""
+        user = self.workspace.users.get(user_id)
+        if user is None:
+            raise ApiError("user_not_found")
+        if user.is_bot:
+            raise ApiError("cannot_dm_bot")
+        if user.deleted:
+            raise ApiError("user_disabled")
+        return self.workspace.im_for(user_id)
+
+    def postable_channel(self, target: object, token: Token) -> Channel:
+        """Where a message to ``target`` (channel, DM or user id) lands, or the error."""
+        target_id = str(target or "")
+        if target_id[:1] in ("U", "W"):
+            if target_id not in self.workspace.users:
+                raise ApiError("channel_not_found")
+            return self.dm_target(target_id)
+        channel = self.channel(target_id)
+        if channel.is_archived:
+            raise ApiError("is_archived")
+        if channel.is_im:
+            other = self.workspace.im_user(channel)
+            if other is not None:
+                self.dm_target(other)
+        elif BOT_USER_ID not in channel.members:
+            if channel.is_private:
+                raise ApiError("channel_not_found")
+            if "chat:write.public" not in token.scopes:
+                raise ApiError("not_in_channel")
+        return channel
+
+    def message(self, channel_id: str, ts: object) -> Message:
+        for message in self.records.messages:
+            if message.channel == channel_id and message.ts == ts and not message.deleted:
+                return message
+        raise ApiError("message_not_found")
+
+    def ephemeral(self, channel_id: str, ts: object, user: str | None) -> Ephemeral | None:
+        for ephemeral in self.records.ephemerals:
+            same_user = user is None or ephemeral.user == user
+            if ephemeral.channel == channel_id and ephemeral.ts == ts and same_user:
+                return None if ephemeral.deleted else ephemeral
+        return None
+
+    # -- posting --------------------------------------------------------------------------
+
+    def with_ids(self, blocks: list[SlackBlock]) -> list[SlackBlock]:
+        """A copy of ``blocks`` with the block_id / action_id Slack fills in when missing."""
+        out = copy.deepcopy(blocks)
+        for block in out:
+            block.setdefault("block_id", self.ids.block_id())
+            elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+            for key in ("accessory", "element"):
+                if isinstance(block.get(key), dict):
+                    elements.append(block[key])
+            for element in elements:
+                if isinstance(element, dict) and element.get("type") not in ("image", None):
+                    element.setdefault("action_id", self.ids.block_id())
+        return out
+
+    def add_message(
+        self,
+        *,
+        channel: Channel,
+        text: str,
+        blocks: list[SlackBlock],
+        via: str,
+        thread_ts: str | None = None,
+        attachments: list[JsonDict] | None = None,
+        metadata: JsonDict | None = None,
+    ) -> Message:
+        message = Message(
+            channel=channel.id,
+            ts=self.ids.ts(self.clock()),
+            text=text,
+            blocks=self.with_ids(blocks),
+            user=BOT_USER_ID,
+            bot_id=BOT_ID,
+            thread_ts=thread_ts,
+            attachments=copy.deepcopy(attachments),
+            metadata=copy.deepcopy(metadata),
+            via=via,
+        )
+        self.records.messages.append(message)
+        other = self.workspace.im_user(channel)
+        if other is not None:
+            self.records.dm_counts[other] += 1
+        return message
+
+    def add_ephemeral(
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[SlackBlock],
+        via: str,
+        thread_ts: str | None = None,
+    ) -> Ephemeral:
+        ephemeral = Ephemeral(
+            channel=channel,
+            user=user,
+            ts=self.ids.ts(self.clock()),
+            text=text,
+            blocks=self.with_ids(blocks),
+            thread_ts=thread_ts,
+            via=via,
+        )
+        self.records.ephemerals.append(ephemeral)
+        return ephemeral
+
+    # -- triggers and response URLs -------------------------------------------------------
+
+    def new_trigger_id(self, user: str | None) -> str:
+        with self.lock:
+            now = self.clock()
+            trigger_id = self.ids.trigger_id(now)
+            self.records.triggers[trigger_id] = _Trigger(issued_at=now, user=user)
+            return trigger_id
+
+    def register_trigger_id(self, trigger_id: str, user: str | None) -> None:
+        with self.lock:
+            self.records.triggers[trigger_id] = _Trigger(issued_at=self.clock(), user=user)
+
+    def check_trigger(self, trigger_id: object) -> str | None:
+        """The user a still-valid trigger id belongs to, or the error Slack gives."""
+        trigger = self.records.triggers.get(str(trigger_id or ""))
+        if trigger is None:
+            raise ApiError("invalid_trigger_id")
+        if trigger.used:
+            raise ApiError("expired_trigger_id", detail="trigger_id was already used")
+        if self.clock() - trigger.issued_at > self.settings.trigger_ttl:
+            raise ApiError("expired_trigger_id", detail="trigger_id is older than 3 seconds")
+        return trigger.user
+
+    def use_trigger(self, trigger_id: object) -> None:
+        self.records.triggers[str(trigger_id)].used = True
+
+    def new_response_url(
+        self,
+        *,
+        channel: str | None,
+        user: str | None,
+        message_ts: str | None = None,
+        ephemeral: bool = False,
+    ) -> str:
+        with self.lock:
+            serial = len(self.records.response_urls) + 1
+            key = f"{self.workspace.team_id}/{serial}/{self.ids.secret()}"
+            url = f"{self.root_url}actions/{key}"
+            self.records.response_urls[key] = ResponseUrl(
+                key=key,
+                url=url,
+                created_at=self.clock(),
+                channel=channel,
+                user=user,
+                message_ts=message_ts,
+                ephemeral=ephemeral,
+            )
+            return url

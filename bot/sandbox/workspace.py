@@ -1,0 +1,201 @@
+"""The workspace the fake Slack pretends to be: team, users, channels, user groups, tokens.
+
+Configured in code::
+
+    ws = Workspace()                      # team T0TEST, bot U0BOT, token xoxb-test
+    ws.add_user("U0ALICE", name="alice", tz="Europe/Berlin")
+    ws.add_channel("C0DEBT", name="debt", members=["U0BOT", "U0ALICE"])
+    ws.add_usergroup("S0LEADS", handle="leads", users=["U0ALICE"])
+    ws.add_token("xoxb-narrow", scopes={"chat:write"})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+TEAM_ID = "T0TEST"
+TEAM_DOMAIN = "debtpulse-test"
+APP_ID = "A0DEBTPULSE"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+BOT_TOKEN = "xoxb-test"
+DEFAULT_USER_ID = "U0USER"
+DEFAULT_CHANNEL_ID = "C0GENERAL"
+
+BOT_SCOPES: frozenset[str] = frozenset(
+    {
+        "app_mentions:read",
+        "channels:read",
+        "chat:write",
+        "chat:write.public",
+        "commands",
+        "files:write",
+        "groups:read",
+        "im:read",
+        "im:write",
+        "mpim:read",
+        "mpim:write",
+        "usergroups:read",
+        "users:read",
+    }
+)
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    real_name: str = ""
+    tz: str = "Europe/London"
+    is_bot: bool = False
+    deleted: bool = False
+    is_admin: bool = False
+    email: str | None = None
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    members: list[str] = field(default_factory=list)
+    is_private: bool = False
+    is_im: bool = False
+    is_archived: bool = False
+
+
+@dataclass
+class Usergroup:
+    id: str
+    handle: str
+    name: str = ""
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+
+
+@dataclass
+class Token:
+    token: str
+    scopes: frozenset[str]
+    user_id: str = BOT_USER_ID
+    bot_id: str | None = BOT_ID
+    revoked: bool = False
+
+
+class Workspace:
+    """One team's users, channels, user groups and the tokens that may call the API."""
+
+    def __init__(self, *, team_id: str = TEAM_ID, team_domain: str = TEAM_DOMAIN) -> None:
+        self.team_id = team_id
+        self.team_domain = team_domain
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, Usergroup] = {}
+        self.tokens: dict[str, Token] = {}
+        self.add_user(BOT_USER_ID, name="debtpulse", real_name="debtpulse", is_bot=True)
+        self.add_token(BOT_TOKEN, scopes=BOT_SCOPES)
+
+    @classmethod
+    def default(cls) -> Workspace:
+        """The bot, one person (``U0USER``) and ``#general`` (``C0GENERAL``) with both in it."""
+        ws = cls()
+        ws.add_user(DEFAULT_USER_ID, name="user", real_name="Test User")
+        ws.add_channel(DEFAULT_CHANNEL_ID, name="general", members=[BOT_USER_ID, DEFAULT_USER_ID])
+        return ws
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        tz: str = "Europe/London",
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_admin: bool = False,
+        email: str | None = None,
+    ) -> User:
+        username = name or user_id.lower()
+        user = User(
+            id=user_id,
+            name=username,
+            real_name=real_name if real_name is not None else username.title(),
+            tz=tz,
+            is_bot=is_bot,
+            deleted=deleted,
+            is_admin=is_admin,
+            email=email,
+        )
+        self.users[user_id] = user
+        return user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        members: Iterable[str] = (),
+        is_private: bool = False,
+        is_archived: bool = False,
+    ) -> Channel:
+        channel = Channel(
+            id=channel_id,
+            name=name or channel_id.lower(),
+            members=list(dict.fromkeys(members)),
+            is_private=is_private,
+            is_archived=is_archived,
+        )
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_usergroup(
+        self,
+        usergroup_id: str,
+        *,
+        handle: str,
+        name: str | None = None,
+        users: Iterable[str] = (),
+        disabled: bool = False,
+    ) -> Usergroup:
+        group = Usergroup(
+            id=usergroup_id,
+            handle=handle,
+            name=name or handle,
+            users=list(dict.fromkeys(users)),
+            disabled=disabled,
+        )
+        self.usergroups[usergroup_id] = group
+        return group
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        scopes: Iterable[str],
+        user_id: str = BOT_USER_ID,
+        bot_id: str | None = BOT_ID,
+    ) -> Token:
+        record = Token(token=token, scopes=frozenset(scopes), user_id=user_id, bot_id=bot_id)
+        self.tokens[token] = record
+        return record
+
+    def im_for(self, user_id: str) -> Channel:
+        """The bot's direct-message channel with ``user_id``, created on first use."""
+        channel_id = "D" + user_id[1:]
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            channel = Channel(
+                id=channel_id,
+                name=user_id,
+                members=[BOT_USER_ID, user_id],
+                is_private=True,
+                is_im=True,
+            )
+            self.channels[channel_id] = channel
+        return channel
+
+    def im_user(self, channel: Channel) -> str | None:
+        """The person at the other end of a direct-message channel."""
+        if not channel.is_im:
+            return None
+        return next((m for m in channel.members if m != BOT_USER_ID), None)

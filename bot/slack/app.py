@@ -1,0 +1,82 @@
+"""The Bolt app factory: one set of listeners for HTTP, Socket Mode and OAuth installs.
+
+``build_app`` registers middleware and listeners and does nothing at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.runtime import Runtime
+from bot.slack import commands, home, middleware, modals
+from bot.slack.client import make_client
+
+#: Bot scopes the code needs — and only those (manifest.yml lists the same).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "files:write",
+    "users:read",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+OAUTH_STATE_TTL_S = 600
+
+
+def _oauth_settings(runtime: Runtime) -> OAuthSettings:
+    settings = runtime.settings
+    assert settings.slack_client_id and settings.slack_client_secret and settings.slack_state_secret
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        installation_store=SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id, engine=runtime.engine
+        ),
+        state_store=SQLAlchemyOAuthStateStore(
+            expiration_seconds=OAUTH_STATE_TTL_S, engine=runtime.engine
+        ),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        state_validation_enabled=True,
+    )
+
+
+def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
+    """The Bolt app for ``runtime``: single-workspace token, or OAuth when configured."""
+    settings = runtime.settings
+    settings.require_slack()
+    assert settings.slack_signing_secret is not None
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    if settings.oauth_enabled:
+        app = App(
+            signing_secret=signing_secret,
+            oauth_settings=_oauth_settings(runtime),
+            client=make_client(base_url=settings.slack_api_url),
+            logger=logger,
+        )
+    else:
+        assert settings.slack_bot_token is not None
+        app = App(
+            signing_secret=signing_secret,
+            token=settings.slack_bot_token.get_secret_value(),
+            client=make_client(
+                base_url=settings.slack_api_url,
+                token=settings.slack_bot_token.get_secret_value(),
+            ),
+            logger=logger,
+        )
+    middleware.install(app, runtime)
+    commands.register_listeners(app)
+    modals.register_listeners(app)
+    home.register_listeners(app)
+    return app

@@ -1,0 +1,229 @@
+"""The ``/debt`` slash command: parse → check → call core → render → reply.
+
+Quick answers (help, usage, refusals) go back in the acknowledgement itself; anything that
+reads or writes the database is acknowledged first and answered through ``respond`` (the
+command's response_url), so Slack always gets its answer within 3 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core import register as register_service
+from bot.core.display import component_lines
+from bot.core.ranking import current_ranking
+from bot.core.snapshots import why_change
+from bot.runtime import Runtime
+from bot.slack import views
+from bot.slack.parse import Command, UsageError, parse
+from storage import polls, register
+
+logger = logging.getLogger(__name__)
+Payload = dict[str, Any]
+
+
+class Request:
+    """What a subcommand handler needs: who, where, the runtime and the Web API client."""
+
+    def __init__(self, *, command: Command, body: dict[str, Any], context: BoltContext) -> None:
+        self.command = command
+        self.user: str = body.get("user_id", "")
+        self.channel: str = body.get("channel_id", "")
+        self.trigger_id: str = body.get("trigger_id", "")
+        self.team: str = context["team"]
+        self.runtime: Runtime = context["runtime"]
+        self.client: WebClient = context.client
+
+    def arg(self, name: str) -> Any:
+        return self.command.args.get(name)
+
+
+def _top(req: Request) -> Payload:
+    runtime = req.runtime
+    with runtime.transaction(write=False) as session:
+        ranking = current_ranking(
+            session,
+            team_id=req.team,
+            now=runtime.clock(),
+            settings=runtime.score_settings,
+            category=req.arg("category"),
+            component=req.arg("component"),
+        )
+    limit = int(req.arg("limit") or 10)
+    scope = " ".join(str(a) for a in (req.arg("category"), req.arg("component")) if a)
+    title = f"Top {min(limit, len(ranking.items))} debt items" + (f" · {scope}" if scope else "")
+    return views.top_message(ranking.items[:limit], ranking.records, title=title)
+
+
+def _why(req: Request) -> Payload:
+    runtime, key = req.runtime, req.arg("key")
+    with runtime.transaction(write=False) as session:
+        ranking = current_ranking(
+            session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
+        )
+        change = why_change(session, ranking=ranking, team_id=req.team, key=key)
+        exists = register.get_item(session, team_id=req.team, key=key) is not None
+    ranked = ranking.find(key)
+    if ranked is None or change is None:
+        return views.notice(
+            f"`{key}` is not open, so it has no score." if exists else f"No debt item `{key}`."
+        )
+    lines = component_lines(
+        ranked.breakdown, item=ranking.inputs[key], team=ranking.team, settings=ranking.settings
+    )
+    return views.why_message(ranked, lines, change)
+
+
+def _show(req: Request) -> Payload:
+    runtime, key = req.runtime, req.arg("key")
+    with runtime.transaction(write=False) as session:
+        item = register.get_item(session, team_id=req.team, key=key)
+        if item is None:
+            return views.notice(f"No debt item `{key}`.")
+        assessment = register.latest_assessment(session, item=item)
+        ranking = current_ranking(
+            session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
+        )
+    return views.item_message(item, assessment, ranking.find(key))
+
+
+def _change(req: Request, field: str, value: str) -> Payload:
+    runtime, key = req.runtime, req.arg("key")
+    with runtime.transaction() as session:
+        item = register.get_item(session, team_id=req.team, key=key)
+        if item is None:
+            return views.notice(f"No debt item `{key}`.")
+        _, outcome = register_service.save_item(
+            session,
+            team_id=req.team,
+            key=key,
+            fields={field: value},
+            actor=req.user,
+            reason=f"/debt {field}",
+            now=runtime.clock(),
+        )
+    shown = f"<@{value}>" if field == "owner" else f"`{value}`"
+    if outcome == "unchanged":
+        return views.notice(f"`{key}` already has {field} {shown}.")
+    return views.notice(f":white_check_mark: `{key}` {field} is now {shown}.")
+
+
+def _owner(req: Request) -> Payload:
+    return _change(req, "owner", req.arg("user"))
+
+
+def _status(req: Request) -> Payload:
+    return _change(req, "status", req.arg("status"))
+
+
+def _polls(req: Request) -> Payload:
+    with req.runtime.transaction(write=False) as session:
+        summaries = polls.recent_runs(session, team_id=req.team)
+    rows = []
+    for summary in summaries:
+        run = summary.run
+        when = f"{run.status}, {run.scheduled_for:%Y-%m-%d %H:%M} UTC"
+        audience = summary.direct_recipients or None
+        rows.append((str(run.id), run.survey_id, when, summary.respondents, audience))
+    return views.polls_message(rows)
+
+
+def _export(req: Request) -> Payload:
+    with req.runtime.transaction(write=False) as session:
+        csv_text = register_service.export_register(session, team_id=req.team)
+    count = max(csv_text.count("\n") - 1, 0)
+    today = req.runtime.clock().date()
+    try:
+        dm = req.client.conversations_open(users=req.user)["channel"]["id"]
+        req.client.files_upload_v2(
+            channel=dm,
+            content=csv_text,
+            filename=f"debt-register-{today.isoformat()}.csv",
+            title=f"Debt register ({count} items, {today.isoformat()})",
+            initial_comment="The debt register as CSV (the `debtpulse debt import` layout).",
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        return views.notice(f":x: Could not upload the export ({error}). Nothing was changed.")
+    return views.notice(f":white_check_mark: Sent the register ({count} items) to your DMs.")
+
+
+def _not_yet(req: Request) -> Payload:
+    return views.notice(
+        f"`/debt {req.command.name}` needs the poll scheduler and digest, which this "
+        "deployment does not run yet."
+    )
+
+
+HANDLERS: dict[str, Callable[[Request], Payload]] = {
+    "top": _top,
+    "why": _why,
+    "show": _show,
+    "owner": _owner,
+    "status": _status,
+    "polls": _polls,
+    "export": _export,
+    "poll": _not_yet,
+    "digest": _not_yet,
+}
+
+
+def _open_modal(req: Request) -> Payload | None:
+    """``add`` and ``assess`` open a modal; returns a reply only when that is not possible."""
+    metadata = json.dumps({"channel": req.channel})
+    with req.runtime.transaction(write=False) as session:
+        if req.command.name == "add":
+            view = views.add_modal(
+                next_key=register.next_key(session, team_id=req.team), metadata=metadata
+            )
+        else:
+            item = register.get_item(session, team_id=req.team, key=req.arg("key"))
+            if item is None:
+                return views.notice(f"No debt item `{req.arg('key')}`.")
+            current = register.latest_assessment(session, item=item)
+            metadata = json.dumps({"channel": req.channel, "key": item.key})
+            view = views.assess_modal(item, current, metadata=metadata)
+    try:
+        req.client.views_open(trigger_id=req.trigger_id, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        return views.notice(f":x: Could not open the form ({error}). Please try again.")
+    return None
+
+
+def handle_debt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    try:
+        command = parse(body.get("text", ""))
+    except UsageError as exc:
+        ack(response_type="ephemeral", **views.usage_message(exc.message, exc.usage))
+        return
+    label = command.name + (f" {command.args['action']}" if "action" in command.args else "")
+    if command.lead_only and not context["is_lead"]:
+        ack(response_type="ephemeral", **views.refusal(label))
+        return
+    if command.name == "help":
+        ack(response_type="ephemeral", **views.help_message(is_lead=context["is_lead"]))
+        return
+    ack()
+    req = Request(command=command, body=body, context=context)
+    try:
+        if command.name in {"add", "assess"}:
+            reply = _open_modal(req)
+        else:
+            reply = HANDLERS[command.name](req)
+    except Exception:
+        logger.exception("/debt %s failed", label)
+        reply = views.notice(":x: Something went wrong on our side; nothing was changed.")
+    if reply is not None:
+        respond(response_type="ephemeral", replace_original=False, **reply)
+
+
+def register_listeners(app: App) -> None:
+    app.command("/debt")(handle_debt)

@@ -1,0 +1,87 @@
+"""Per-request concerns, as Bolt middleware: runtime, team, lead check, event dedup.
+
+Listeners find ``context["runtime"]`` (database transactions, settings), ``context["team"]``
+and ``context["is_lead"]`` ready, and never see a redelivered event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bot.runtime import Runtime
+from storage import events
+
+logger = logging.getLogger(__name__)
+USERGROUP_TTL_S = 300.0
+
+
+def _team_of(context: BoltContext, body: dict[str, Any]) -> str | None:
+    team = context.team_id or body.get("team_id")
+    if not team and isinstance(body.get("team"), dict):
+        team = body["team"].get("id")
+    return str(team) if team else None
+
+
+class LeadDirectory:
+    """Who counts as a lead: user ids in DEBTPULSE_LEADS, or members of a listed usergroup."""
+
+    def __init__(self, leads: list[str]) -> None:
+        self.users = {lead for lead in leads if not lead.startswith("S")}
+        self.groups = [lead for lead in leads if lead.startswith("S")]
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def is_lead(self, user: str | None, client: Any) -> bool:
+        if not user:
+            return False
+        if user in self.users:
+            return True
+        return any(user in self._members(group, client) for group in self.groups)
+
+    def _members(self, group: str, client: Any) -> frozenset[str]:
+        with self._lock:
+            cached = self._cache.get(group)
+            if cached and time.monotonic() - cached[0] < USERGROUP_TTL_S:
+                return cached[1]
+        try:
+            members = frozenset(client.usergroups_users_list(usergroup=group).get("users", []))
+        except SlackApiError as exc:
+            logger.warning("could not list usergroup %s: %s", group, exc.response.get("error"))
+            members = frozenset()
+        with self._lock:
+            self._cache[group] = (time.monotonic(), members)
+        return members
+
+
+def install(app: App, runtime: Runtime) -> None:
+    """Register the middleware on ``app``, in order."""
+    leads = LeadDirectory(runtime.settings.leads)
+
+    def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        context["runtime"] = runtime
+        context["team"] = _team_of(context, body) or runtime.default_team
+        user = context.user_id
+        context["is_lead"] = leads.is_lead(user, context.client)
+        return next()
+
+    def dedupe(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            with runtime.transaction() as session:
+                first = events.first_delivery(
+                    session, team_id=context["team"], event_id=str(event_id), at=runtime.clock()
+                )
+            if not first:
+                logger.info("event %s delivered again: already handled", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    app.use(attach)
+    app.use(dedupe)

@@ -1,0 +1,142 @@
+"""Parsing ``/debt`` text into a command. Pure: no Slack calls, no database.
+
+Every malformed input becomes a :class:`UsageError` whose message names the argument, so
+the user gets an ephemeral usage line instead of an error from Slack's side.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from storage.models import Category, Status
+
+SUBCOMMANDS = (
+    "help",
+    "top",
+    "show",
+    "why",
+    "add",
+    "assess",
+    "owner",
+    "status",
+    "polls",
+    "poll",
+    "digest",
+    "export",
+)
+LEAD_ONLY = frozenset({"add", "assess", "owner", "status", "poll", "digest post", "export"})
+USAGE = {
+    "help": "/debt help",
+    "top": "/debt top [N] [operational|experimentation] [component]",
+    "show": "/debt show KEY",
+    "why": "/debt why KEY",
+    "add": "/debt add",
+    "assess": "/debt assess KEY",
+    "owner": "/debt owner KEY @user",
+    "status": "/debt status KEY open|in_progress|resolved|wont_fix",
+    "polls": "/debt polls",
+    "poll": "/debt poll send SURVEY_ID | /debt poll close RUN",
+    "digest": "/debt digest preview | /debt digest post",
+    "export": "/debt export",
+}
+MAX_TOP = 50
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class UsageError(ValueError):
+    """The text does not form a valid command; ``usage`` is the line to show."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        self.message = message
+        self.usage = usage
+        super().__init__(f"{message} — usage: {usage}")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def lead_only(self) -> bool:
+        if self.name == "digest":
+            return self.args.get("action") == "post"
+        return self.name in LEAD_ONLY
+
+
+def _key(value: str, usage: str) -> str:
+    if not _KEY.match(value):
+        raise UsageError(f"`{value}` is not a debt item key like DEBT-12", usage)
+    return value.upper()
+
+
+def _exact(words: list[str], count: int, name: str) -> None:
+    if len(words) != count:
+        what = "missing" if len(words) < count else "too many"
+        raise UsageError(f"{what} arguments for `{name}`", USAGE[name])
+
+
+def parse(text: str) -> Command:
+    """``"top 5 operational"`` → ``Command("top", {"limit": 5, "category": "operational"})``."""
+    try:
+        words = shlex.split(text or "")
+    except ValueError:
+        words = (text or "").split()
+    if not words:
+        return Command("help")
+    name, rest = words[0].lower(), words[1:]
+    if name not in SUBCOMMANDS:
+        raise UsageError(f"unknown command `{words[0]}`", "/debt help")
+    usage = USAGE[name]
+    if name in {"help", "add", "polls", "export"}:
+        _exact(rest, 0, name)
+        return Command(name)
+    if name == "top":
+        return _parse_top(rest)
+    if name in {"show", "why", "assess"}:
+        _exact(rest, 1, name)
+        return Command(name, {"key": _key(rest[0], usage)})
+    if name == "owner":
+        _exact(rest, 2, name)
+        mention = _MENTION.match(rest[1])
+        user = mention.group(1) if mention else rest[1]
+        if not _USER_ID.match(user):
+            raise UsageError(f"`{rest[1]}` is not a @mention of a person", usage)
+        return Command(name, {"key": _key(rest[0], usage), "user": user})
+    if name == "status":
+        _exact(rest, 2, name)
+        if rest[1] not in {s.value for s in Status}:
+            raise UsageError(f"`{rest[1]}` is not a status", usage)
+        return Command(name, {"key": _key(rest[0], usage), "status": rest[1]})
+    if name == "poll":
+        if len(rest) != 2 or rest[0] not in {"send", "close"}:
+            raise UsageError("expected `send SURVEY_ID` or `close RUN`", usage)
+        if rest[0] == "close" and not rest[1].isdigit():
+            raise UsageError(f"`{rest[1]}` is not a run number", usage)
+        return Command(name, {"action": rest[0], "target": rest[1]})
+    # digest
+    if len(rest) != 1 or rest[0] not in {"preview", "post"}:
+        raise UsageError("expected `preview` or `post`", usage)
+    return Command(name, {"action": rest[0]})
+
+
+def _parse_top(rest: list[str]) -> Command:
+    args: dict[str, object] = {"limit": 10}
+    usage = USAGE["top"]
+    remaining = list(rest)
+    if remaining and remaining[0].isdigit():
+        limit = int(remaining.pop(0))
+        if not 1 <= limit <= MAX_TOP:
+            raise UsageError(f"N must be between 1 and {MAX_TOP}", usage)
+        args["limit"] = limit
+    if remaining and remaining[0] in {c.value for c in Category}:
+        args["category"] = remaining.pop(0)
+    if remaining:
+        args["component"] = remaining.pop(0)
+    if remaining:
+        raise UsageError("too many arguments for `top`", usage)
+    return Command("top", args)

@@ -1,0 +1,58 @@
+"""``POST /api/signals``: automated signals over HTTP, one JSON object per request.
+
+Bearer ``DEBTPULSE_SIGNALS_TOKEN`` (401 without it), 422 naming the field on bad JSON,
+200 with ``"duplicate": true`` for a ``dedup_key`` seen before, 201 when stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from bot.core.problems import InputRejected
+from bot.core.signals_in import parse_signal, store_signals
+from bot.runtime import Runtime
+
+MAX_BODY = 64 * 1024
+Reply = tuple[int, dict[str, Any]]
+
+
+def _authorized(runtime: Runtime, header: str) -> bool:
+    token = runtime.settings.signals_token
+    if token is None:
+        return False
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.get_secret_value().encode()
+    )
+
+
+def handle(runtime: Runtime, *, authorization: str, body: bytes, team: str | None) -> Reply:
+    if runtime.settings.signals_token is None:
+        return 401, {"ok": False, "error": "signals are disabled: DEBTPULSE_SIGNALS_TOKEN is unset"}
+    if not _authorized(runtime, authorization):
+        return 401, {"ok": False, "error": "missing or wrong bearer token"}
+    if len(body) > MAX_BODY:
+        return 413, {"ok": False, "error": f"body over {MAX_BODY} bytes"}
+    team = team or runtime.default_team
+    if not team:
+        return 422, {
+            "ok": False,
+            "error": "invalid signal",
+            "errors": [{"field": "team", "message": "pass ?team=T… (several workspaces)"}],
+        }
+    try:
+        signal = parse_signal(1, body.decode("utf-8", errors="replace"))
+        with runtime.transaction() as session:
+            summary = store_signals(
+                session,
+                team_id=team,
+                items=[(1, signal)],
+                now=runtime.clock(),
+            )
+    except InputRejected as exc:
+        errors = [{"field": p.column, "message": p.message} for p in exc.problems]
+        return 422, {"ok": False, "error": "invalid signal", "errors": errors}
+    if summary.stored:
+        return 201, {"ok": True, "stored": True, "dedup_key": signal.dedup_key}
+    return 200, {"ok": True, "stored": False, "duplicate": True, "dedup_key": signal.dedup_key}

@@ -1,0 +1,95 @@
+"""The WSGI application ``debtpulse serve`` runs: Slack, signals and a health check.
+
+Routes: ``POST /slack/events`` (slash commands, interactivity, events) and, with OAuth,
+``GET /slack/install`` and ``GET /slack/oauth_redirect`` — all through Bolt's WSGI adapter,
+which verifies every request's signature; ``POST /api/signals``; ``GET /healthz``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from bot.slack.app import INSTALL_PATH, REDIRECT_PATH
+from bot.web import signals_api
+
+logger = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    503: "Service Unavailable",
+}
+
+
+def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        f"{status} {_REASONS.get(status, 'OK')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _body(environ: Environ) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(min(length, signals_api.MAX_BODY + 1)) if length else b""
+
+
+def make_wsgi_app(
+    runtime: Runtime, bolt_app: App
+) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
+    slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+    slack_paths = {EVENTS_PATH}
+    if runtime.settings.oauth_enabled:
+        slack_paths |= {INSTALL_PATH, REDIRECT_PATH}
+
+    def health(start_response: StartResponse) -> list[bytes]:
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: say so, without its URL
+            logger.warning("health check: database unavailable (%s)", exc.__class__.__name__)
+            return _json(start_response, 503, {"ok": False, "database": "unavailable"})
+        return _json(start_response, 200, {"ok": True, "database": "ok"})
+
+    def application(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path in slack_paths:
+            return slack(environ, start_response)
+        if path == "/healthz":
+            return health(start_response)
+        if path == "/api/signals":
+            if method != "POST":
+                return _json(start_response, 405, {"ok": False, "error": "use POST"})
+            team = parse_qs(environ.get("QUERY_STRING", "")).get("team", [None])[0]
+            status, payload = signals_api.handle(
+                runtime,
+                authorization=environ.get("HTTP_AUTHORIZATION", ""),
+                body=_body(environ),
+                team=team,
+            )
+            return _json(start_response, status, payload)
+        return _json(start_response, 404, {"ok": False, "error": "not found"})
+
+    return application
