@@ -102,13 +102,18 @@ class Ephemeral:
 
 @dataclass
 class ViewRecord:
-    """A modal or App Home view for one user, as it stands now."""
+    """A modal or App Home view for one user, as it stands now.
+
+    ``errors`` holds the field errors of the last ``response_action: errors`` answer;
+    ``history`` the earlier versions, oldest first.
+    """
 
     id: str
     user: str
     view: JsonDict
     trigger_id: str | None = None
     closed: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
     history: list[JsonDict] = field(default_factory=list)
 
     @property

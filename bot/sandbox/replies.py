@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from bot.sandbox.blockkit import validate_message
-from bot.sandbox.records import Call, JsonDict, ResponseUrlPost
+from bot.sandbox.records import Call, Ephemeral, JsonDict, Message, ResponseUrlPost
 from bot.sandbox.state import ApiError, ResponseUrl, SlackState
 
 RESPONSE_URL = "response_url"
@@ -38,11 +38,12 @@ def apply_reply(
     blocks = payload.get("blocks")
     with state.lock:
         if source_ts is not None and channel is not None:
+            target: Message | Ephemeral | None = None
             if source_ephemeral:
                 target = state.ephemeral(channel, source_ts, user)
             else:
                 try:
-                    target = state.message(channel, source_ts)  # type: ignore[assignment]
+                    target = state.message(channel, source_ts)
                 except ApiError:
                     target = None
             if target is not None and _flag(payload, "delete_original"):
@@ -54,8 +55,10 @@ def apply_reply(
                     target.blocks = state.with_ids(blocks)
                 target.edits += 1
                 return
-        if channel is None:
+        if channel is None or _flag(payload, "delete_original"):
             return
+        if not text and not blocks:
+            raise ApiError("no_text", status=400)
         if payload.get("response_type") == "in_channel":
             state.add_message(
                 channel=state.channel(channel),

@@ -61,7 +61,10 @@ class ApiRequest:
 
 @dataclass
 class Settings:
-    """Timings and limits; shorten them in tests instead of sleeping."""
+    """Timings and limits; shorten them in tests instead of sleeping.
+
+    A changed ``post_rate`` / ``post_burst`` takes effect at the next ``reset()``.
+    """
 
     trigger_ttl: float = 3.0
     response_url_ttl: float = 30 * 60
@@ -178,6 +181,9 @@ class SlackState:
     def postable_channel(self, target: object, token: Token) -> Channel:
         """Where a message to ``target`` (channel, DM or user id) lands, or the error."""
         target_id = str(target or "")
+        if target_id.startswith("#"):
+            named = (c for c in self.workspace.channels.values() if c.name == target_id[1:])
+            target_id = next((c.id for c in named if not c.is_im), target_id)
         if target_id[:1] in ("U", "W"):
             if target_id not in self.workspace.users:
                 raise ApiError("channel_not_found")

@@ -1,0 +1,322 @@
+"""``FakeSlack``: a local stand-in for the Slack Web API, for debtpulse's tests and demo.
+
+::
+
+    with FakeSlack() as slack:
+        client = WebClient(token="xoxb-test", base_url=slack.base_url)
+        client.chat_postMessage(channel="C0GENERAL", text="hi")
+        assert slack.messages("C0GENERAL")[0].text == "hi"
+
+It answers the Web API methods debtpulse uses with Slack's response shapes and errors,
+validates every Block Kit payload, rate-limits posting per channel, fails on demand, and
+records everything it was sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TypeVar
+
+from bot.sandbox import interactions
+from bot.sandbox.clock import Clock
+from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.finder import SOURCES, Found, Source, candidates, find
+from bot.sandbox.records import (
+    BlockRejection,
+    Call,
+    Ephemeral,
+    JsonDict,
+    Message,
+    ResponseUrlPost,
+    UploadedFile,
+    ViewRecord,
+)
+from bot.sandbox.server import FakeSlackServer
+from bot.sandbox.state import Settings, SlackState
+from bot.sandbox.workspace import DEFAULT_USER_ID, Workspace
+
+T = TypeVar("T")
+
+
+class FakeSlack:
+    """The fake Slack server and everything it recorded; a context manager."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace | None = None,
+        clock: Clock | None = None,
+        trigger_ttl: float = 3.0,
+        response_url_ttl: float = 30 * 60,
+        response_url_max_uses: int = 5,
+        post_rate: float | None = 1.0,
+        post_burst: int = 5,
+        retry_after: int = 1,
+        seed: int = 0,
+        port: int = 0,
+    ) -> None:
+        settings = Settings(
+            trigger_ttl=trigger_ttl,
+            response_url_ttl=response_url_ttl,
+            response_url_max_uses=response_url_max_uses,
+            post_rate=post_rate,
+            post_burst=post_burst,
+            retry_after=retry_after,
+        )
+        self.workspace = workspace or Workspace.default()
+        self._state = SlackState(
+            workspace=self.workspace, clock=clock or time.time, settings=settings, seed=seed
+        )
+        self._faults = FaultPlan()
+        self._port = port
+        self._server: FakeSlackServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        if self._server is not None:
+            return self
+        self._server = FakeSlackServer(state=self._state, faults=self._faults, port=self._port)
+        self._state.root_url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="fake-slack",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT/``"""
+        if self._server is None:
+            raise RuntimeError("the fake Slack is not running; use `with FakeSlack() as slack:`")
+        return self._state.root_url
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base for ``WebClient(base_url=...)``: ``http://127.0.0.1:PORT/api/``."""
+        return f"{self.root_url}api/"
+
+    @property
+    def settings(self) -> Settings:
+        return self._state.settings
+
+    # -- interaction plumbing (used by the driver) ------------------------------------------
+
+    def new_trigger_id(self, *, user: str | None = DEFAULT_USER_ID) -> str:
+        """A fresh trigger id, valid for ``trigger_ttl`` seconds and one use."""
+        return self._state.new_trigger_id(user)
+
+    def register_trigger_id(self, trigger_id: str, *, user: str | None = DEFAULT_USER_ID) -> None:
+        self._state.register_trigger_id(trigger_id, user)
+
+    def new_response_url(
+        self,
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        message_ts: str | None = None,
+        ephemeral: bool = False,
+    ) -> str:
+        """A response URL for a command (or for the message ``message_ts`` clicked in)."""
+        _ = self.root_url  # must be running: the URL names the port
+        return self._state.new_response_url(
+            channel=channel, user=user, message_ts=message_ts, ephemeral=ephemeral
+        )
+
+    def apply_command_ack(self, payload: JsonDict, *, channel: str, user: str) -> list[str]:
+        """Show a slash command's acknowledgement body; returns Block Kit errors, if any."""
+        return interactions.apply_command_ack(self._state, payload, channel=channel, user=user)
+
+    def apply_view_ack(self, *, view_id: str, ack: JsonDict | None) -> list[str]:
+        """Apply a view_submission acknowledgement (close, update, push, clear, errors)."""
+        return interactions.apply_view_ack(self._state, view_id=view_id, ack=ack)
+
+    def close_view(self, view_id: str) -> None:
+        interactions.close_view(self._state, view_id)
+
+    def find_element(
+        self,
+        *,
+        action_id: str | None = None,
+        text: str | None = None,
+        element_type: str | None = None,
+        user: str | None = None,
+        channel: str | None = None,
+        sources: Iterable[Source] = SOURCES,
+    ) -> Found:
+        """The newest interactive element matching, in open views, ephemerals, then messages."""
+        with self._state.lock:
+            records = self._state.records
+            im_users = {
+                c.id: other
+                for c in self.workspace.channels.values()
+                if (other := self.workspace.im_user(c)) is not None
+            }
+            found = candidates(
+                views=list(records.views.values()),
+                ephemerals=records.ephemerals,
+                messages=records.messages,
+                user=user,
+                channel=channel,
+                sources=sources,
+                im_users=im_users,
+            )
+            return find(found, action_id=action_id, text=text, element_type=element_type)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def fail_next(
+        self, method: str, *, status: int = 503, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` (``"*"``: any) with HTTP ``status``."""
+        self._faults.add(method, Fault(status=status, retry_after=retry_after), times=times)
+
+    def fail_ratio(
+        self,
+        method: str,
+        ratio: float,
+        *,
+        statuses: Iterable[int] = (429, 503),
+        seed: int | None = None,
+    ) -> None:
+        """Fail that share of ``method`` calls at random (seeded) with one of ``statuses``."""
+        self._faults.add_ratio(method, ratio, statuses=statuses, seed=seed)
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """Reset the connection, without any answer, on the next ``times`` calls."""
+        self._faults.add(method, Fault(reset=True), times=times)
+
+    def slow_down(self, method: str, *, seconds: float, times: int | None = None) -> None:
+        """Answer ``method`` ``seconds`` late (``times=None``: until ``clear_faults``)."""
+        self._faults.add(method, Fault(delay=seconds), times=times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    # -- what was recorded ------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._state.lock:
+            return list(self._state.records.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def messages(self, channel: str | None = None, *, deleted: bool = False) -> list[Message]:
+        """Messages as they stand now (updates applied), oldest first."""
+        with self._state.lock:
+            return [
+                copy.deepcopy(m)
+                for m in self._state.records.messages
+                if (channel is None or m.channel == channel) and (deleted or not m.deleted)
+            ]
+
+    def ephemerals(self, user: str | None = None, *, channel: str | None = None) -> list[Ephemeral]:
+        with self._state.lock:
+            return [
+                copy.deepcopy(e)
+                for e in self._state.records.ephemerals
+                if (user is None or e.user == user)
+                and (channel is None or e.channel == channel)
+                and not e.deleted
+            ]
+
+    def views(self, user: str | None = None, *, open_only: bool = False) -> list[ViewRecord]:
+        """Modals and App Home views opened or published, each as it stands now."""
+        with self._state.lock:
+            return [
+                copy.deepcopy(v)
+                for v in self._state.records.views.values()
+                if (user is None or v.user == user) and not (open_only and v.closed)
+            ]
+
+    def open_modal(self, user: str) -> ViewRecord | None:
+        """The modal on top of ``user``'s stack, if any."""
+        with self._state.lock:
+            stack = self._state.records.modal_stacks.get(user) or []
+            return copy.deepcopy(self._state.records.views[stack[-1]]) if stack else None
+
+    def home(self, user: str) -> ViewRecord | None:
+        with self._state.lock:
+            view_id = self._state.records.homes.get(user)
+            return copy.deepcopy(self._state.records.views[view_id]) if view_id else None
+
+    @property
+    def uploaded_files(self) -> list[UploadedFile]:
+        with self._state.lock:
+            return list(self._state.records.files)
+
+    @property
+    def response_url_posts(self) -> list[ResponseUrlPost]:
+        with self._state.lock:
+            return list(self._state.records.response_url_posts)
+
+    @property
+    def rejections(self) -> list[BlockRejection]:
+        """Payloads refused for their Block Kit, with Slack-style error messages."""
+        with self._state.lock:
+            return list(self._state.records.rejections)
+
+    @property
+    def dm_counts(self) -> dict[str, int]:
+        """Messages the bot posted into each person's DM, by user id."""
+        with self._state.lock:
+            return dict(self._state.records.dm_counts)
+
+    def dm_count(self, user: str) -> int:
+        return self.dm_counts.get(user, 0)
+
+    def reset(self) -> None:
+        """Forget every call, message, view, file, trigger and fault; keep the workspace."""
+        self._faults.clear()
+        self._state.reset()
+
+    def wait_for(self, predicate: Callable[[], T], *, timeout: float = 5.0) -> T:
+        """Wait until ``predicate()`` is truthy (re-checked after every request); return it."""
+        deadline = time.monotonic() + timeout
+        with self._state.changed:
+            while True:
+                result = predicate()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"fake Slack: condition not met within {timeout} s")
+                self._state.changed.wait(min(remaining, 0.1))
+
+    def wait_for_calls(self, method: str, *, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``method`` was called at least ``count`` times; return those calls."""
+        return self.wait_for(
+            lambda: calls if len(calls := self.calls_to(method)) >= count else [],
+            timeout=timeout,
+        )

@@ -1,0 +1,279 @@
+"""The HTTP side of the fake: parse requests like Slack does, inject faults, dispatch, record.
+
+Routes: ``/api/<method>`` (Web API), ``/upload/v1/<file id>`` (upload URLs) and
+``/actions/<team>/<n>/<secret>`` (response URLs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox import api_chat, api_directory, api_files, api_views
+from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.records import Call, JsonDict
+from bot.sandbox.replies import RESPONSE_URL, post_to_response_url
+from bot.sandbox.state import ApiError, ApiRequest, SlackState
+
+log = logging.getLogger(__name__)
+
+UPLOAD = "upload"
+Handler = Callable[[SlackState, ApiRequest], JsonDict]
+
+
+@dataclass(frozen=True)
+class Method:
+    handler: Handler
+    scopes: tuple[str, ...] = ()
+
+
+METHODS: dict[str, Method] = {
+    "auth.test": Method(api_directory.auth_test),
+    "chat.postMessage": Method(api_chat.post_message, ("chat:write",)),
+    "chat.update": Method(api_chat.update, ("chat:write",)),
+    "chat.postEphemeral": Method(api_chat.post_ephemeral, ("chat:write",)),
+    "chat.delete": Method(api_chat.delete, ("chat:write",)),
+    "views.open": Method(api_views.open_),
+    "views.push": Method(api_views.push),
+    "views.update": Method(api_views.update),
+    "views.publish": Method(api_views.publish),
+    "conversations.members": Method(api_directory.conversations_members),
+    "conversations.open": Method(api_directory.conversations_open, ("im:write",)),
+    "users.info": Method(api_directory.users_info, ("users:read",)),
+    "usergroups.users.list": Method(api_directory.usergroups_users_list, ("usergroups:read",)),
+    "files.getUploadURLExternal": Method(api_files.get_upload_url, ("files:write",)),
+    "files.completeUploadExternal": Method(api_files.complete_upload, ("files:write",)),
+}
+
+_JSON_PARAMS = {"blocks": "invalid_blocks_format", "attachments": "invalid_attachments"}
+_JSON_PARAMS |= {"view": "invalid_arguments", "metadata": "invalid_metadata_format"}
+_FAULT_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+
+
+def parse_body(content_type: str, body: bytes) -> JsonDict:
+    """Parameters from a form, JSON or multipart body."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if not body:
+        return {}
+    if kind == "application/json":
+        data = json.loads(body.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ApiError("invalid_json")
+        return data
+    if kind == "multipart/form-data":
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        out: JsonDict = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                out[name] = payload if part.get_filename() else payload.decode("utf-8")
+        return out
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+def decode_json_params(params: JsonDict) -> JsonDict:
+    """Form bodies carry blocks and views as JSON strings; decode them like Slack does."""
+    out = dict(params)
+    for key, error in _JSON_PARAMS.items():
+        value = out.get(key)
+        if isinstance(value, str) and value:
+            try:
+                out[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ApiError(error) from exc
+    return out
+
+
+def call_api(
+    state: SlackState, method: str, params: JsonDict, token: str | None
+) -> ApiError | JsonDict:
+    """Authenticate, check scopes and run one Web API method."""
+    spec = METHODS.get(method)
+    if spec is None:
+        return ApiError("unknown_method")
+    if not token:
+        return ApiError("not_authed")
+    with state.lock:
+        record = state.workspace.tokens.get(token)
+        if record is None:
+            return ApiError("invalid_auth")
+        if record.revoked:
+            return ApiError("token_revoked")
+        missing = [s for s in spec.scopes if s not in record.scopes]
+        if missing:
+            provided = ",".join(sorted(record.scopes))
+            return ApiError("missing_scope", needed=",".join(missing), provided=provided)
+        try:
+            return spec.handler(state, ApiRequest(method=method, params=params, token=record))
+        except ApiError as exc:
+            return exc
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: FakeSlackServer
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("fake slack: " + format, *args)
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    def _route(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = url.path.strip("/").split("/", 1)
+        if parts[0] == "api" and len(parts) == 2:
+            self._api(parts[1], dict(parse_qsl(url.query, keep_blank_values=True)), body)
+        elif parts[0] == "upload" and len(parts) == 2:
+            self._upload(parts[1].removeprefix("v1/"), body)
+        elif parts[0] == "actions" and len(parts) == 2:
+            self._response_url(parts[1], body)
+        else:
+            self._send(404, {"ok": False, "error": "not_found"})
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def _faulted(self, method: str, params: JsonDict, token: str | None) -> bool:
+        """Apply planned faults; True when the request was answered (or dropped) by one."""
+        state = self.server.state
+        for fault in self.server.faults.take(method):
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.reset:
+                state.record_call(self._call(method, params, token, None, 0))
+                self._reset()
+                return True
+            if fault.status is not None:
+                self._send_fault(method, params, token, fault)
+                return True
+        return False
+
+    def _send_fault(self, method: str, params: JsonDict, token: str | None, fault: Fault) -> None:
+        assert fault.status is not None
+        body = {"ok": False, "error": _FAULT_ERRORS.get(fault.status, "fatal_error")}
+        headers = {}
+        if fault.status == 429:
+            retry_after = fault.retry_after
+            if retry_after is None:
+                retry_after = self.server.state.settings.retry_after
+            headers["Retry-After"] = str(retry_after)
+        self.server.state.record_call(self._call(method, params, token, body, fault.status))
+        self._send(fault.status, body, headers)
+
+    def _reset(self) -> None:
+        """Close the socket with an RST and no response, like a dropped connection."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _api(self, method: str, query: JsonDict, body: bytes) -> None:
+        state = self.server.state
+        token: str | None = None
+        auth = self.headers.get("Authorization") or ""
+        if auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        try:
+            params = {**query, **parse_body(self.headers.get("Content-Type") or "", body)}
+            token = token or params.pop("token", None) or None
+            params.pop("token", None)
+            params = decode_json_params(params)
+        except (ApiError, ValueError) as exc:
+            error = exc if isinstance(exc, ApiError) else ApiError("invalid_form_data")
+            state.record_call(self._call(method, query, token, error.body(), 200))
+            self._send(200, error.body())
+            return
+        if self._faulted(method, params, token):
+            return
+        result = call_api(state, method, params, token)
+        if isinstance(result, ApiError):
+            status, answer, headers = result.status, result.body(), result.headers
+        else:
+            status, answer, headers = 200, result, {}
+        state.record_call(self._call(method, params, token, answer, status))
+        self._send(status, answer, headers)
+
+    def _upload(self, file_id: str, body: bytes) -> None:
+        params: JsonDict = {"file_id": file_id, "size": len(body)}
+        if self._faulted(UPLOAD, params, None):
+            return
+        state = self.server.state
+        if api_files.receive_upload(state, file_id, body):
+            state.record_call(self._call(UPLOAD, params, None, {"ok": True}, 200))
+            self._send_text(200, f"OK - {len(body)}")
+        else:
+            state.record_call(self._call(UPLOAD, params, None, {"ok": False}, 404))
+            self._send_text(404, "Not Found")
+
+    def _response_url(self, key: str, body: bytes) -> None:
+        try:
+            payload = parse_body(self.headers.get("Content-Type") or "", body)
+            if isinstance(payload.get("payload"), str):
+                payload = json.loads(payload["payload"])
+        except ValueError:
+            self._send(400, {"ok": False, "error": "invalid_payload"})
+            return
+        if self._faulted(RESPONSE_URL, payload, None):
+            return
+        status, answer = post_to_response_url(self.server.state, key, payload)
+        self._send(status, answer)
+
+    # -- output -----------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, params: JsonDict, token: str | None, body: JsonDict | None, status: int
+    ) -> Call:
+        now = self.server.state.clock()
+        return Call(method=method, params=params, token=token, response=body, status=status, at=now)
+
+    def _send(self, status: int, body: JsonDict, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self._write(status, data, "application/json; charset=utf-8", headers or {})
+
+    def _send_text(self, status: int, text: str) -> None:
+        self._write(status, text.encode("utf-8"), "text/plain; charset=utf-8", {})
+
+    def _write(self, status: int, data: bytes, content_type: str, headers: dict[str, str]) -> None:
+        try:
+            self.send_response(status, HTTPStatus(status).phrase)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            log.debug("fake slack: client went away before the answer")
+
+
+class FakeSlackServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 that answers as Slack would."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # fan-outs open many connections at once
+
+    def __init__(self, *, state: SlackState, faults: FaultPlan, port: int = 0) -> None:
+        self.state = state
+        self.faults = faults
+        super().__init__(("127.0.0.1", port), _RequestHandler)

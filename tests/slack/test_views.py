@@ -1,0 +1,82 @@
+"""Block Kit built in one place stays within Slack's limits and escapes interpolated text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.core.priority import RankedItem, ScoreBreakdown
+from bot.slack import limits, views
+from storage.models import DebtItem
+
+NOW = datetime(2026, 11, 16, tzinfo=UTC)
+
+
+def _ranked(n: int, title: str) -> RankedItem:
+    breakdown = ScoreBreakdown(
+        key=f"DEBT-{n}",
+        score=10.0,
+        components={
+            "risk": 10.0,
+            "severity_floor": 0.0,
+            "pain": 0.0,
+            "breadth": 0.0,
+            "trend": 0.0,
+            "signals": 0.0,
+        },
+        as_of=NOW,
+        settings_version="v",
+        title=title,
+        category="operational",
+        suppressed=True,
+    )
+    return RankedItem(n, breakdown)
+
+
+def _valid(blocks: list[dict]) -> None:
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.validate_json()
+
+
+def test_a_long_ranking_is_capped_with_a_note() -> None:
+    items = [_ranked(n, "A very long title " * 30) for n in range(1, 80)]
+    payload = views.top_message(items, {}, title="Top 79 debt items")
+    blocks = payload["blocks"]
+    assert len(blocks) == limits.MESSAGE_BLOCKS
+    assert "more items not shown" in blocks[-1]["elements"][0]["text"]
+    assert all(len(b["text"]["text"]) <= limits.TEXT for b in blocks if b["type"] == "section")
+    _valid(blocks)
+
+
+def test_interpolated_text_is_escaped_and_suppressed_counts_hidden() -> None:
+    item = _ranked(1, "<script> & <@U1>")
+    payload = views.top_message(
+        [item],
+        {"DEBT-1": DebtItem(team_id="T", key="DEBT-1", title="x", owner="U0OWNER")},
+        title="Top",
+    )
+    line = payload["blocks"][1]["text"]["text"]
+    assert "&lt;script&gt; &amp; &lt;@U1&gt;" in line
+    assert "<@U0OWNER>" in line
+    assert "fewer than 5 answers" in line
+
+
+def test_modals_respect_title_and_metadata_limits() -> None:
+    view = views.add_modal(next_key="DEBT-100", metadata="x" * 5000)
+    assert len(view["title"]["text"]) <= limits.MODAL_TITLE
+    assert len(view["private_metadata"]) <= limits.PRIVATE_METADATA
+    _valid(view["blocks"])
+    item = DebtItem(team_id="T", key="DEBT-123456", title="t" * 300)
+    assess = views.assess_modal(item, None, metadata="{}")
+    assert len(assess["title"]["text"]) <= limits.MODAL_TITLE
+    _valid(assess["blocks"])
+
+
+def test_home_view_is_capped_at_100_blocks() -> None:
+    owned = [DebtItem(team_id="T", key=f"DEBT-{n}", title="t", status="open") for n in range(200)]
+    view = views.home_view(top=[], records={}, open_polls=[], owned=owned)
+    assert len(view["blocks"]) == limits.VIEW_BLOCKS
+    _valid(view["blocks"])
