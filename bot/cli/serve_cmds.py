@@ -27,8 +27,12 @@ def make_runtime(settings: Settings) -> Runtime:
     return build_runtime(settings, engine=engine, default_team=team)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def wsgi_app() -> Any:
     """The WSGI app built from the environment (gunicorn loads this in each worker)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     runtime = make_runtime(load_settings())
     return make_wsgi_app(runtime, build_app(runtime))
 

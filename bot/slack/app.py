@@ -68,7 +68,6 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
         assert settings.slack_bot_token is not None
         app = App(
             signing_secret=signing_secret,
-            token=settings.slack_bot_token.get_secret_value(),
             client=make_client(
                 base_url=settings.slack_api_url,
                 token=settings.slack_bot_token.get_secret_value(),

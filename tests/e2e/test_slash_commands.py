@@ -1,0 +1,185 @@
+"""`/debt` through the real serve process: signed requests in, Web API calls to the fake out."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.sandbox import Tamper
+from storage.models import Assessment, AuditEvent, DebtItem
+from tests.e2e.conftest import LEAD, MEMBER, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _ephemeral_texts(stack: Stack, user: str) -> list[str]:
+    texts = []
+    for eph in stack.fake.ephemerals(user=user):
+        texts.append(eph.text + " " + json.dumps(eph.blocks or []))
+    for dm in stack.fake.messages(channel="D" + user[1:]):
+        texts.append(dm.text)
+    for post in stack.fake.response_url_posts:
+        texts.append(json.dumps(post.payload))
+    return texts
+
+
+def _wait_reply(stack: Stack, user: str, needle: str, timeout: float = 5.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for text in _ephemeral_texts(stack, user):
+            if needle in text:
+                return text
+        time.sleep(0.05)
+    raise AssertionError(f"no reply containing {needle!r}; got {_ephemeral_texts(stack, user)}")
+
+
+def test_help_is_answered_in_the_ack_within_3_seconds(e2e: Stack) -> None:
+    response = e2e.driver.slash(text="help")
+    assert response.ok and response.elapsed < 3
+    assert "debtpulse" in response.body_text and "/debt top" in response.body_text
+    assert response.ack_errors == []
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        Tamper(secret="wrong-secret"),
+        Tamper(timestamp_offset=-301),
+        Tamper(append_after_signing="&text=export"),
+        Tamper(omit_signature=True),
+        Tamper(omit_timestamp=True),
+    ],
+    ids=["wrong-secret", "301s-old", "body-changed", "no-signature", "no-timestamp"],
+)
+def test_bad_signatures_get_401_and_no_web_api_call(e2e: Stack, tamper: Tamper) -> None:
+    response = e2e.driver.slash(text="help", tamper=tamper)
+    assert response.status == 401
+    time.sleep(0.2)
+    assert e2e.fake.calls == []
+
+
+def test_a_299_second_old_request_is_accepted(e2e: Stack) -> None:
+    assert e2e.driver.slash(text="help", tamper=Tamper(timestamp_offset=-299)).ok
+
+
+def test_unknown_or_malformed_input_gets_a_usage_message(e2e: Stack) -> None:
+    for text, needle in [
+        ("frobnicate", "unknown command"),
+        ("why", "missing arguments"),
+        ("top 99", "N must be between 1 and 50"),
+    ]:
+        response = e2e.driver.slash(text=text)
+        assert response.ok
+        assert needle in response.body_text and "Usage" in response.body_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add",
+        "assess DEBT-1",
+        "owner DEBT-1 <@U0ALICE>",
+        "status DEBT-1 resolved",
+        "export",
+        "poll send weekly-debt-pulse",
+        "poll close 1",
+        "digest post",
+    ],
+)
+def test_lead_commands_are_refused_politely_for_others(e2e: Stack, text: str) -> None:
+    response = e2e.driver.slash(text=text, user=MEMBER)
+    assert response.ok
+    assert "is for team leads" in response.body_text
+    time.sleep(0.1)
+    assert not e2e.fake.calls_to("views.open")
+    assert not e2e.fake.calls_to("files.getUploadURLExternal")
+
+
+def test_add_modal_validates_then_creates_an_audited_item(e2e: Stack) -> None:
+    lead = e2e.lead()
+    assert lead.slash(text="add").ok
+    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+    modal = e2e.fake.open_modal(LEAD)
+    assert modal is not None and modal.callback_id == "debt_add"
+    bad = lead.submit_modal({"title": "Flaky ingestion", "effort": "M", "impact": "5"})
+    assert bad.ok
+    record = e2e.fake.open_modal(LEAD)
+    assert record is not None and "likelihood" in (record.errors or {})
+    good = lead.submit_modal(
+        {
+            "title": "Flaky data ingestion",
+            "category": "operational",
+            "component": "ingest",
+            "owner": "U0ALICE",
+            "effort": "M",
+            "impact": "5",
+            "likelihood": "4",
+            "detectability": "2",
+            "problem": "Nightly loads fail one night in five",
+        }
+    )
+    assert good.ok
+    _wait_reply(e2e, LEAD, "Added *DEBT-1*")
+    with Session(e2e.engine()) as session:
+        item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-1")).one()
+        assert (item.title, item.owner, item.effort) == ("Flaky data ingestion", "U0ALICE", "M")
+        assessment = session.exec(select(Assessment)).one()
+        assert (assessment.impact, assessment.likelihood, assessment.assessed_by) == (5, 4, LEAD)
+        actions = {e.action for e in session.exec(select(AuditEvent))}
+    assert {"item.created", "item.assessed"} <= actions
+
+
+def test_reading_and_changing_commands(e2e: Stack) -> None:
+    lead = e2e.lead()
+    lead.slash(text="add")
+    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+    lead.submit_modal({"title": "No schema validation", "category": "experimentation"})
+    _wait_reply(e2e, LEAD, "Added *DEBT-")
+
+    assert e2e.driver.slash(text="top").ok
+    top = _wait_reply(e2e, MEMBER, "debt items")
+    assert "No schema validation" in top
+
+    assert e2e.driver.slash(text="why DEBT-1").ok
+    why = _wait_reply(e2e, MEMBER, "Risk")
+    assert "impact 5, likelihood 4, detectability 2" in why
+
+    assert e2e.driver.slash(text="show DEBT-1").ok
+    assert "*Owner:* <@U0ALICE>" in _wait_reply(e2e, MEMBER, "Nightly loads fail")
+
+    assert lead.slash(text="owner DEBT-1 <@U0LEAD|lead>").ok
+    _wait_reply(e2e, LEAD, "owner is now <@U0LEAD>")
+    assert lead.slash(text="status DEBT-1 in_progress").ok
+    _wait_reply(e2e, LEAD, "status is now `in_progress`")
+    assert lead.slash(text="status DEBT-404 resolved").ok
+    _wait_reply(e2e, LEAD, "No debt item `DEBT-404`")
+
+    assert lead.slash(text="assess DEBT-2").ok
+    e2e.fake.wait_for_calls("views.open", count=2, timeout=5)
+    lead.submit_modal({"impact": "3", "likelihood": "3", "detectability": "4", "note": "seen"})
+    _wait_reply(e2e, LEAD, "Assessed *DEBT-2*")
+
+    assert e2e.driver.slash(text="polls").ok
+    _wait_reply(e2e, MEMBER, "No polls have run yet")
+
+    with Session(e2e.engine()) as session:
+        changes = [(e.action, e.actor) for e in session.exec(select(AuditEvent))]
+    assert ("item.owner", LEAD) in changes and ("item.status", LEAD) in changes
+
+
+def test_export_uploads_the_register_as_csv(e2e: Stack) -> None:
+    lead = e2e.lead()
+    assert lead.slash(text="export").ok
+    _wait_reply(e2e, LEAD, "Sent the register")
+    files = e2e.fake.uploaded_files
+    assert len(files) == 1
+    content = files[0].content.decode()
+    assert content.startswith("key,title,category")
+    assert files[0].channel == "D" + LEAD[1:]
+    methods = [c.method for c in e2e.fake.calls]
+    assert methods.index("files.getUploadURLExternal") < methods.index(
+        "files.completeUploadExternal"
+    )
