@@ -23,7 +23,7 @@ def auth_test(state: SlackState, req: ApiRequest) -> JsonDict:
         "url": f"https://{ws.team_domain}.slack.com/",
         "team": ws.team_domain,
         "user": user.name if user else req.token.user_id,
-        "team_id": ws.team_id,
+        "team_id": req.token.team_id or ws.team_id,
         "user_id": req.token.user_id,
         "is_enterprise_install": False,
     }

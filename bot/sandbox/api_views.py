@@ -31,11 +31,16 @@ def full_view(
     view_id: str,
     root_view_id: str | None,
     previous_view_id: str | None,
+    team_id: str | None = None,
 ) -> JsonDict:
-    """The view as Slack returns it: what was sent plus the fields Slack adds."""
+    """The view as Slack returns it: what was sent plus the fields Slack adds.
+
+    ``team_id`` is the installing team of the calling token (OAuth installs).
+    """
+    team_id = team_id or state.workspace.team_id
     view: JsonDict = {
         "id": view_id,
-        "team_id": state.workspace.team_id,
+        "team_id": team_id,
         "type": sent["type"],
         "private_metadata": "",
         "callback_id": "",
@@ -49,7 +54,7 @@ def full_view(
         "previous_view_id": previous_view_id,
         "root_view_id": root_view_id or view_id,
         "app_id": APP_ID,
-        "app_installed_team_id": state.workspace.team_id,
+        "app_installed_team_id": team_id,
         "bot_id": BOT_ID,
     }
     view.update({k: copy.deepcopy(v) for k, v in sent.items() if k not in _SERVER_KEYS})
@@ -82,6 +87,7 @@ def _open_modal(state: SlackState, req: ApiRequest, *, push: bool) -> JsonDict:
         view_id=view_id,
         root_view_id=stack[0] if stack else None,
         previous_view_id=stack[-1] if stack else None,
+        team_id=req.token.team_id,
     )
     _store(state, user=user, view=view, trigger_id=str(trigger_id))
     state.records.modal_stacks[user] = [*stack, view_id]
@@ -122,6 +128,7 @@ def replace(state: SlackState, record: ViewRecord, sent: JsonDict) -> JsonDict:
         view_id=record.id,
         root_view_id=record.view.get("root_view_id"),
         previous_view_id=record.view.get("previous_view_id"),
+        team_id=record.view.get("app_installed_team_id"),
     )
     return copy.deepcopy(record.view)
 
@@ -149,7 +156,14 @@ def publish(state: SlackState, req: ApiRequest) -> JsonDict:
             raise ApiError("hash_conflict")
         return {"ok": True, "view": replace(state, record, sent)}
     view_id = state.ids.prefixed("V")
-    view = full_view(state, sent, view_id=view_id, root_view_id=None, previous_view_id=None)
+    view = full_view(
+        state,
+        sent,
+        view_id=view_id,
+        root_view_id=None,
+        previous_view_id=None,
+        team_id=req.token.team_id,
+    )
     _store(state, user=user_id, view=view, trigger_id=None)
     state.records.homes[user_id] = view_id
     return {"ok": True, "view": copy.deepcopy(view)}

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TypeVar
 
-from bot.sandbox import interactions
+from bot.sandbox import api_oauth, interactions
 from bot.sandbox.clock import Clock
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.finder import SOURCES, Found, Source, candidates, find
@@ -37,7 +37,7 @@ from bot.sandbox.records import (
 )
 from bot.sandbox.server import FakeSlackServer
 from bot.sandbox.state import Settings, SlackState
-from bot.sandbox.workspace import DEFAULT_USER_ID, Workspace
+from bot.sandbox.workspace import BOT_SCOPES, DEFAULT_USER_ID, Workspace
 
 T = TypeVar("T")
 
@@ -191,6 +191,26 @@ class FakeSlack:
                 im_users=im_users,
             )
             return find(found, action_id=action_id, text=text, element_type=element_type)
+
+    # -- OAuth installs ---------------------------------------------------------------------
+
+    def enable_oauth(self, *, client_id: str, client_secret: str) -> None:
+        """Accept ``oauth.v2.access`` for the app with these credentials."""
+        self._state.oauth_app = api_oauth.OAuthApp(client_id=client_id, client_secret=client_secret)
+
+    def authorize_install(
+        self,
+        *,
+        team_id: str,
+        team_name: str = "",
+        user: str = DEFAULT_USER_ID,
+        scopes: Iterable[str] = BOT_SCOPES,
+    ) -> str:
+        """What Slack does when a user clicks "Allow": a one-time code for the redirect."""
+        install = api_oauth.PendingInstall(
+            team_id, team_name or team_id.lower(), user, tuple(sorted(scopes))
+        )
+        return api_oauth.authorize(self._state, install)
 
     # -- faults -----------------------------------------------------------------------------
 

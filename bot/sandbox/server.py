@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox import api_chat, api_directory, api_files, api_views
+from bot.sandbox import api_chat, api_directory, api_files, api_oauth, api_views
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.records import Call, JsonDict
 from bot.sandbox.replies import RESPONSE_URL, post_to_response_url
@@ -103,6 +103,11 @@ def call_api(
 ) -> ApiError | JsonDict:
     """Authenticate, check scopes and run one Web API method."""
     spec = METHODS.get(method)
+    if method == api_oauth.METHOD:
+        try:
+            return api_oauth.access(state, params)
+        except ApiError as exc:
+            return exc
     if spec is None:
         return ApiError("unknown_method")
     if not token:
@@ -198,6 +203,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             token = token or params.pop("token", None) or None
             params.pop("token", None)
             params = decode_json_params(params)
+            if auth.lower().startswith("basic "):
+                params |= api_oauth.basic_credentials(auth[6:].strip())
         except (ApiError, ValueError) as exc:
             error = exc if isinstance(exc, ApiError) else ApiError("invalid_form_data")
             state.record_call(self._call(method, query, token, error.body(), 200))

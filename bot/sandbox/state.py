@@ -133,6 +133,8 @@ class SlackState:
         self.settings = settings
         self.seed = seed
         self.root_url = "http://127.0.0.1/"
+        self.oauth_app: Any = None  # api_oauth.OAuthApp once enabled
+        self.oauth_codes: dict[str, Any] = {}
         self.reset()
 
     def reset(self) -> None:

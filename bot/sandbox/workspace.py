@@ -80,6 +80,8 @@ class Token:
     user_id: str = BOT_USER_ID
     bot_id: str | None = BOT_ID
     revoked: bool = False
+    team_id: str | None = None
+    """The team the token was installed in (OAuth installs); None: the workspace's team."""
 
 
 class Workspace:
@@ -174,8 +176,11 @@ class Workspace:
         scopes: Iterable[str],
         user_id: str = BOT_USER_ID,
         bot_id: str | None = BOT_ID,
+        team_id: str | None = None,
     ) -> Token:
-        record = Token(token=token, scopes=frozenset(scopes), user_id=user_id, bot_id=bot_id)
+        record = Token(
+            token=token, scopes=frozenset(scopes), user_id=user_id, bot_id=bot_id, team_id=team_id
+        )
         self.tokens[token] = record
         return record
 
