@@ -1,0 +1,58 @@
+"""`debtpulse socket` serves the very listeners `debtpulse serve` does (same build_app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.sandbox import FakeSlack
+from bot.slack import app as app_module
+from storage import db
+
+
+def test_socket_mode_runs_the_same_listeners(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, cli
+) -> None:
+    url = f"sqlite:///{tmp_path / 'socket.db'}"
+    db.upgrade(db.make_engine(url))
+    started: dict[str, Any] = {}
+
+    class FakeHandler:
+        def __init__(self, app: Any, app_token: str) -> None:
+            started["app"], started["token"] = app, app_token
+
+        def start(self) -> None:
+            started["started"] = True
+
+    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler", FakeHandler)
+    built: list[Any] = []
+    original = app_module.build_app
+
+    def spy(runtime: Any, **kwargs: Any) -> Any:
+        built.append(original(runtime, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr("bot.cli.serve_cmds.build_app", spy)
+    with FakeSlack() as fake:
+        for name, value in {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_APP_TOKEN": "xapp-1-secret",
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        result = cli("socket")
+    assert result.code == 0, result
+    assert started == {"app": built[0], "token": "xapp-1-secret", "started": True}
+    names = sorted(listener.ack_function.__qualname__ for listener in built[0]._listeners)
+    assert "handle_debt" in names and "publish_home" in names and "handle_add" in names
+
+
+def test_socket_mode_needs_the_app_token(monkeypatch: pytest.MonkeyPatch, cli) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    result = cli("socket")
+    assert result.code == 2
+    assert "SLACK_APP_TOKEN: required but not set" in result.err
