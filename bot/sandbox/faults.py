@@ -22,7 +22,7 @@ class Fault:
     """What to do instead of (or before) answering: an HTTP error, a reset, or a delay."""
 
     status: int | None = None
-    retry_after: int | None = None
+    retry_after: int | str | None = None
     reset: bool = False
     delay: float = 0.0
 

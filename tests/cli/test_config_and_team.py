@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.cli.team import resolve_team
 from bot.config import ConfigError, load_settings
+from bot.teams import resolve_team
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_team_with_oauth_is_the_only_installed_one(
     from slack_sdk.oauth.installation_store import Installation
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
-    from bot.cli.team import TeamError
+    from bot.teams import TeamError
 
     monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
     with pytest.raises(TeamError, match="no workspace is installed yet"):
