@@ -18,11 +18,11 @@ pytestmark = pytest.mark.e2e
 def _ephemeral_texts(stack: Stack, user: str) -> list[str]:
     texts = []
     for eph in stack.fake.ephemerals(user=user):
-        texts.append(eph.text + " " + json.dumps(eph.blocks or []))
+        texts.append(eph.text + " " + json.dumps(eph.blocks or [], ensure_ascii=False))
     for dm in stack.fake.messages(channel="D" + user[1:]):
         texts.append(dm.text)
     for post in stack.fake.response_url_posts:
-        texts.append(json.dumps(post.payload))
+        texts.append(json.dumps(post.payload, ensure_ascii=False))
     return texts
 
 
@@ -183,3 +183,34 @@ def test_export_uploads_the_register_as_csv(e2e: Stack) -> None:
     assert methods.index("files.getUploadURLExternal") < methods.index(
         "files.completeUploadExternal"
     )
+
+
+def test_slack_and_cli_show_the_same_numbers(e2e: Stack) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import TEAM
+
+    env = {"DATABASE_URL": e2e.database_url, "PATH": "/usr/bin:/bin"}
+    cli = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "top", "--json", "--team", TEAM],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    expected = {row["key"]: row["score"] for row in json.loads(cli.stdout)}
+    assert expected, "the earlier tests added items"
+    e2e.driver.slash(text="top")
+    text = _wait_reply(e2e, MEMBER, "debt items")
+    shown = {
+        key: float(score)
+        for key, score in re.findall(r"\d+\. (DEBT-\d+) [^*]*\* — \*([\d.]+)\*", text)
+    }
+    assert shown == expected
+    for key, score in expected.items():
+        e2e.fake.reset()
+        e2e.driver.slash(text=f"why {key}")
+        why = _wait_reply(e2e, MEMBER, "Score ")
+        assert f"*Score {score:.1f}*" in why
