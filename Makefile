@@ -25,5 +25,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.ranking
+	$(BIN)/python -m bench.top
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
