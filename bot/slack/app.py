@@ -13,7 +13,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.runtime import Runtime
-from bot.slack import commands, home, middleware, modals
+from bot.slack import commands, home, middleware, modals, poll_listeners
 from bot.slack.client import make_client
 
 #: Bot scopes the code needs — and only those (manifest.yml lists the same).
@@ -77,5 +77,6 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     middleware.install(app, runtime)
     commands.register_listeners(app)
     modals.register_listeners(app)
+    poll_listeners.register_listeners(app)
     home.register_listeners(app)
     return app

@@ -20,6 +20,7 @@ from bot.core import register as register_service
 from bot.core.display import component_lines
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import why_change
+from bot.jobs import poll_jobs
 from bot.runtime import Runtime
 from bot.slack import views
 from bot.slack.parse import Command, UsageError, parse
@@ -155,10 +156,34 @@ def _export(req: Request) -> Payload:
     return views.notice(f":white_check_mark: Sent the register ({count} items) to your DMs.")
 
 
+def _poll(req: Request) -> Payload:
+    action, target = req.arg("action"), str(req.arg("target"))
+    if action == "close":
+        with req.runtime.transaction(write=False) as session:
+            run = polls.get_run_by_id(session, run_id=int(target), team_id=req.team)
+        if run is None:
+            return views.notice(f"No poll run `#{target}`. See `/debt polls`.")
+        if not poll_jobs.close_poll(req.runtime, int(target)):
+            return views.notice(f"Run `#{target}` was closed already.")
+        return views.notice(f":white_check_mark: Closed run `#{target}` and posted its results.")
+    try:
+        run_id = poll_jobs.open_poll(
+            req.runtime, target, poll_jobs.manual_slot(req.runtime.clock()), source="manual"
+        )
+    except LookupError as exc:
+        known = ", ".join(
+            sorted(t.id for t in req.runtime.catalog.values() if t.survey is not None)
+        )
+        return views.notice(f":x: {views.esc(str(exc.args[0]))}. Surveys: {views.esc(known)}.")
+    if run_id is None:
+        return views.notice(f"`{views.esc(target)}` was opened this minute already.")
+    return views.notice(f":white_check_mark: Opened `{views.esc(target)}` as run `#{run_id}`.")
+
+
 def _not_yet(req: Request) -> Payload:
     return views.notice(
-        f"`/debt {req.command.name}` needs the poll scheduler and digest, which this "
-        "deployment does not run yet."
+        f"`/debt {req.command.name}` arrives with the weekly digest; "
+        "this version does not post digests yet."
     )
 
 
@@ -170,7 +195,7 @@ HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "status": _status,
     "polls": _polls,
     "export": _export,
-    "poll": _not_yet,
+    "poll": _poll,
     "digest": _not_yet,
 }
 

@@ -1,0 +1,105 @@
+"""Recording answers to a run: checked against the frozen survey, one transaction each.
+
+Anonymous runs store only the keyed hash of the respondent (per run) and the day of the
+answer; who took part is recorded apart, without any answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.anonymity import day_only, respondent_key
+from bot.core.answers import AnswerError, check_answer
+from storage import polls, responses
+from storage.models import PollRun
+from surveys import Survey, validate_template
+
+
+class PollClosed(Exception):
+    """The run is closed: answers are refused."""
+
+
+@dataclass(frozen=True)
+class GivenAnswer:
+    """One answer as submitted: question, item (for per-item questions), value or text."""
+
+    block_id: str
+    question_id: str
+    item_id: int | None
+    value: str | None
+    text: str | None
+
+
+def frozen_survey(run: PollRun) -> Survey:
+    survey = validate_template(run.frozen["definition"])
+    assert isinstance(survey, Survey)
+    return survey
+
+
+def check_answers(run: PollRun, answers: list[GivenAnswer], *, asked: list[int]) -> dict[str, str]:
+    """Problems by block id: required answers missing, values off the scale, text too long."""
+    survey = frozen_survey(run)
+    given = {a.block_id: a for a in answers}
+    errors: dict[str, str] = {}
+    for question in survey.questions:
+        if question.over_debt_items:
+            blocks = [f"{question.id}|{item}" for item in asked]
+        else:
+            blocks = [question.id]
+        for block in blocks:
+            answer = given.get(block)
+            if answer is None or (answer.value in (None, "") and not answer.text):
+                if not question.optional:
+                    errors[block] = "Please answer this question."
+                continue
+            try:
+                check_answer(question, value=answer.value, text=answer.text)
+            except AnswerError as exc:
+                errors[block] = exc.message
+    return errors
+
+
+def record_answers(
+    session: Session,
+    *,
+    run: PollRun,
+    user: str,
+    answers: list[GivenAnswer],
+    secret: str | None,
+    now: datetime,
+) -> int:
+    """Store the answers (re-answers replace earlier ones); returns how many were stored."""
+    if run.status != "open" or (run.closes_at is not None and now >= run.closes_at):
+        raise PollClosed(run.closes_at)
+    survey = frozen_survey(run)
+    assert run.id is not None
+    if run.anonymous:
+        if not secret:
+            raise RuntimeError("DEBTPULSE_ANON_SECRET is required for anonymous polls")
+        respondent, at = respondent_key(secret=secret, run_id=run.id, user_id=user), day_only(now)
+    else:
+        respondent, at = user, now
+    stored = 0
+    for given in answers:
+        question = survey.question(given.question_id)
+        if question is None or (given.value in (None, "") and not given.text):
+            continue
+        answer = check_answer(question, value=given.value, text=given.text)
+        responses.upsert_response(
+            session,
+            team_id=run.team_id,
+            poll_run_id=run.id,
+            question_id=question.id,
+            debt_item_id=given.item_id if question.over_debt_items else None,
+            respondent=respondent,
+            value=answer.value,
+            text_value=answer.text,
+            at=at,
+        )
+        stored += 1
+    if stored:
+        polls.record_participation(session, run=run, user_id=user, answered_on=now.date())
+    return stored

@@ -1,0 +1,152 @@
+"""Poll runs as plain data: freezing a survey at open time, sampling, closing summaries.
+
+Pure: no database, no Slack, no clock. A run's questions are rendered and frozen when it
+opens (``freeze``), so later register edits do not change an open poll; the frozen dict is
+what the Slack views read and what answers are checked against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from surveys import Survey, render
+from surveys.questions import (
+    NPS_MAX,
+    NPS_MIN,
+    ChoiceQuestion,
+    DebtItemChoiceQuestion,
+    LikertQuestion,
+    NpsQuestion,
+    Question,
+    TextQuestion,
+)
+
+PAIN_QUESTION = "pain"
+MAX_CHOICES = 100
+
+
+@dataclass(frozen=True)
+class FrozenItem:
+    id: int
+    key: str
+    title: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "key": self.key, "title": self.title}
+
+
+def _scale(question: Question) -> dict[str, Any] | None:
+    if isinstance(question, LikertQuestion):
+        labels = {str(k): v for k, v in question.scale.labels.items()}
+        return {"min": question.scale.min, "max": question.scale.max, "labels": labels}
+    if isinstance(question, NpsQuestion):
+        return {"min": NPS_MIN, "max": NPS_MAX, "labels": {}}
+    return None
+
+
+def freeze(
+    survey: Survey,
+    *,
+    items_for: dict[str, Sequence[FrozenItem]],
+    choices: Sequence[FrozenItem],
+) -> dict[str, Any]:
+    """The run's questions with prompts rendered; ``items_for[question id]`` for per-item
+    questions, ``choices`` for ``debt_item_choice``."""
+    questions = []
+    for question in survey.questions:
+        entry: dict[str, Any] = {
+            "id": question.id,
+            "type": question.type,
+            "optional": question.optional,
+            "scale": _scale(question),
+        }
+        if isinstance(question, ChoiceQuestion):
+            entry["options"] = [{"value": o.value, "label": o.label} for o in question.options]
+        if isinstance(question, TextQuestion):
+            entry["max_length"] = question.max_length
+        if isinstance(question, DebtItemChoiceQuestion):
+            entry["prompt"] = render(question.prompt)
+            entry["choices"] = [item.as_dict() for item in choices[:MAX_CHOICES]]
+        elif question.over_debt_items:
+            entry["items"] = [
+                item.as_dict() | {"prompt": render(question.prompt, item=item)}
+                for item in items_for.get(question.id, ())
+            ]
+        else:
+            entry["prompt"] = render(question.prompt)
+        questions.append(entry)
+    return {
+        "title": survey.title,
+        "description": survey.description or "",
+        "anonymous": survey.anonymous,
+        "sample": survey.sample,
+        "questions": questions,
+        "definition": survey.model_dump(mode="json"),
+    }
+
+
+def sample_items(
+    items: Sequence[dict[str, Any]], *, n: int | None, user: str, run_id: int
+) -> list[dict[str, Any]]:
+    """A rotating subset of ``n`` items for ``user``: consecutive runs shift the window, and
+    different people start at different places, so every item gets answers."""
+    if n is None or n >= len(items):
+        return list(items)
+    start = int(hashlib.sha256(user.encode()).hexdigest()[:8], 16) + run_id * n
+    return [items[(start + i) % len(items)] for i in range(n)]
+
+
+def single_inline_question(frozen: dict[str, Any]) -> dict[str, Any] | None:
+    """The one likert question answered inline with one click, if the poll is just that."""
+    questions = frozen.get("questions", [])
+    if len(questions) != 1:
+        return None
+    question = questions[0]
+    if question["type"] != "likert" or question.get("items"):
+        return None
+    return question
+
+
+def question_by_id(frozen: dict[str, Any], question_id: str) -> dict[str, Any] | None:
+    return next((q for q in frozen.get("questions", []) if q["id"] == question_id), None)
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    key: str
+    title: str
+    respondents: int | None  # None: under the minimum group
+    mean: float | None
+    change: float | None
+
+    def text(self, min_group: int) -> str:
+        if self.respondents is None or self.mean is None:
+            return f"*{self.key}* {self.title}: fewer than {min_group} answers"
+        change = "" if self.change is None else f" ({self.change:+.1f} since last run)"
+        return (
+            f"*{self.key}* {self.title}: mean pain {self.mean:.1f} from {self.respondents}{change}"
+        )
+
+
+def closing_summary(
+    frozen: dict[str, Any],
+    *,
+    results: dict[int, tuple[int, float]],
+    previous: dict[int, tuple[int, float]],
+    min_group: int,
+) -> list[SummaryLine]:
+    """Per item of the pain question: respondents or "fewer than N", mean, change."""
+    question = question_by_id(frozen, PAIN_QUESTION)
+    lines = []
+    for item in (question or {}).get("items", []):
+        n, mean = results.get(item["id"], (0, 0.0))
+        if n < min_group:
+            lines.append(SummaryLine(item["key"], item["title"], None, None, None))
+            continue
+        before = previous.get(item["id"])
+        change = mean - before[1] if before and before[0] >= min_group else None
+        lines.append(SummaryLine(item["key"], item["title"], n, mean, change))
+    return sorted(lines, key=lambda line: -(line.mean or 0))

@@ -1,0 +1,331 @@
+"""Poll work the scheduler (and ``/debt poll …``) runs: open, deliver, remind, close.
+
+Module-level functions taking plain values. The database is the record of what happened:
+a slot opens once (unique run per survey and slot), every message is planned in
+``poll_delivery`` before it is sent and marked after, so a restart resumes without sending
+anyone a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.polls import PAIN_QUESTION, FrozenItem, closing_summary, freeze
+from bot.core.ranking import current_ranking
+from bot.runtime import Runtime
+from bot.slack import poll_views
+from bot.slack.client import make_client
+from storage import polls, register, responses
+from storage.models import PollDelivery, PollRun
+from surveys import Survey
+
+logger = logging.getLogger(__name__)
+SENDING = "sending"
+#: Errors after which a recipient is skipped for good (recorded, never retried).
+PERMANENT = {
+    "cannot_dm_bot",
+    "user_disabled",
+    "user_not_found",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "invalid_auth",
+}
+
+
+@cache
+def _client_for(base_url: str, token: str) -> WebClient:
+    return make_client(base_url=base_url, token=token)
+
+
+def slack_client(runtime: Runtime) -> WebClient:
+    token = runtime.settings.slack_bot_token
+    if token is None:
+        raise RuntimeError("polls need SLACK_BOT_TOKEN (single-workspace install)")
+    return _client_for(runtime.settings.slack_api_url, token.get_secret_value())
+
+
+def _survey(runtime: Runtime, survey_id: str) -> Survey:
+    loaded = runtime.catalog.get(survey_id)
+    if loaded is None or loaded.survey is None:
+        raise LookupError(f"no survey {survey_id!r}")
+    return loaded.survey
+
+
+def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> list[str]:
+    """The channel, or the people of a DM audience (bots and deactivated users left out)."""
+    audience = survey.audience
+    if audience is None or audience.channel:
+        channel = audience.channel if audience else runtime.settings.poll_channel
+        if not channel:
+            raise LookupError(f"{survey.id} has no audience: set DEBTPULSE_POLL_CHANNEL")
+        return [channel]
+    assert audience.dm is not None
+    people: set[str] = set()
+    if audience.dm.usergroup:
+        people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
+    if audience.dm.channel_members:
+        cursor = None
+        while True:
+            page = client.conversations_members(
+                channel=audience.dm.channel_members, cursor=cursor, limit=200
+            )
+            people |= set(page["members"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    humans = []
+    for user in sorted(people):
+        info = client.users_info(user=user)["user"]
+        if not info.get("is_bot") and not info.get("deleted") and user != "USLACKBOT":
+            humans.append(user)
+    return humans
+
+
+def _frozen(runtime: Runtime, survey: Survey, team: str, now: datetime) -> dict[str, Any]:
+    with runtime.transaction(write=False) as session:
+        ranking = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
+        ranked = {r.breakdown.key: r.rank for r in ranking.items}
+        every = register.list_items(session, team_id=team)
+    by_rank = sorted(every, key=lambda i: (ranked.get(i.key, 10**6), i.key))
+    items_for: dict[str, Sequence[FrozenItem]] = {}
+    for question in survey.questions:
+        for_each = getattr(question, "for_each", None)
+        if for_each is None:
+            continue
+        f = for_each.debt_items
+        chosen = [
+            FrozenItem(i.id or 0, i.key, i.title)
+            for i in by_rank
+            if i.status == f.status
+            and (f.category is None or i.category == f.category)
+            and (f.component is None or i.component == f.component)
+        ]
+        items_for[question.id] = chosen[: f.top] if f.top else chosen
+    choices = [FrozenItem(i.id or 0, i.key, i.title) for i in by_rank if i.status == "open"]
+    return freeze(survey, items_for=items_for, choices=choices)
+
+
+def open_poll(
+    runtime: Runtime, survey_id: str, scheduled_for: datetime, *, source: str = "schedule"
+) -> int | None:
+    """Open the run of ``survey_id`` for ``scheduled_for`` once; its id when this call opened it."""
+    survey = _survey(runtime, survey_id)
+    team, now = runtime.default_team, runtime.clock()
+    client = slack_client(runtime)
+    recipients = _recipients(runtime, survey, client)
+    frozen = _frozen(runtime, survey, team, now)
+    loaded = runtime.catalog[survey_id]
+    with runtime.transaction() as session:
+        run, created = polls.claim_run(
+            session,
+            team_id=team,
+            survey_id=survey_id,
+            scheduled_for=scheduled_for,
+            values={
+                "status": "open",
+                "opened_at": now,
+                "closes_at": now + survey.open_for,
+                "anonymous": survey.anonymous,
+                "content_hash": loaded.content_hash,
+                "frozen": frozen,
+                "source": source,
+            },
+        )
+        if created:
+            for recipient in recipients:
+                polls.plan_delivery(session, run=run, recipient=recipient)
+    if not created:
+        logger.info("%s: the slot %s has a run already", survey_id, scheduled_for.isoformat())
+        return None
+    assert run.id is not None
+    logger.info("%s: opened run %s for %d recipients", survey_id, run.id, len(recipients))
+    deliver_pending(runtime, run.id)
+    return run.id
+
+
+def _send(
+    client: WebClient, run: PollRun, delivery: PollDelivery, respondents: int
+) -> tuple[str, str]:
+    payload = poll_views.poll_message(
+        run_id=run.id or 0, frozen=run.frozen, respondents=respondents, closes_at=run.closes_at
+    )
+    channel = delivery.recipient
+    if channel.startswith(("U", "W")):
+        channel = client.conversations_open(users=delivery.recipient)["channel"]["id"]
+    response = client.chat_postMessage(channel=channel, **payload)
+    return str(response["channel"]), str(response["ts"])
+
+
+def deliver_pending(runtime: Runtime, run_id: int) -> None:
+    """Send every planned message of the run that has not been sent (at most once each)."""
+    client = slack_client(runtime)
+    with runtime.transaction(write=False) as session:
+        run = polls.get_run_by_id(session, run_id=run_id)
+        pending = polls.deliveries(session, run_id=run_id, status="pending")
+        answered = polls.count_respondents(session, run_id=run_id)
+    if run is None or run.status != "open":
+        return
+    for delivery in pending:
+        assert delivery.id is not None
+        if delivery.last_error == SENDING:
+            # A send was under way when the process stopped: it may have landed, so it is
+            # not repeated (nobody gets a second copy).
+            with runtime.transaction() as session:
+                polls.mark_delivery(
+                    session,
+                    delivery_id=delivery.id,
+                    status="failed",
+                    now=runtime.clock(),
+                    error="interrupted while sending",
+                )
+            continue
+        with runtime.transaction() as session:
+            polls.mark_delivery(
+                session,
+                delivery_id=delivery.id,
+                status="pending",
+                now=runtime.clock(),
+                error=SENDING,
+            )
+        try:
+            channel, ts = _send(client, run, delivery, answered)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            status = "skipped" if error in PERMANENT else "pending"
+            with runtime.transaction() as session:
+                polls.mark_delivery(
+                    session,
+                    delivery_id=delivery.id,
+                    status=status,
+                    now=runtime.clock(),
+                    error=error,
+                )
+            logger.warning(
+                "run %s: a delivery %s (%s)",
+                run_id,
+                "was skipped" if status == "skipped" else "will be retried",
+                error,
+            )
+            continue
+        with runtime.transaction() as session:
+            polls.mark_delivery(
+                session,
+                delivery_id=delivery.id,
+                status="sent",
+                now=runtime.clock(),
+                channel_id=channel,
+                message_ts=ts,
+            )
+
+
+def close_poll(runtime: Runtime, run_id: int) -> bool:
+    """Close the run now and post its summary; False when it was closed already."""
+    now = runtime.clock()
+    with runtime.transaction() as session:
+        if not polls.close_run(session, run_id=run_id, now=now):
+            return False
+        run = polls.get_run_by_id(session, run_id=run_id)
+        assert run is not None
+        session.refresh(run)
+        results = responses.item_results(session, run_id=run_id, question_id=PAIN_QUESTION)
+        before = polls.previous_run(session, run=run)
+        previous = (
+            responses.item_results(session, run_id=before.id, question_id=PAIN_QUESTION)
+            if before is not None and before.id is not None
+            else {}
+        )
+        answered = polls.count_respondents(session, run_id=run_id)
+        sent = polls.deliveries(session, run_id=run_id, status="sent")
+    min_group = runtime.settings.min_group
+    lines = closing_summary(run.frozen, results=results, previous=previous, min_group=min_group)
+    summary = poll_views.summary_message(
+        frozen=run.frozen, lines=lines, respondents=answered, min_group=min_group
+    )
+    client = slack_client(runtime)
+    channel_posts = [d for d in sent if d.recipient.startswith(("C", "G"))]
+    try:
+        for delivery in channel_posts:
+            closed = poll_views.poll_message(
+                run_id=run_id,
+                frozen=run.frozen,
+                respondents=answered,
+                closes_at=run.closes_at,
+                closed=True,
+            )
+            client.chat_update(channel=delivery.channel_id, ts=delivery.message_ts, **closed)
+            client.chat_postMessage(
+                channel=delivery.channel_id, thread_ts=delivery.message_ts, **summary
+            )
+        if not channel_posts and runtime.settings.poll_channel:
+            client.chat_postMessage(channel=runtime.settings.poll_channel, **summary)
+    except SlackApiError as exc:
+        logger.warning(
+            "run %s closed; its summary could not be posted (%s)", run_id, exc.response.get("error")
+        )
+    logger.info("run %s closed with %d respondents", run_id, answered)
+    return True
+
+
+def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
+    """DM the non-respondents of a DM run whose next reminder offset has passed."""
+    survey = _survey(runtime, run.survey_id) if run.survey_id in runtime.catalog else None
+    if survey is None or not survey.reminders or run.opened_at is None or run.id is None:
+        return 0
+    due = sum(1 for offset in survey.reminders if run.opened_at + offset <= now)
+    due = min(due, survey.max_reminders)
+    with runtime.transaction(write=False) as session:
+        answered = polls.respondents(session, run_id=run.id)
+        sent = polls.deliveries(session, run_id=run.id, status="sent")
+    client = slack_client(runtime)
+    count = 0
+    for delivery in sent:
+        person = delivery.recipient
+        if (
+            not person.startswith(("U", "W"))
+            or person in answered
+            or delivery.reminders_sent >= due
+        ):
+            continue
+        assert delivery.id is not None
+        with runtime.transaction() as session:
+            polls.note_reminder(session, delivery_id=delivery.id, now=now)
+        try:
+            client.chat_postMessage(
+                channel=delivery.channel_id or person,
+                **poll_views.reminder_message(
+                    run_id=run.id, frozen=run.frozen, closes_at=run.closes_at
+                ),
+            )
+            count += 1
+        except SlackApiError as exc:
+            logger.warning("run %s: a reminder failed (%s)", run.id, exc.response.get("error"))
+    return count
+
+
+def tick(runtime: Runtime) -> None:
+    """Due work from database state: close expired runs, remind, resume unsent deliveries."""
+    now = runtime.clock()
+    with runtime.transaction(write=False) as session:
+        open_runs = polls.runs_with_status(session, status="open")
+    for run in open_runs:
+        assert run.id is not None
+        if run.closes_at is not None and run.closes_at <= now:
+            close_poll(runtime, run.id)
+            continue
+        deliver_pending(runtime, run.id)
+        remind(runtime, run, now)
+
+
+def manual_slot(now: datetime) -> datetime:
+    """The slot a manual ``poll send`` takes: the current minute (a racing schedule at the
+    same minute collides with it in the database, so the slot still fires once)."""
+    return now.replace(second=0, microsecond=0)

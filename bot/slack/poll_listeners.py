@@ -1,0 +1,238 @@
+"""Answering polls: the Answer button, one-click votes and the answer modal.
+
+Answers are written in one transaction, and only then confirmed to the person alone
+(ephemeral, or a DM when that is not possible). The channel message shows a live count of
+respondents, updated at most every few seconds under a burst.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.poll_answers import GivenAnswer, PollClosed, check_answers, record_answers
+from bot.core.polls import question_by_id
+from bot.runtime import Runtime
+from bot.slack import poll_views
+from bot.slack.modals import submitted_values
+from storage import polls
+
+logger = logging.getLogger(__name__)
+COUNT_EVERY_S = 3.0
+
+
+class CountUpdater:
+    """Refreshes a run's channel messages with its respondent count, at most every few s."""
+
+    def __init__(self, every: float = COUNT_EVERY_S) -> None:
+        self.every = every
+        self._last: dict[int, float] = {}
+        self._scheduled: set[int] = set()
+        self._lock = threading.Lock()
+
+    def touch(self, runtime: Runtime, client: WebClient, run_id: int) -> None:
+        with self._lock:
+            if run_id in self._scheduled:
+                return
+            wait = self._last.get(run_id, 0.0) + self.every - time.monotonic()
+            self._scheduled.add(run_id)
+        timer = threading.Timer(max(wait, 0.0), self._update, args=(runtime, client, run_id))
+        timer.daemon = True
+        timer.start()
+
+    def _update(self, runtime: Runtime, client: WebClient, run_id: int) -> None:
+        with self._lock:
+            self._scheduled.discard(run_id)
+            self._last[run_id] = time.monotonic()
+        try:
+            with runtime.transaction(write=False) as session:
+                run = polls.get_run_by_id(session, run_id=run_id)
+                count = polls.count_respondents(session, run_id=run_id)
+                posts = [
+                    d
+                    for d in polls.deliveries(session, run_id=run_id, status="sent")
+                    if d.recipient.startswith(("C", "G"))
+                ]
+            if run is None or run.status != "open":
+                return
+            payload = poll_views.poll_message(
+                run_id=run_id, frozen=run.frozen, respondents=count, closes_at=run.closes_at
+            )
+            for post in posts:
+                client.chat_update(channel=post.channel_id, ts=post.message_ts, **payload)
+        except (SlackApiError, OSError) as exc:
+            logger.warning("run %s: the live count was not updated (%s)", run_id, exc)
+
+
+def _closed_text(run_closes: Any) -> str:
+    when = f" at {run_closes:%a %d %b %H:%M} UTC" if run_closes else ""
+    return f"This poll closed{when}; answers are no longer accepted."
+
+
+def _confirm(client: WebClient, *, channel: str | None, user: str, text: str) -> None:
+    try:
+        if channel and channel.startswith(("C", "G")):
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        logger.warning("an answer confirmation failed (%s)", exc.response.get("error"))
+
+
+COUNTS = CountUpdater()
+
+
+def open_answer_modal(
+    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    runtime: Runtime = context["runtime"]
+    user = body["user"]["id"]
+    run_id = int(body["actions"][0]["value"])
+    with runtime.transaction(write=False) as session:
+        run = polls.get_run_by_id(session, run_id=run_id, team_id=context["team"])
+    if (
+        run is None
+        or run.status != "open"
+        or (run.closes_at is not None and runtime.clock() >= run.closes_at)
+    ):
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=_closed_text(run.closes_at if run else None),
+        )
+        return
+    channel = (body.get("channel") or {}).get("id")
+    view, _ = poll_views.poll_modal(run_id=run_id, frozen=run.frozen, user=user, channel=channel)
+    try:
+        context.client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Could not open the poll ({exc.response.get('error')}); try again.",
+        )
+
+
+def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    ack()
+    runtime: Runtime = context["runtime"]
+    user = body["user"]["id"]
+    run_id, question_id, value = body["actions"][0]["value"].split(":", 2)
+    answer = GivenAnswer(question_id, question_id, None, value, None)
+    try:
+        with runtime.transaction() as session:
+            run = polls.get_run_by_id(session, run_id=int(run_id), team_id=context["team"])
+            if run is None:
+                raise PollClosed(None)
+            record_answers(
+                session,
+                run=run,
+                user=user,
+                answers=[answer],
+                secret=runtime.anon_secret,
+                now=runtime.clock(),
+            )
+    except PollClosed as closed:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=_closed_text(closed.args[0] if closed.args else None),
+        )
+        return
+    except Exception:
+        logger.exception("run %s: a vote could not be stored", run_id)
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=":x: Your answer could not be saved. Please try again.",
+        )
+        return
+    respond(
+        response_type="ephemeral",
+        replace_original=False,
+        text=f":white_check_mark: Recorded your answer: {value}. "
+        "You can change it until the poll closes.",
+    )
+    COUNTS.touch(runtime, context.client, int(run_id))
+
+
+def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    runtime: Runtime = context["runtime"]
+    user = body["user"]["id"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    run_id = int(meta.get("run", 0))
+    asked = [int(i) for i in meta.get("items", [])]
+    values = submitted_values(view)
+    first_block = next(
+        iter(b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"), ""
+    )
+    with runtime.transaction(write=False) as session:
+        run = polls.get_run_by_id(session, run_id=run_id, team_id=context["team"])
+    if run is None:
+        ack(response_action="errors", errors={first_block: "This poll no longer exists."})
+        return
+    answers = []
+    for block_id, value in values.items():
+        question_id, _, item = block_id.partition(poll_views.BLOCK_SEPARATOR)
+        question = question_by_id(run.frozen, question_id) or {}
+        kind = question.get("type")
+        as_text = kind in {"text", "debt_item_choice"}
+        answers.append(
+            GivenAnswer(
+                block_id,
+                question_id,
+                int(item) if item else None,
+                None if as_text else value,
+                value if as_text else None,
+            )
+        )
+    errors = check_answers(run, answers, asked=asked)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        with runtime.transaction() as session:
+            fresh = polls.get_run_by_id(session, run_id=run_id)
+            assert fresh is not None
+            record_answers(
+                session,
+                run=fresh,
+                user=user,
+                answers=answers,
+                secret=runtime.anon_secret,
+                now=runtime.clock(),
+            )
+    except PollClosed:
+        ack(response_action="errors", errors={first_block: _closed_text(run.closes_at)})
+        return
+    except Exception:
+        logger.exception("run %s: answers could not be stored", run_id)
+        ack(
+            response_action="errors",
+            errors={first_block: "Your answers could not be saved. Please try again."},
+        )
+        return
+    ack()
+    _confirm(
+        context.client,
+        channel=meta.get("channel"),
+        user=user,
+        text=f":white_check_mark: Thanks — your answers to *{run.frozen.get('title')}* "
+        "are recorded. You can change them until the poll closes.",
+    )
+    COUNTS.touch(runtime, context.client, run_id)
+
+
+def register_listeners(app: App) -> None:
+    app.action(poll_views.OPEN_ACTION)(open_answer_modal)
+    app.action(re.compile(rf"^{poll_views.VOTE_ACTION}_\d+$"))(vote)
+    app.view(poll_views.SUBMIT_CALLBACK)(submit)

@@ -1,0 +1,169 @@
+"""Block Kit for polls: the poll message, its modal, reminders and the closing summary.
+
+Built from a run's frozen questions (``bot.core.polls.freeze``) and within Slack's limits;
+prompts were rendered (and mrkdwn-escaped) when the run opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.core.polls import SummaryLine, sample_items, single_inline_question
+from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
+from bot.slack.views import button, context, header, message, modal, option, section, text
+
+OPEN_ACTION = "poll_open"
+VOTE_ACTION = "poll_vote"
+SUBMIT_CALLBACK = "poll_submit"
+BLOCK_SEPARATOR = "|"
+
+
+def _closes(closes_at: datetime | None) -> str:
+    return f"closes {closes_at:%a %d %b %H:%M} UTC" if closes_at else "open"
+
+
+def poll_message(
+    *,
+    run_id: int,
+    frozen: dict[str, Any],
+    respondents: int,
+    closes_at: datetime | None,
+    closed: bool = False,
+) -> dict[str, Any]:
+    """The channel or DM message of a run; a live respondent count, never the answers."""
+    title = frozen.get("title", "Debt poll")
+    blocks: list[SlackBlock] = [header(title)]
+    if frozen.get("description"):
+        blocks.append(section(frozen["description"]))
+    anonymous = " · anonymous" if frozen.get("anonymous") else ""
+    if closed:
+        blocks.append(context(f"Closed · {respondents} answered{anonymous}"))
+        return message(blocks, f"{title} (closed)")
+    inline = single_inline_question(frozen)
+    if inline is not None:
+        scale = inline["scale"]
+        blocks.append(section(inline["prompt"]))
+        buttons = [
+            button(
+                scale["labels"].get(str(v), str(v)),
+                f"{VOTE_ACTION}_{v}",
+                f"{run_id}:{inline['id']}:{v}",
+            )
+            for v in range(scale["min"], scale["max"] + 1)
+        ]
+        blocks.append({"type": "actions", "block_id": f"vote-{run_id}", "elements": buttons[:25]})
+    else:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"answer-{run_id}",
+                "elements": [button("Answer", OPEN_ACTION, str(run_id), style="primary")],
+            }
+        )
+    blocks.append(context(f"{respondents} answered so far · {_closes(closes_at)}{anonymous}"))
+    return message(blocks, f"{title}: please answer ({_closes(closes_at)})")
+
+
+def _select(question: dict[str, Any], initial: str | None = None) -> dict[str, Any]:
+    if question.get("scale"):
+        scale = question["scale"]
+        options = [
+            option(
+                f"{v} — {scale['labels'][str(v)]}" if str(v) in scale["labels"] else str(v),
+                str(v),
+            )
+            for v in range(scale["min"], scale["max"] + 1)
+        ]
+    elif question["type"] == "debt_item_choice":
+        options = [option(f"{c['key']} {c['title']}", c["key"]) for c in question["choices"]]
+    else:
+        options = [option(o["label"], o["value"]) for o in question.get("options", [])]
+    element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
+    return element
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], optional: bool) -> SlackBlock:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": text(label, kind="plain_text", limit=INPUT_LABEL),
+        "element": element,
+        "optional": optional,
+    }
+
+
+def _plain(label: str) -> str:
+    """Prompts are mrkdwn; input labels are plain text, so drop the emphasis markers."""
+    return label.replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def poll_modal(
+    *, run_id: int, frozen: dict[str, Any], user: str, channel: str | None
+) -> tuple[dict[str, Any], list[int]]:
+    """The answer modal for ``user`` (a rotating sample of items); returns (view, item ids)."""
+    blocks: list[SlackBlock] = []
+    asked: list[int] = []
+    for question in frozen.get("questions", []):
+        optional = bool(question.get("optional"))
+        if question.get("items") is not None:
+            items = sample_items(
+                question["items"], n=frozen.get("sample"), user=user, run_id=run_id
+            )
+            for item in items:
+                asked.append(item["id"])
+                blocks.append(
+                    _input(
+                        f"{question['id']}{BLOCK_SEPARATOR}{item['id']}",
+                        _plain(item["prompt"]),
+                        _select(question),
+                        optional,
+                    )
+                )
+        elif question["type"] == "text":
+            element = {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": True,
+                "max_length": question.get("max_length", 500),
+            }
+            blocks.append(_input(question["id"], _plain(question["prompt"]), element, optional))
+        else:
+            blocks.append(
+                _input(question["id"], _plain(question["prompt"]), _select(question), optional)
+            )
+    if frozen.get("anonymous"):
+        blocks.append(context("Anonymous: your answers are stored without your name."))
+    metadata = json.dumps({"run": run_id, "items": sorted(set(asked)), "channel": channel})
+    view = modal(SUBMIT_CALLBACK, clip(frozen.get("title", "Debt poll"), 24), blocks, metadata)
+    view["submit"] = text("Send answers", kind="plain_text")
+    return view, asked
+
+
+def reminder_message(*, run_id: int, frozen: dict[str, Any], closes_at: datetime | None) -> dict:
+    title = frozen.get("title", "Debt poll")
+    blocks = [
+        section(f"A reminder: *{title}* is still open and takes a minute."),
+        {
+            "type": "actions",
+            "block_id": f"remind-{run_id}",
+            "elements": [button("Answer", OPEN_ACTION, str(run_id), style="primary")],
+        },
+        context(_closes(closes_at)),
+    ]
+    return message(blocks, f"Reminder: {title} ({_closes(closes_at)})")
+
+
+def summary_message(
+    *, frozen: dict[str, Any], lines: Sequence[SummaryLine], respondents: int, min_group: int
+) -> dict[str, Any]:
+    title = frozen.get("title", "Debt poll")
+    blocks: list[SlackBlock] = [section(f"*{title}* closed · {respondents} answered")]
+    if lines:
+        blocks.append(section("\n".join(line.text(min_group) for line in lines)))
+    else:
+        blocks.append(section("No per-item results for this poll."))
+    blocks.append(context("Items with fewer answers than the minimum group show no numbers."))
+    return message(blocks, f"{title} closed: results")

@@ -1,0 +1,276 @@
+"""Polls end to end: opened, delivered, answered over signed HTTP, reminded and closed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from bot.config import load_settings
+from bot.jobs import poll_jobs
+from bot.runtime import build_runtime
+from bot.sandbox import FakeSlack, SlackDriver
+from storage import db
+from storage.models import Participation, PollDelivery, PollRun, Response
+from storage.types import utcnow
+from tests.e2e.conftest import LEAD, SECRET, free_port, server_env, start_server
+
+pytestmark = pytest.mark.e2e
+PEOPLE = [f"U0P{n:02d}" for n in range(1, 31)]
+POLLS = "C0POLLS"
+REGISTER = [
+    ("Flaky data ingestion", 4),
+    ("No schema validation", 2),
+    ("Copy-paste notebooks", 3),
+    ("Manual model deployment", 5),
+    ("Missing drift monitoring", 3),
+]
+
+CHANNEL_SURVEY = f"""
+id: team-pulse
+title: Team debt pulse
+schedule: {{cron: "0 10 * * MON", timezone: Europe/Berlin}}
+audience: {{channel: {POLLS}}}
+anonymous: true
+open_for: 48h
+sample: 3
+questions:
+  - id: pain
+    type: likert
+    prompt: "How much did *{{{{ item.title }}}}* slow you down?"
+    for_each: {{debt_items: {{status: open}}}}
+  - id: note
+    type: text
+    prompt: Anything else?
+    optional: true
+    max_length: 40
+"""
+DM_SURVEY = """
+id: dm-check
+title: Quick check
+schedule: {cron: "0 9 * * FRI", timezone: America/New_York}
+audience: {dm: {usergroup: S0TEAM}}
+anonymous: true
+open_for: 24h
+reminders: [4h, 8h, 12h]
+max_reminders: 2
+questions:
+  - id: mood
+    type: likert
+    prompt: "How much did debt slow you down this week?"
+"""
+
+
+class PollStack:
+    def __init__(self, fake: FakeSlack, url: str, database_url: str, folder: Path, log: Path):
+        self.fake, self.url, self.database_url, self.folder, self.log = (
+            fake,
+            url,
+            database_url,
+            folder,
+            log,
+        )
+
+    def driver(self, user: str) -> SlackDriver:
+        return SlackDriver(f"{self.url}/slack/events", SECRET, fake=self.fake, default_user=user)
+
+    def worker(self, monkeypatch: pytest.MonkeyPatch, *, shift: timedelta = timedelta(0)):
+        """A runtime in the test process acting as the worker (optionally later in time)."""
+        for name, value in server_env(
+            self.fake,
+            self.database_url,
+            DEBTPULSE_SURVEYS_DIR=str(self.folder),
+            DEBTPULSE_POLL_CHANNEL=POLLS,
+        ).items():
+            monkeypatch.setenv(name, value)
+        return build_runtime(load_settings(), default_team="T0TEST", clock=lambda: utcnow() + shift)
+
+    def session(self) -> Session:
+        return Session(db.make_engine(self.database_url))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollStack]:
+    folder = tmp_path_factory.mktemp("polls")
+    (folder / "team-pulse.yaml").write_text(CHANNEL_SURVEY)
+    (folder / "dm-check.yaml").write_text(DM_SURVEY)
+    database_url = f"sqlite:///{folder / 'debtpulse.db'}"
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        for n, (title, _) in enumerate(REGISTER, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO debt_item (team_id, key, title, description, category, component,"
+                    " owner, status, effort, risk_flags, problem, affected_metrics, remediation,"
+                    " expected_impact, success_criterion, created_at, updated_at) VALUES"
+                    " ('T0TEST', :key, :title, '', 'operational', '', '', 'open', '', '[]', '', '',"
+                    " '', '', '', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+                ),
+                {"key": f"DEBT-{n}", "title": title},
+            )
+    with FakeSlack(post_rate=None) as fake:
+        fake.workspace.add_user(LEAD, name="lead")
+        for person in PEOPLE:
+            fake.workspace.add_user(person, name=person.lower())
+        fake.workspace.add_user("U0ROBOT", name="robot", is_bot=True)
+        fake.workspace.add_user("U0LEFT", name="left", deleted=True)
+        fake.workspace.add_channel(POLLS, name="polls", members=["U0BOT", LEAD, *PEOPLE])
+        fake.workspace.add_usergroup("S0TEAM", handle="team", users=[*PEOPLE, "U0ROBOT", "U0LEFT"])
+        env = server_env(
+            fake, database_url, DEBTPULSE_SURVEYS_DIR=str(folder), DEBTPULSE_POLL_CHANNEL=POLLS
+        )
+        port = free_port()
+        log = folder / "serve.log"
+        process = start_server(env=env, port=port, log=log)
+        try:
+            yield PollStack(fake, f"http://127.0.0.1:{port}", database_url, folder, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _run(stack: PollStack, survey_id: str) -> PollRun:
+    with stack.session() as session:
+        return session.exec(select(PollRun).where(PollRun.survey_id == survey_id)).one()
+
+
+def test_channel_poll_answered_by_30_people_with_modals(stack: PollStack) -> None:
+    lead = stack.driver(LEAD)
+    assert lead.slash(text="poll send team-pulse", channel=POLLS).ok
+    stack.fake.wait_for(lambda: stack.fake.messages(channel=POLLS), timeout=10)
+    run = _run(stack, "team-pulse")
+    assert len(run.frozen["questions"][0]["items"]) == 5
+    expected: dict[tuple[str, str], str] = {}
+    for n, person in enumerate(PEOPLE):
+        for attempt in range(2 if n % 3 == 0 else 1):  # every third person answers twice
+            driver = stack.driver(person)
+            assert driver.click_button(action_id="poll_open", user=person, channel=POLLS).ok
+            modal = stack.fake.wait_for(lambda p=person: stack.fake.open_modal(p), timeout=5)
+            blocks = [b["block_id"] for b in modal.blocks if b["type"] == "input"]
+            pain_blocks = [b for b in blocks if b.startswith("pain|")]
+            assert len(pain_blocks) == 3  # sample: 3 of the 5 items
+            answers = {b: str((n + attempt + int(b.split("|")[1])) % 5 + 1) for b in pain_blocks}
+            if n % 2:
+                answers["note"] = f"note {attempt}"
+            response = driver.submit_modal(answers, user=person)
+            assert response.ok and response.elapsed < 3
+            for block, value in answers.items():
+                expected[(person, block)] = value
+    # every person confirmed once per submission, only to them
+    stack.fake.wait_for(
+        lambda: len([e for e in stack.fake.ephemerals() if "answers to" in e.text]) == 40,
+        timeout=10,
+    )
+    for n, person in enumerate(PEOPLE):
+        mine = [e for e in stack.fake.ephemerals(user=person) if "answers to" in e.text]
+        assert len(mine) == (2 if n % 3 == 0 else 1)
+    with stack.session() as session:
+        rows = session.exec(select(Response).where(Response.poll_run_id == run.id)).all()
+        people = session.exec(select(func.count()).select_from(Participation)).one()
+    assert len(rows) == len(expected)  # re-answers replaced, nothing lost
+    assert people == 30
+    assert sorted(str(int(r.value)) for r in rows if r.value is not None) == sorted(
+        v for (p, b), v in expected.items() if b.startswith("pain|")
+    )
+    # anonymity: no raw user id next to an answer, and no time of day
+    dumped = json.dumps([r.model_dump(mode="json") for r in rows])
+    assert not any(person in dumped for person in PEOPLE)
+    assert {r.answered_at.time().isoformat() for r in rows} == {"00:00:00"}
+    assert not any(person in stack.log.read_text() for person in PEOPLE)
+    # the channel message shows a live count, not the answers
+    stack.fake.wait_for(
+        lambda: "30 answered" in json.dumps(stack.fake.messages(channel=POLLS)[0].blocks),
+        timeout=10,
+    )
+    assert len(stack.fake.rejections) == 0
+
+
+def test_too_long_text_and_missing_answers_come_back_in_the_modal(stack: PollStack) -> None:
+    person = PEOPLE[0]
+    driver = stack.driver(person)
+    driver.click_button(action_id="poll_open", user=person, channel=POLLS)
+    modal = stack.fake.wait_for(lambda: stack.fake.open_modal(person), timeout=5)
+    pain = [b["block_id"] for b in modal.blocks if b["block_id"].startswith("pain|")]
+    response = driver.submit_modal({pain[0]: "3", "note": "x" * 41}, user=person)
+    assert response.ok
+    errors = stack.fake.open_modal(person).errors or {}
+    assert errors[pain[1]] == "Please answer this question."
+    assert "at most 40" in errors["note"]
+
+
+def test_closing_posts_results_in_the_thread(stack: PollStack, monkeypatch) -> None:
+    run = _run(stack, "team-pulse")
+    assert poll_jobs.close_poll(stack.worker(monkeypatch), run.id or 0)
+    assert not poll_jobs.close_poll(stack.worker(monkeypatch), run.id or 0)  # once
+    thread = [m for m in stack.fake.messages(channel=POLLS) if m.thread_ts]
+    assert len(thread) == 1
+    lines = json.dumps(thread[0].blocks, ensure_ascii=False)
+    assert "30 answered" in lines and "mean pain" in lines
+    # each item was asked of about 18 people (3 of 5 items each): none suppressed
+    assert "fewer than" not in lines.split("closed")[1].split("Items with")[0]
+    message = stack.fake.messages(channel=POLLS)[0]
+    assert "poll_open" not in json.dumps(message.blocks)  # no Answer button once closed
+
+
+def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> None:
+    lead = stack.driver(LEAD)
+    assert lead.slash(text="poll send dm-check", channel=POLLS).ok
+    stack.fake.wait_for(lambda: all(stack.fake.dm_count(p) for p in PEOPLE), timeout=15)
+    time.sleep(0.3)
+    assert {person: stack.fake.dm_count(person) for person in PEOPLE} == {p: 1 for p in PEOPLE}
+    assert stack.fake.dm_count("U0ROBOT") == 0 and stack.fake.dm_count("U0LEFT") == 0
+    run = _run(stack, "dm-check")
+    voters = PEOPLE[:20]
+    for n, person in enumerate(voters):
+        driver = stack.driver(person)
+        assert driver.click_button(action_id=f"poll_vote_{n % 5 + 1}", user=person).ok
+        if n < 5:  # change of mind
+            assert driver.click_button(action_id="poll_vote_5", user=person).ok
+    stack.fake.wait_for(
+        lambda: (
+            len([p for p in stack.fake.response_url_posts if "Recorded" in json.dumps(p.payload)])
+            == 25
+        ),
+        timeout=10,
+    )
+    with stack.session() as session:
+        values = [
+            r.value for r in session.exec(select(Response).where(Response.poll_run_id == run.id))
+        ]
+    assert len(values) == 20 and values.count(5) >= 5
+
+    before = len(stack.fake.calls_to("chat.postMessage"))
+    worker = stack.worker(monkeypatch, shift=timedelta(hours=9))  # 4h and 8h offsets passed
+    poll_jobs.tick(worker)
+    poll_jobs.tick(worker)  # a second tick sends nothing new
+    reminded = stack.fake.calls_to("chat.postMessage")[before:]
+    assert sorted(c.params["channel"] for c in reminded) == sorted(
+        "D" + p[1:] for p in PEOPLE[20:] for _ in range(2)
+    )
+    with stack.session() as session:
+        counts = {
+            d.recipient: d.reminders_sent
+            for d in session.exec(select(PollDelivery).where(PollDelivery.poll_run_id == run.id))
+        }
+    assert all(counts[p] == 0 for p in voters) and all(counts[p] == 2 for p in PEOPLE[20:])
+
+    later = stack.worker(monkeypatch, shift=timedelta(hours=25))
+    poll_jobs.tick(later)
+    assert _run(stack, "dm-check").status == "closed"
+    summary = [
+        m for m in stack.fake.messages(channel=POLLS) if m.text.startswith("Quick check closed")
+    ]
+    assert len(summary) == 1 and "20 answered" in json.dumps(summary[0].blocks)
+    late = stack.driver(PEOPLE[25])
+    late.click_button(action_id="poll_vote_3", user=PEOPLE[25])
+    stack.fake.wait_for(
+        lambda: any("closed" in json.dumps(p.payload) for p in stack.fake.response_url_posts),
+        timeout=5,
+    )
