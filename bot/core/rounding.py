@@ -27,10 +27,14 @@ class Rounded(NamedTuple):
     total: float
 
 
+NOISE = Decimal("1e-9")
+
+
 def _decimal(value: float) -> Decimal:
+    """The value as a decimal, with binary float noise (5.624999999999999) settled first."""
     if not math.isfinite(value):
         raise ValueError(f"cannot round {value!r}")
-    return Decimal(repr(float(value)))
+    return Decimal(repr(float(value))).quantize(NOISE, rounding=ROUND_HALF_UP)
 
 
 def _as_float(units: int, decimals: int) -> float:
