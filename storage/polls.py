@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert
@@ -146,3 +147,87 @@ def open_runs_without(session: Session, *, team_id: str, user_id: str) -> list[P
             )
         )
     )
+
+
+def get_run_by_id(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
+    run = session.get(PollRun, run_id)
+    if run is None or (team_id is not None and run.team_id != team_id):
+        return None
+    return run
+
+
+def mark_delivery(
+    session: Session,
+    *,
+    delivery_id: int,
+    status: str,
+    now: datetime,
+    channel_id: str = "",
+    message_ts: str = "",
+    error: str = "",
+) -> None:
+    delivery = session.get(PollDelivery, delivery_id)
+    assert delivery is not None
+    delivery.status = status
+    delivery.attempts += 1
+    delivery.updated_at = now
+    if channel_id:
+        delivery.channel_id = channel_id
+    if message_ts:
+        delivery.message_ts = message_ts
+    delivery.last_error = error[:200]
+    session.add(delivery)
+
+
+def runs_with_status(session: Session, *, status: str) -> list[PollRun]:
+    return list(session.exec(select(PollRun).where(PollRun.status == status)))
+
+
+def close_run(session: Session, *, run_id: int, now: datetime) -> bool:
+    """Mark the run closed; False when it was closed already (so only one closer acts)."""
+    result = session.execute(
+        update(PollRun)
+        .where(col(PollRun.id) == run_id, col(PollRun.status) == "open")
+        .values(status="closed", closed_at=now)
+        .returning(col(PollRun.id))
+    )
+    return result.first() is not None
+
+
+def respondents(session: Session, *, run_id: int) -> set[str]:
+    return set(
+        session.exec(select(Participation.user_id).where(Participation.poll_run_id == run_id))
+    )
+
+
+def count_respondents(session: Session, *, run_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Participation)
+            .where(Participation.poll_run_id == run_id)
+        ).one()
+    )
+
+
+def previous_run(session: Session, *, run: PollRun) -> PollRun | None:
+    """The survey's latest closed run before ``run``."""
+    return session.exec(
+        select(PollRun)
+        .where(
+            PollRun.team_id == run.team_id,
+            PollRun.survey_id == run.survey_id,
+            col(PollRun.scheduled_for) < run.scheduled_for,
+            PollRun.status == "closed",
+        )
+        .order_by(col(PollRun.scheduled_for).desc())
+        .limit(1)
+    ).first()
+
+
+def note_reminder(session: Session, *, delivery_id: int, now: datetime) -> None:
+    delivery = session.get(PollDelivery, delivery_id)
+    assert delivery is not None
+    delivery.reminders_sent += 1
+    delivery.updated_at = now
+    session.add(delivery)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert
 from storage.models import Response
@@ -64,3 +64,24 @@ def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
             select(Response).where(Response.poll_run_id == run_id).order_by(col(Response.id))
         )
     )
+
+
+def item_results(
+    session: Session, *, run_id: int, question_id: str
+) -> dict[int, tuple[int, float]]:
+    """Per debt item of a run: (distinct respondents, mean value) for one question."""
+    rows = session.exec(
+        select(
+            col(Response.debt_item_id),
+            func.count(func.distinct(col(Response.respondent))),
+            func.avg(col(Response.value)),
+        )
+        .where(
+            Response.poll_run_id == run_id,
+            Response.question_id == question_id,
+            col(Response.debt_item_id).is_not(None),
+            col(Response.value).is_not(None),
+        )
+        .group_by(col(Response.debt_item_id))
+    ).all()
+    return {int(item or 0): (int(n), float(mean or 0.0)) for item, n, mean in rows}

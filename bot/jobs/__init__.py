@@ -1,0 +1,1 @@
+"""Scheduled work: the worker's scheduler, its lease, and the jobs it runs."""
