@@ -215,7 +215,12 @@ class FakeSlack:
     # -- faults -----------------------------------------------------------------------------
 
     def fail_next(
-        self, method: str, *, status: int = 503, retry_after: int | str | None = None, times: int = 1
+        self,
+        method: str,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        times: int = 1,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (``"*"``: any) with HTTP ``status``."""
         self._faults.add(method, Fault(status=status, retry_after=retry_after), times=times)
