@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, inspect, text
 
 from bot.config import ConfigError, Settings
-from bot.slack.client import make_client
 
 LOCAL_TEAM = "local"
 INSTALLATIONS_TABLE = "slack_installations"
@@ -29,6 +27,10 @@ def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
 
 
 def _token_team(settings: Settings) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.client import make_client  # slack_sdk loads only when a token is set
+
     assert settings.slack_bot_token is not None
     client = make_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url

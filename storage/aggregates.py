@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, case, cast, false, func, select
 from sqlmodel import Session, col
@@ -54,60 +54,67 @@ def pain_groups(
     high_threshold: float,
     item_ids: Iterable[int] | None = None,
 ) -> list[PainGroup]:
-    """Per (item, run, day): count, Σx, Σx², and the count of answers ≥ ``high_threshold``."""
-    day = func.date(Response.answered_at)
+    """Per (item, run, day): count, Σx, Σx², and the count of answers ≥ ``high_threshold``.
+
+    The sums read ``ix_response_pain_sums`` in order (no sort of a million rows); the few
+    thousand groups are then joined to their runs for the anonymity flag.
+    """
     value = col(Response.value)
-    query = (
+    sums: Any = (
         select(
-            col(Response.debt_item_id),
-            col(Response.poll_run_id),
-            col(PollRun.anonymous),
-            day,
-            func.count(),
-            func.sum(value),
-            func.sum(value * value),
-            func.sum(cast(case((value >= high_threshold, 1), else_=0), Integer)),
+            col(Response.debt_item_id).label("item"),
+            col(Response.poll_run_id).label("run"),
+            col(Response.answered_day).label("day"),
+            func.count().label("n"),
+            func.sum(value).label("sx"),
+            func.sum(value * value).label("sx2"),
+            func.sum(cast(case((value >= high_threshold, 1), else_=0), Integer)).label("high"),
         )
-        .join(PollRun, col(PollRun.id) == col(Response.poll_run_id))
         .where(
             col(Response.team_id) == team_id,
             col(Response.question_id) == PAIN_QUESTION,
             col(Response.debt_item_id).is_not(None),
-            col(Response.value).is_not(None),
-            col(Response.answered_at) >= since,
+            value.is_not(None),
+            col(Response.answered_day) >= since.date(),
         )
-        .group_by(
-            col(Response.debt_item_id), col(Response.poll_run_id), col(PollRun.anonymous), day
-        )
+        .group_by(col(Response.debt_item_id), col(Response.poll_run_id), col(Response.answered_day))
     )
     if item_ids is not None:
-        query = query.where(col(Response.debt_item_id).in_(list(item_ids)))
-    return [
-        PainGroup(
-            debt_item_id=int(row[0]),
-            poll_run_id=int(row[1]),
-            anonymous=bool(row[2]),
-            day=_as_date(row[3]),
-            n_answers=int(row[4]),
-            sum_x=float(row[5] or 0.0),
-            sum_x2=float(row[6] or 0.0),
-            n_high=int(row[7] or 0),
+        sums = sums.where(col(Response.debt_item_id).in_(list(item_ids)))
+    grouped = sums.subquery()
+    query = select(grouped, col(PollRun.anonymous)).join(PollRun, col(PollRun.id) == grouped.c.run)
+    days: dict[object, date] = {}
+    groups = []
+    for item, run, day, n, sx, sx2, high, anonymous in session.connection().execute(query):
+        when = days.get(day)
+        if when is None:
+            when = days[day] = _as_date(day)
+        groups.append(
+            PainGroup(item, run, bool(anonymous), when, n, sx or 0.0, sx2 or 0.0, high or 0)
         )
-        for row in session.connection().execute(query)
-    ]
+    return groups
 
 
 def named_respondents(session: Session, *, team_id: str, since: datetime) -> dict[int, int]:
     """Distinct respondents per item over the non-anonymous runs (ids are stable there)."""
+    runs = list(
+        session.connection()
+        .execute(
+            select(col(PollRun.id)).where(
+                col(PollRun.team_id) == team_id, col(PollRun.anonymous) == false()
+            )
+        )
+        .scalars()
+    )
+    if not runs:
+        return {}
     query = (
         select(col(Response.debt_item_id), func.count(func.distinct(col(Response.respondent))))
-        .join(PollRun, col(PollRun.id) == col(Response.poll_run_id))
         .where(
-            col(Response.team_id) == team_id,
+            col(Response.poll_run_id).in_(runs),
             col(Response.question_id) == PAIN_QUESTION,
             col(Response.debt_item_id).is_not(None),
-            col(Response.answered_at) >= since,
-            col(PollRun.anonymous) == false(),
+            col(Response.answered_day) >= since.date(),
         )
         .group_by(col(Response.debt_item_id))
     )

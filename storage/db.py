@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite:///./debtpulse.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -87,6 +86,8 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # Alembic loads only when the schema is touched
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["engine"] = engine
@@ -94,16 +95,22 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(_MIGRATIONS)).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Apply migrations up to ``revision``; returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), revision)
     return before, current_revision(engine)

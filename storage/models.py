@@ -209,6 +209,16 @@ class Response(SQLModel, table=True):
             postgresql_where=text("debt_item_id IS NULL"),
         ),
         Index("ix_response_item_question", "debt_item_id", "question_id", "answered_at"),
+        # Covers the score's per (item, run, day) sums, read in index order without a sort.
+        Index(
+            "ix_response_pain_sums",
+            "team_id",
+            "question_id",
+            "debt_item_id",
+            "poll_run_id",
+            "answered_day",
+            "value",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -225,6 +235,8 @@ class Response(SQLModel, table=True):
     value: float | None = Field(default=None)
     text: str | None = Field(default=None, sa_type=Text)
     answered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    answered_day: date | None = Field(default=None)
+    """The UTC day of ``answered_at``, kept so the score groups answers by day from an index."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
@@ -314,6 +326,24 @@ class InboundEvent(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     event_id: str = Field(max_length=64)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who runs the scheduler: one row per lease name, held until ``expires_at``.
+
+    A worker takes the row when it is free or expired and renews it while alive; another
+    worker waits instead of firing the same slots (see :mod:`storage.lease`).
+    """
+
+    __tablename__ = "scheduler_lease"
+    __table_args__ = (UniqueConstraint("name", name="uq_scheduler_lease_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = Field(sa_type=UTCDateTime())
+    renewed_at: datetime = Field(sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
 
 
 metadata = SQLModel.metadata

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
@@ -37,6 +37,7 @@ def upsert_response(
         "value": value,
         "text": text_value,
         "answered_at": at,
+        "answered_day": at.astimezone(UTC).date(),
         "updated_at": at,
     }
     statement = insert(session, Response).values(**row)

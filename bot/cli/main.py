@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import ranking_cmds, serve_cmds
+from bot.cli import ranking_cmds, serve_cmds, worker_cmds
 from bot.cli.context import CliContext
 from bot.cli.errors import fail, guarded
 from bot.cli.options import ActorOption, TeamOption, actor_name
@@ -45,6 +45,8 @@ app.command("snapshot")(ranking_cmds.snapshot)
 app.command("capacity")(ranking_cmds.capacity)
 app.command("serve")(serve_cmds.serve)
 app.command("socket")(serve_cmds.socket)
+app.command("worker")(worker_cmds.worker)
+app.command("run")(worker_cmds.run)
 
 
 def _read(path: Path) -> str:

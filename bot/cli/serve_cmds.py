@@ -6,14 +6,27 @@ import logging
 from typing import Annotated, Any
 
 import typer
-from gunicorn.app.base import BaseApplication
 
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.slack.app import build_app
 from bot.teams import TeamError, resolve_team
-from bot.web.wsgi import make_wsgi_app
 from storage.db import make_engine
+
+
+def require_anon_secret(runtime: Runtime) -> None:
+    """Anonymous surveys hash respondents with DEBTPULSE_ANON_SECRET: refuse to run without it."""
+    if runtime.anon_secret:
+        return
+    anonymous = sorted(
+        template_id
+        for template_id, loaded in runtime.catalog.items()
+        if loaded.survey is not None and loaded.survey.anonymous
+    )
+    if anonymous:
+        raise ConfigError(
+            "DEBTPULSE_ANON_SECRET",
+            f"required because survey {anonymous[0]} is anonymous, but not set",
+        )
 
 
 def make_runtime(settings: Settings) -> Runtime:
@@ -24,7 +37,9 @@ def make_runtime(settings: Settings) -> Runtime:
         team = resolve_team(settings, engine, None)
     except TeamError:
         team = ""  # several OAuth workspaces: signals must name their team
-    return build_runtime(settings, engine=engine, default_team=team)
+    runtime = build_runtime(settings, engine=engine, default_team=team)
+    require_anon_secret(runtime)
+    return runtime
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -32,22 +47,32 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def wsgi_app() -> Any:
     """The WSGI app built from the environment (gunicorn loads this in each worker)."""
+    from bot.slack.app import build_app  # Slack and web code load only for these commands
+    from bot.web.wsgi import make_wsgi_app
+
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     runtime = make_runtime(load_settings())
     return make_wsgi_app(runtime, build_app(runtime))
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
+def _gunicorn_app() -> Any:
+    from gunicorn.app.base import BaseApplication
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+    class Gunicorn(BaseApplication):
+        """gunicorn configured in code, loading the WSGI app in each worker."""
 
-    def load(self) -> Any:
-        return wsgi_app()
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return wsgi_app()
+
+    return Gunicorn
 
 
 def serve(
@@ -59,7 +84,7 @@ def serve(
     """The HTTP app for Slack: /slack/events, /api/signals, /healthz (and OAuth routes)."""
     settings = load_settings()
     make_runtime(settings)  # fail here, with one line, rather than in every worker
-    _Gunicorn(
+    _gunicorn_app()(
         {
             "bind": f"{host}:{port or settings.port}",
             "workers": workers,
@@ -85,5 +110,9 @@ def socket() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     runtime = make_runtime(settings)
+    from bot.jobs.worker import background_worker
+    from bot.slack.app import build_app
+
     handler = SocketModeHandler(build_app(runtime), settings.slack_app_token.get_secret_value())
-    handler.start()
+    with background_worker(runtime):  # the scheduler runs alongside, as in `debtpulse run`
+        handler.start()

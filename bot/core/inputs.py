@@ -28,7 +28,7 @@ counts as midnight UTC of that day.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -182,11 +182,16 @@ def aggregate_pain_days(
     n_respondents: int,
     now: datetime,
     settings: ScoreSettings = DEFAULT_SETTINGS,
+    weight_of: Callable[[date], float] | None = None,
 ) -> PainAggregate:
-    """The ``PainAggregate`` of per-day sums; ``n_respondents`` comes from its own query."""
+    """The ``PainAggregate`` of per-day sums; ``n_respondents`` comes from its own query.
+
+    ``weight_of`` may give each day's weight from a cache shared across items (the same
+    ``pain_weight``), which matters when a team has many items and months of answers.
+    """
     sum_w = sum_wx = sum_wx2 = sum_w_high = 0.0
     for day, n_answers, sum_x, sum_x2, n_high in days:
-        w = pain_weight(day, now=now, settings=settings)
+        w = weight_of(day) if weight_of else pain_weight(day, now=now, settings=settings)
         sum_w += w * n_answers
         sum_wx += w * sum_x
         sum_wx2 += w * sum_x2

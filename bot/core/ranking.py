@@ -21,6 +21,7 @@ from bot.core.inputs import (
     TeamContext,
     WeeklyMean,
     aggregate_pain_days,
+    pain_weight,
     team_context,
 )
 from bot.core.priority import RankedItem, rank, score_items
@@ -66,6 +67,13 @@ def _pain_by_item(
         per_run[g.debt_item_id][g.poll_run_id] += g.n_answers
     pain: dict[int, PainAggregate] = {}
     weekly: dict[int, list[WeeklyMean]] = {}
+    weights: dict[date, float] = {}
+
+    def weight_of(day: date) -> float:
+        if day not in weights:
+            weights[day] = pain_weight(day, now=now, settings=s)
+        return weights[day]
+
     for item_id, by_day in days.items():
         # Anonymous keys change every run, so the largest single run is the safe count of
         # distinct people; named runs give an exact count across runs.
@@ -75,6 +83,7 @@ def _pain_by_item(
             n_respondents=respondents,
             now=now,
             settings=s,
+            weight_of=weight_of,
         )
         weeks: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for day, v in by_day.items():

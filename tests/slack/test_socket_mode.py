@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -9,6 +11,11 @@ import pytest
 from bot.sandbox import FakeSlack
 from bot.slack import app as app_module
 from storage import db
+
+
+@contextmanager
+def _no_worker(runtime: Any) -> Iterator[None]:
+    yield  # the scheduler thread is covered by tests/jobs
 
 
 def test_socket_mode_runs_the_same_listeners(
@@ -26,6 +33,7 @@ def test_socket_mode_runs_the_same_listeners(
             started["started"] = True
 
     monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler", FakeHandler)
+    monkeypatch.setattr("bot.jobs.worker.background_worker", _no_worker)
     built: list[Any] = []
     original = app_module.build_app
 
@@ -33,7 +41,7 @@ def test_socket_mode_runs_the_same_listeners(
         built.append(original(runtime, **kwargs))
         return built[-1]
 
-    monkeypatch.setattr("bot.cli.serve_cmds.build_app", spy)
+    monkeypatch.setattr("bot.slack.app.build_app", spy)
     with FakeSlack() as fake:
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -41,6 +49,7 @@ def test_socket_mode_runs_the_same_listeners(
             "SLACK_APP_TOKEN": "xapp-1-secret",
             "SLACK_API_URL": fake.base_url,
             "DATABASE_URL": url,
+            "DEBTPULSE_ANON_SECRET": "anon",
         }.items():
             monkeypatch.setenv(name, value)
         result = cli("socket")

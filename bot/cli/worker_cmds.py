@@ -1,0 +1,78 @@
+"""``debtpulse worker`` (the scheduler alone) and ``debtpulse run`` (web app and worker)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from bot.cli import serve_cmds
+from bot.config import Settings, load_settings
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def worker_runtime(settings: Settings) -> Runtime:
+    """The runtime the worker needs: Slack settings, the newest schema, the anon secret."""
+    runtime = serve_cmds.make_runtime(settings)
+    serve_cmds.require_anon_secret(runtime)  # the worker records nothing anonymous without it
+    return runtime
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format=serve_cmds.LOG_FORMAT)
+    # APScheduler logs every run of every job at INFO (the tick: twice a minute); ours say
+    # what matters (lease, scheduler start and stop, slots opened, failures).
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop`` (a graceful stop) instead of killing the process."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def worker() -> None:
+    """The scheduler: opens polls on time, reminds, closes (one worker per database runs it)."""
+    from bot.jobs.worker import run_worker  # the scheduler loads only for these commands
+
+    runtime = worker_runtime(load_settings())
+    _log_to_stderr()
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        run_worker(runtime, stop_event=stop)
+
+
+def run(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 3000).")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Threads of the web worker.")] = 8,
+) -> None:
+    """The web app (one gunicorn worker) and the scheduler in one process."""
+    from bot.jobs.worker import background_worker
+
+    runtime = worker_runtime(load_settings())
+    _log_to_stderr()
+    # gunicorn forks its web worker from this process: the child must not reuse (or close)
+    # the worker thread's database connections; it opens its own.
+    os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
+    with background_worker(runtime):
+        serve_cmds.serve(host=host, port=port, workers=1, threads=threads)

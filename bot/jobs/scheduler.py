@@ -1,0 +1,250 @@
+"""The worker's APScheduler 3: one cron job per template, a periodic tick, and catch-up.
+
+Jobs live in memory and are rebuilt from the templates at every start (DESIGN §7): job ids
+come from template ids (``survey:ID``, ``digest:ID``) and are added with
+``replace_existing=True``; jobs whose template is gone are removed. Cron runs in each
+schedule's own IANA zone, so a weekly slot stays at the same local hour across DST changes.
+Missed slots are caught up at start (and hourly after, so a slot whose opening failed before
+its run was recorded is retried): for each survey, the latest slot within the misfire grace
+window that has no ``poll_run`` is opened — and should two callers race for it, the
+database still refuses a second run for one slot.
+
+Job functions are module-level and take plain ids; the runtime they need (which cannot be
+pickled) is kept in a module-level registry set by :func:`build_scheduler`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs import digest_jobs, poll_jobs
+from bot.runtime import Runtime
+from storage import polls
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = timedelta(hours=6)
+TICK_EVERY = timedelta(seconds=30)
+CATCH_UP_EVERY = timedelta(hours=1)
+JOB_DEFAULTS: dict[str, Any] = {
+    "coalesce": True,
+    "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
+    "max_instances": 1,
+}
+SURVEY_PREFIX = "survey:"
+DIGEST_PREFIX = "digest:"
+TICK_JOB = "tick"
+CATCH_UP_JOB = "catch-up"
+
+Clock = Callable[[], datetime]
+
+_RUNTIME: Runtime | None = None
+_CLOCK: Clock | None = None
+
+
+def register(runtime: Runtime, clock: Clock | None = None) -> None:
+    """Make ``runtime`` (and the clock the jobs read) what the job functions use."""
+    global _RUNTIME, _CLOCK  # the one registry the job functions read
+    _RUNTIME, _CLOCK = runtime, clock or runtime.clock
+
+
+def _registered() -> tuple[Runtime, Clock]:
+    if _RUNTIME is None or _CLOCK is None:
+        raise RuntimeError("no runtime registered for the scheduler's jobs")
+    return _RUNTIME, _CLOCK
+
+
+def build_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> BackgroundScheduler:
+    """A scheduler (memory job store, UTC) whose jobs will run against ``runtime``."""
+    register(runtime, clock)
+    return BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults=dict(JOB_DEFAULTS),
+        timezone=UTC,
+    )
+
+
+def survey_job_id(survey_id: str) -> str:
+    return f"{SURVEY_PREFIX}{survey_id}"
+
+
+def digest_job_id(digest_id: str) -> str:
+    return f"{DIGEST_PREFIX}{digest_id}"
+
+
+class Synced(NamedTuple):
+    """What :func:`sync_jobs` did: the template job ids now scheduled, and those removed."""
+
+    scheduled: list[str]
+    removed: list[str]
+
+
+def sync_jobs(
+    scheduler: BackgroundScheduler, runtime: Runtime, *, schedule_digests: bool = False
+) -> Synced:
+    """Make the scheduler's jobs match ``runtime.catalog`` (plus the periodic tick).
+
+    Digests are scheduled only with ``schedule_digests`` (the digest job is not written yet).
+    """
+    wanted: set[str] = set()
+    func: Callable[[str], None]
+    for template_id, loaded in sorted(runtime.catalog.items()):
+        if loaded.survey is not None:
+            job_id, func = survey_job_id(template_id), run_survey_slot
+            trigger = loaded.survey.schedule.trigger()
+        elif loaded.digest is not None and schedule_digests:
+            job_id, func = digest_job_id(template_id), run_digest_slot
+            trigger = loaded.digest.schedule.trigger()
+        else:
+            continue
+        scheduler.add_job(
+            func, trigger, args=[template_id], id=job_id, name=job_id, replace_existing=True
+        )
+        wanted.add(job_id)
+    removed = sorted(
+        job.id
+        for job in scheduler.get_jobs()
+        if job.id.startswith((SURVEY_PREFIX, DIGEST_PREFIX)) and job.id not in wanted
+    )
+    for job_id in removed:
+        scheduler.remove_job(job_id)
+        log.info("removed job %s: its template is gone", job_id)
+    scheduler.add_job(
+        run_tick,
+        IntervalTrigger(seconds=int(TICK_EVERY.total_seconds()), timezone=UTC),
+        id=TICK_JOB,
+        name=TICK_JOB,
+        replace_existing=True,
+    )
+    return Synced(sorted(wanted), removed)
+
+
+def start_scheduler(
+    runtime: Runtime, *, clock: Clock | None = None, schedule_digests: bool = False
+) -> BackgroundScheduler:
+    """Build, fill and start the scheduler; missed slots are caught up at once (and hourly)."""
+    scheduler = build_scheduler(runtime, clock=clock)
+    scheduler.start(paused=True)
+    synced = sync_jobs(scheduler, runtime, schedule_digests=schedule_digests)
+    # Catch-up runs now and then hourly: a recurring job, since APScheduler 3 can fail to
+    # remove a one-off job that fires while the scheduler shuts down.
+    scheduler.add_job(
+        run_catch_up,
+        IntervalTrigger(seconds=int(CATCH_UP_EVERY.total_seconds()), timezone=UTC),
+        id=CATCH_UP_JOB,
+        name=CATCH_UP_JOB,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.resume()
+    log.info("scheduler started with %d template jobs: %s", len(synced.scheduled), synced.scheduled)
+    return scheduler
+
+
+def latest_fire_time(trigger: CronTrigger, now: datetime, *, within: timedelta) -> datetime | None:
+    """The trigger's latest fire time in ``[now - within, now]`` (UTC), or None."""
+    latest = None
+    fire = trigger.get_next_fire_time(None, now - within)
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire)
+    return latest.astimezone(UTC) if latest is not None else None
+
+
+def _guarded(what: str, call: Callable[[], object]) -> None:
+    """Run one job's work; an error is logged, never raised into the scheduler."""
+    try:
+        call()
+    except Exception:
+        log.exception("%s failed", what)
+
+
+def _slot(runtime: Runtime, template_id: str, now: datetime) -> datetime | None:
+    loaded = runtime.catalog.get(template_id)
+    template = (loaded.survey or loaded.digest) if loaded is not None else None
+    if template is None:
+        log.warning("no template %s any more; nothing to run", template_id)
+        return None
+    slot = latest_fire_time(template.schedule.trigger(), now, within=MISFIRE_GRACE)
+    if slot is None:
+        log.warning("%s: no slot due within the grace window at %s", template_id, now)
+    return slot
+
+
+def run_survey_slot(survey_id: str) -> None:
+    """Job: open the survey's run for the slot that just came due."""
+    runtime, clock = _registered()
+    # APScheduler 3 does not hand the scheduled time to the job; with coalesce on, the
+    # latest fire time up to now is the slot being run.
+    slot = _slot(runtime, survey_id, clock())
+    if slot is not None:
+        _call_open(runtime, survey_id, slot)
+
+
+def run_digest_slot(digest_id: str) -> None:
+    """Job: post the digest for the slot that just came due."""
+    runtime, clock = _registered()
+    slot = _slot(runtime, digest_id, clock())
+    if slot is not None:
+        _guarded(
+            f"posting digest {digest_id} for {slot.isoformat()}",
+            lambda: digest_jobs.post_digest(runtime, digest_id, slot),
+        )
+
+
+def run_tick() -> None:
+    """Job: due work from database state (reminders, closing, unsent deliveries)."""
+    runtime, _ = _registered()
+    _guarded("tick", lambda: poll_jobs.tick(runtime))
+
+
+def due_slots(
+    runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
+) -> list[tuple[str, datetime]]:
+    """Each survey's latest slot within ``grace`` before ``now`` that has no run yet."""
+    due = []
+    with runtime.transaction(write=False) as session:
+        for survey_id, loaded in sorted(runtime.catalog.items()):
+            if loaded.survey is None:
+                continue
+            slot = latest_fire_time(loaded.survey.schedule.trigger(), now, within=grace)
+            if slot is None:
+                continue
+            run = polls.get_run(
+                session, team_id=runtime.default_team, survey_id=survey_id, scheduled_for=slot
+            )
+            if run is None:
+                due.append((survey_id, slot))
+    return due
+
+
+def catch_up(runtime: Runtime, *, now: datetime) -> list[tuple[str, datetime]]:
+    """Open each survey's latest due slot with no run (opening is idempotent regardless)."""
+    due = due_slots(runtime, now=now)
+    for survey_id, slot in due:
+        log.info("catching up %s for %s", survey_id, slot.isoformat())
+        _call_open(runtime, survey_id, slot)
+    return due
+
+
+def _call_open(runtime: Runtime, survey_id: str, slot: datetime) -> None:
+    _guarded(
+        f"opening {survey_id} for {slot.isoformat()}",
+        lambda: poll_jobs.open_poll(runtime, survey_id, slot),
+    )
+
+
+def run_catch_up() -> None:
+    """Job (at start, then hourly): open the slots missed while no worker ran."""
+    runtime, clock = _registered()
+    _guarded("catch-up", lambda: catch_up(runtime, now=clock()))

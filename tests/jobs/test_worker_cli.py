@@ -1,0 +1,107 @@
+"""``debtpulse worker`` and ``debtpulse run``: configuration checks, signals, the worker thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+import pytest
+
+from bot.cli import serve_cmds, worker_cmds
+from bot.cli.errors import guarded
+from bot.config import ConfigError
+from bot.jobs import worker as worker_module
+from bot.runtime import Runtime
+from tests.jobs.conftest import MakeRuntime, digest_yaml, survey_yaml
+
+ANONYMOUS = {
+    "named.yaml": survey_yaml("named"),
+    "secret.yaml": survey_yaml("secret-pulse", anonymous=True),
+    "digest.yaml": digest_yaml("digest"),
+}
+
+
+def test_an_anonymous_survey_needs_the_anon_secret(make_runtime: MakeRuntime) -> None:
+    runtime = make_runtime(ANONYMOUS)
+    with pytest.raises(ConfigError) as caught:
+        serve_cmds.require_anon_secret(runtime)
+    assert caught.value.variable == "DEBTPULSE_ANON_SECRET"
+    assert "secret-pulse is anonymous" in str(caught.value)
+
+    serve_cmds.require_anon_secret(make_runtime({"named.yaml": ANONYMOUS["named.yaml"]}))
+
+
+def test_with_the_secret_set_the_check_passes(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "s3cret")
+    serve_cmds.require_anon_secret(make_runtime(ANONYMOUS))
+
+
+def test_the_worker_command_refuses_to_start_without_the_secret(
+    make_runtime: MakeRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runtime = make_runtime(ANONYMOUS)
+    monkeypatch.setattr("bot.cli.serve_cmds.make_runtime", lambda settings: runtime)
+    started: list[Runtime] = []
+    monkeypatch.setattr(worker_module, "run_worker", lambda rt, **kw: started.append(rt))
+    with pytest.raises(SystemExit) as exited:
+        guarded(worker_cmds.worker)
+    assert exited.value.code == 2
+    assert "DEBTPULSE_ANON_SECRET" in capsys.readouterr().err
+    assert started == []
+
+
+def test_sigterm_stops_the_worker_gracefully(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "s3cret")
+    runtime = make_runtime(ANONYMOUS)
+    monkeypatch.setattr("bot.cli.serve_cmds.make_runtime", lambda settings: runtime)
+    seen: dict[str, Any] = {}
+
+    def run_worker(rt: Runtime, *, stop_event: threading.Event) -> None:
+        seen["runtime"] = rt
+        os.kill(os.getpid(), signal.SIGTERM)
+        seen["stopped"] = stop_event.wait(2)
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(worker_module, "run_worker", run_worker)
+    worker_cmds.worker()
+    assert seen == {"runtime": runtime, "stopped": True}
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_run_serves_with_one_web_worker_and_the_scheduler_beside_it(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime({"named.yaml": ANONYMOUS["named.yaml"]})
+    monkeypatch.setattr("bot.cli.serve_cmds.make_runtime", lambda settings: runtime)
+    monkeypatch.setattr(os, "register_at_fork", lambda **hooks: None)
+    worker_started, worker_stopped = threading.Event(), threading.Event()
+
+    def run_worker(rt: Runtime, *, stop_event: threading.Event) -> None:
+        worker_started.set()
+        stop_event.wait(5)
+        worker_stopped.set()
+
+    served: dict[str, Any] = {}
+
+    def serve(**options: Any) -> None:
+        served.update(options, worker_running=worker_started.wait(2))
+
+    monkeypatch.setattr(worker_module, "run_worker", run_worker)
+    monkeypatch.setattr("bot.cli.serve_cmds.serve", serve)
+    worker_cmds.run(host="127.0.0.1", port=3999, threads=4)
+    assert served == {
+        "host": "127.0.0.1",
+        "port": 3999,
+        "workers": 1,
+        "threads": 4,
+        "worker_running": True,
+    }
+    assert worker_stopped.is_set()  # leaving `run` stopped the scheduler
