@@ -32,6 +32,7 @@ debt_app = typer.Typer(help="The debt register.", no_args_is_help=True)
 signals_app = typer.Typer(
     help="Automated signals (incidents, alerts, drift).", no_args_is_help=True
 )
+poll_app = typer.Typer(help="Poll runs.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Survey and digest templates.", no_args_is_help=True)
 responses_app = typer.Typer(help="Poll answers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -39,6 +40,7 @@ app.add_typer(surveys_app, name="surveys")
 app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
+app.add_typer(poll_app, name="poll")
 app.command("top")(ranking_cmds.top)
 app.command("why")(ranking_cmds.why)
 app.command("snapshot")(ranking_cmds.snapshot)
@@ -161,6 +163,28 @@ def signals_import(
     with db.session_scope(ctx.engine) as session:
         summary = store_signals(session, team_id=ctx.team, items=items, now=utcnow())
     typer.echo(f"{file}: {summary}")
+
+
+@poll_app.command("send")
+def poll_send(
+    survey_id: Annotated[str, typer.Argument(help="The survey's id, e.g. weekly-debt-pulse.")],
+) -> None:
+    """Open a run of SURVEY_ID now and deliver it (once per minute's slot)."""
+    from bot.jobs import poll_jobs
+
+    runtime = serve_cmds.make_runtime(CliContext().settings)
+    if survey_id not in runtime.catalog or runtime.catalog[survey_id].survey is None:
+        known = ", ".join(sorted(t.id for t in runtime.catalog.values() if t.survey))
+        fail(f"survey_id: no survey {survey_id!r} (known: {known})")
+    try:
+        run_id = poll_jobs.open_poll(
+            runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
+        )
+    except LookupError as exc:
+        fail(str(exc.args[0]))
+    if run_id is None:
+        fail(f"{survey_id} was opened this minute already; nothing was sent")
+    typer.echo(f"opened {survey_id} as run #{run_id}")
 
 
 def run() -> None:

@@ -1,0 +1,68 @@
+"""`debtpulse poll send` opens a run and delivers it through the Web API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.sandbox import FakeSlack
+from storage import db
+from storage.models import PollDelivery, PollRun
+
+pytestmark = pytest.mark.e2e
+
+
+def test_poll_send_opens_once_per_minute_and_posts(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db.upgrade(db.make_engine(url))
+    with FakeSlack(post_rate=None) as fake:
+        fake.workspace.add_channel("C0POLLS", name="polls", members=["U0BOT"])
+        for name, value in {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": url,
+            "DEBTPULSE_ANON_SECRET": "a",
+            "DEBTPULSE_POLL_CHANNEL": "C0POLLS",
+        }.items():
+            monkeypatch.setenv(name, value)
+        first = cli("poll", "send", "weekly-debt-pulse")
+        assert first.code == 0, first
+        assert "opened weekly-debt-pulse as run #1" in first.out
+        assert len(fake.messages(channel="C0POLLS")) == 1
+        again = cli("poll", "send", "weekly-debt-pulse")
+        if again.code == 0:  # the minute turned over between the two calls
+            assert "run #2" in again.out
+        else:
+            assert "opened this minute already; nothing was sent" in again.err
+        unknown = cli("poll", "send", "nope")
+        assert unknown.code == 1 and "survey_id: no survey 'nope'" in unknown.err
+    with Session(db.make_engine(url)) as session:
+        runs = session.exec(select(PollRun)).all()
+        deliveries = session.exec(select(PollDelivery)).all()
+    assert {r.source for r in runs} == {"manual"}
+    assert all(d.status == "sent" and d.recipient == "C0POLLS" for d in deliveries)
+    assert len(deliveries) == len(runs)
+
+
+def test_poll_send_without_a_channel_says_what_to_set(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db.upgrade(db.make_engine(url))
+    with FakeSlack() as fake:
+        for name, value in {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": url,
+            "DEBTPULSE_ANON_SECRET": "a",
+        }.items():
+            monkeypatch.setenv(name, value)
+        result = cli("poll", "send", "weekly-debt-pulse")
+    assert result.code == 1
+    assert "set DEBTPULSE_POLL_CHANNEL" in result.err
