@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, case, cast, false, func, select
 from sqlmodel import Session, col
 
-from storage.models import PollRun, Response, Signal
+from storage.models import PainSum, PollRun, Response, Signal
 
 PAIN_QUESTION = "pain"
 
@@ -56,9 +56,59 @@ def pain_groups(
 ) -> list[PainGroup]:
     """Per (item, run, day): count, Σx, Σx², and the count of answers ≥ ``high_threshold``.
 
-    The sums read ``ix_response_pain_sums`` in order (no sort of a million rows); the few
-    thousand groups are then joined to their runs for the anonymity flag.
+    Read from ``pain_sum`` (kept by triggers on ``response``): a few thousand rows however
+    many answers there are. A threshold that is not a whole number 1..5 needs the answers
+    themselves.
     """
+    if high_threshold not in (1, 2, 3, 4, 5):
+        return _pain_groups_from_answers(
+            session, team_id=team_id, since=since, high_threshold=high_threshold, item_ids=item_ids
+        )
+    high = col(PainSum.n) if high_threshold == 1 else getattr(PainSum, f"n_ge{int(high_threshold)}")
+    query: Any = (
+        select(
+            col(PainSum.debt_item_id),
+            col(PainSum.poll_run_id),
+            col(PainSum.day),
+            col(PainSum.n),
+            col(PainSum.sum_x),
+            col(PainSum.sum_x2),
+            high,
+            col(PollRun.anonymous),
+        )
+        .join(PollRun, col(PollRun.id) == col(PainSum.poll_run_id))
+        .where(
+            col(PainSum.team_id) == team_id,
+            col(PainSum.day) >= since.date(),
+            col(PainSum.n) > 0,
+        )
+    )
+    if item_ids is not None:
+        query = query.where(col(PainSum.debt_item_id).in_(list(item_ids)))
+    return _groups(session.connection().execute(query))
+
+
+def _groups(rows: Iterable[Any]) -> list[PainGroup]:
+    days: dict[object, date] = {}
+    groups = []
+    for item, run, day, n, sx, sx2, high, anonymous in rows:
+        when = days.get(day)
+        if when is None:
+            when = days[day] = _as_date(day)
+        groups.append(
+            PainGroup(item, run, bool(anonymous), when, n, sx or 0.0, sx2 or 0.0, high or 0)
+        )
+    return groups
+
+
+def _pain_groups_from_answers(
+    session: Session,
+    *,
+    team_id: str,
+    since: datetime,
+    high_threshold: float,
+    item_ids: Iterable[int] | None,
+) -> list[PainGroup]:
     value = col(Response.value)
     sums: Any = (
         select(
@@ -83,16 +133,7 @@ def pain_groups(
         sums = sums.where(col(Response.debt_item_id).in_(list(item_ids)))
     grouped = sums.subquery()
     query = select(grouped, col(PollRun.anonymous)).join(PollRun, col(PollRun.id) == grouped.c.run)
-    days: dict[object, date] = {}
-    groups = []
-    for item, run, day, n, sx, sx2, high, anonymous in session.connection().execute(query):
-        when = days.get(day)
-        if when is None:
-            when = days[day] = _as_date(day)
-        groups.append(
-            PainGroup(item, run, bool(anonymous), when, n, sx or 0.0, sx2 or 0.0, high or 0)
-        )
-    return groups
+    return _groups(session.connection().execute(query))
 
 
 def named_respondents(session: Session, *, team_id: str, since: datetime) -> dict[int, int]:

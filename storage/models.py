@@ -209,16 +209,6 @@ class Response(SQLModel, table=True):
             postgresql_where=text("debt_item_id IS NULL"),
         ),
         Index("ix_response_item_question", "debt_item_id", "question_id", "answered_at"),
-        # Covers the score's per (item, run, day) sums, read in index order without a sort.
-        Index(
-            "ix_response_pain_sums",
-            "team_id",
-            "question_id",
-            "debt_item_id",
-            "poll_run_id",
-            "answered_day",
-            "value",
-        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -344,6 +334,38 @@ class SchedulerLease(SQLModel, table=True):
     acquired_at: datetime = Field(sa_type=UTCDateTime())
     renewed_at: datetime = Field(sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class PainSum(SQLModel, table=True):
+    """Running sums of the ``pain`` answers per item, run and day.
+
+    Kept by database triggers on ``response`` (insert, re-answer, delete), in the same
+    transaction as the answer, so the score reads a few thousand rows instead of every answer.
+    ``n_geK`` counts answers of K or more (the Breadth threshold).
+    """
+
+    __tablename__ = "pain_sum"
+    __table_args__ = (
+        UniqueConstraint("debt_item_id", "poll_run_id", "day", name="uq_pain_sum_slot"),
+        Index("ix_pain_sum_team_day", "team_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    debt_item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    )
+    poll_run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll_run.id", ondelete="CASCADE"), nullable=False)
+    )
+    day: date
+    n: int = 0
+    sum_x: float = 0.0
+    sum_x2: float = 0.0
+    n_ge2: int = 0
+    n_ge3: int = 0
+    n_ge4: int = 0
+    n_ge5: int = 0
 
 
 metadata = SQLModel.metadata
