@@ -33,12 +33,22 @@ PERMANENT = {
     "cannot_dm_bot",
     "user_disabled",
     "user_not_found",
+    "user_not_visible",
     "channel_not_found",
     "not_in_channel",
     "is_archived",
     "account_inactive",
     "invalid_auth",
+    "token_revoked",
+    "missing_scope",
+    "not_allowed_token_type",
+    "invalid_blocks",
+    "msg_too_long",
+    "restricted_action",
+    "invalid_user_combination",
 }
+#: A delivery that keeps failing for other reasons is given up after this many tries.
+MAX_TRIES = 10
 
 
 @cache
@@ -84,7 +94,11 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> list[str
                 break
     humans = []
     for user in sorted(people):
-        info = client.users_info(user=user)["user"]
+        try:
+            info = client.users_info(user=user)["user"]
+        except SlackApiError as exc:  # one unknown member must not stop the poll for all
+            logger.warning("%s: a member was left out (%s)", survey.id, exc.response.get("error"))
+            continue
         if not info.get("is_bot") and not info.get("deleted") and user != "USLACKBOT":
             humans.append(user)
     return humans
@@ -198,9 +212,17 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             )
         try:
             channel, ts = _send(client, run, delivery, answered)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
+        except (SlackApiError, OSError) as exc:
+            # After the client's own retries. A connection error is retried on the next tick.
+            error = (
+                str(exc.response.get("error", "unknown_error"))
+                if isinstance(exc, SlackApiError)
+                else type(exc).__name__
+            )
+            tries = delivery.attempts // 2 + 1  # each try marks "sending", then its outcome
             status = "skipped" if error in PERMANENT else "pending"
+            if status == "pending" and tries >= MAX_TRIES:
+                status = "failed"
             with runtime.transaction() as session:
                 polls.mark_delivery(
                     session,
