@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert
-from storage.models import Participation, PollDelivery, PollRun
+from storage.models import Participation, PollDelivery, PollRun, Survey
 from storage.types import utcnow
 
 
@@ -231,3 +231,36 @@ def note_reminder(session: Session, *, delivery_id: int, now: datetime) -> None:
     delivery.reminders_sent += 1
     delivery.updated_at = now
     session.add(delivery)
+
+
+def record_survey(
+    session: Session,
+    *,
+    team_id: str,
+    survey_id: str,
+    content_hash: str,
+    definition: dict[str, Any],
+    source: str,
+    now: datetime,
+) -> None:
+    """Keep the template a run was opened from (replaced when the file changes)."""
+    statement = insert(session, Survey).values(
+        team_id=team_id,
+        survey_id=survey_id,
+        content_hash=content_hash,
+        definition=definition,
+        source=source,
+        loaded_at=now,
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["team_id", "survey_id"],
+            set_={
+                "content_hash": statement.excluded.content_hash,
+                "definition": statement.excluded.definition,
+                "source": statement.excluded.source,
+                "loaded_at": statement.excluded.loaded_at,
+            },
+            where=Survey.content_hash != statement.excluded.content_hash,
+        )
+    )

@@ -154,6 +154,15 @@ def open_poll(
                 "source": source,
             },
         )
+        polls.record_survey(
+            session,
+            team_id=team,
+            survey_id=survey_id,
+            content_hash=loaded.content_hash,
+            definition=frozen["definition"],
+            source=str(loaded.path),
+            now=now,
+        )
         if created:
             for recipient in recipients:
                 polls.plan_delivery(session, run=run, recipient=recipient)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bot.sandbox import FakeSlack
 from storage import db
-from storage.models import PollDelivery, PollRun
+from storage.models import PollDelivery, PollRun, Survey
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,8 @@ def test_poll_send_opens_once_per_minute_and_posts(
     with Session(db.make_engine(url)) as session:
         runs = session.exec(select(PollRun)).all()
         deliveries = session.exec(select(PollDelivery)).all()
+        templates = session.exec(select(Survey)).all()
+    assert [(t.survey_id, len(t.content_hash)) for t in templates] == [("weekly-debt-pulse", 64)]
     assert {r.source for r in runs} == {"manual"}
     assert all(d.status == "sent" and d.recipient == "C0POLLS" for d in deliveries)
     assert len(deliveries) == len(runs)
