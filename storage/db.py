@@ -8,8 +8,9 @@ timeout, foreign keys on, and write transactions that take the write lock when t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,14 +70,29 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+_WRITE_LOCKS: dict[int, threading.RLock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.RLock | None:
+    """SQLite: one in-process lock per database, so this process's writers queue in order
+    (SQLite's busy wait serves waiters in no order); other processes still meet the busy
+    timeout. PostgreSQL needs none."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_LOCK:
+        return _WRITE_LOCKS.setdefault(id(engine.pool), threading.RLock())
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One transaction per operation: commit on success, roll back on any error.
 
     ``write=True`` takes SQLite's write lock up front so concurrent writers wait their turn.
     """
+    lock = _write_lock(engine) if write else None
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
-    with Session(bind, expire_on_commit=False) as session:
+    with lock or nullcontext(), Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -33,9 +33,17 @@ class GivenAnswer:
     text: str | None
 
 
+_SURVEYS: dict[tuple[int | None, str], Survey] = {}
+
+
 def frozen_survey(run: PollRun) -> Survey:
-    survey = validate_template(run.frozen["definition"])
-    assert isinstance(survey, Survey)
+    """The survey a run was opened with (validated once per run and process)."""
+    key = (run.id, run.content_hash)
+    survey = _SURVEYS.get(key)
+    if survey is None:
+        checked = validate_template(run.frozen["definition"])
+        assert isinstance(checked, Survey)
+        survey = _SURVEYS[key] = checked
     return survey
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -30,6 +31,8 @@ BOT_SCOPES = (
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 OAUTH_STATE_TTL_S = 600
+#: Threads for listeners (Bolt's default is 5): acks wait for committed answers.
+LISTENER_THREADS = 32
 
 
 def _oauth_settings(runtime: Runtime) -> OAuthSettings:
@@ -63,6 +66,7 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             oauth_settings=_oauth_settings(runtime),
             client=make_client(base_url=settings.slack_api_url),
             logger=logger,
+            listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
     else:
         assert settings.slack_bot_token is not None
@@ -73,6 +77,7 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
                 token=settings.slack_bot_token.get_secret_value(),
             ),
             logger=logger,
+            listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
     middleware.install(app, runtime)
     commands.register_listeners(app)

@@ -123,7 +123,8 @@ def open_answer_modal(
 
 
 def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-    ack()
+    # Acknowledged only once the answer is committed: a person's later click is then always
+    # written later, so a re-vote can never lose to the vote it replaces.
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
     run_id, question_id, value = body["actions"][0]["value"].split(":", 2)
@@ -142,6 +143,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
                 now=runtime.clock(),
             )
     except PollClosed as closed:
+        ack()
         respond(
             response_type="ephemeral",
             replace_original=False,
@@ -149,6 +151,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         )
         return
     except Exception:
+        ack()
         logger.exception("run %s: a vote could not be stored", run_id)
         respond(
             response_type="ephemeral",
@@ -156,6 +159,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
             text=":x: Your answer could not be saved. Please try again.",
         )
         return
+    ack()
     respond(
         response_type="ephemeral",
         replace_original=False,

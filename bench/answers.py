@@ -1,0 +1,560 @@
+"""How many one-click poll answers ``debtpulse serve`` records per second, against a bare Bolt app.
+
+Prints figures and their targets; asserts nothing.
+
+Both servers run under gunicorn with the same settings (``gthread``, ``--workers`` x
+``--threads``, access log on) and get the same signed ``block_actions`` requests — a click on
+a vote button of an open channel poll, each from a different person — from ``--concurrency``
+keep-alive connections:
+
+- **bare**: ``slack_bolt.App`` with one ``app.action(re.compile(".*"))`` listener that only
+  acks, served through ``slack_bolt.adapter.wsgi.SlackRequestHandler``: the floor that Bolt's
+  signature check, parsing and dispatch cost;
+- **debtpulse serve**: the real process (``python -m bot.cli serve``) on a freshly migrated
+  SQLite database in a temporary directory, with the local ``FakeSlack`` (``post_rate=None``)
+  as Slack; the poll is opened with a signed ``/debt poll send``. An answer counts as
+  recorded when its ":white_check_mark: Recorded" confirmation reaches the fake Slack (the
+  bot posts it after the answer's transaction committed); at the end the rows are counted.
+
+Columns: acks/s and ack latency as the load generator saw them; answers/s (for the bare
+app, its acks); the CPU time per request of the gunicorn worker(s) and of this process (the
+load generator plus the fake Slack, sharing the machine). ``--workers``/``--threads`` tune
+gunicorn (default 1 x 8, what the e2e tests run), ``--slack-latency`` makes the fake Slack
+answer response URLs and ``chat.update`` that late, as real Slack does.
+
+Run ``python -m bench.answers`` from the repository root (``make bench`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import text
+
+from bot.sandbox import FakeSlack, SlackDriver, payloads
+from bot.sandbox.records import Message
+from bot.sandbox.transport import FORM, sign
+from storage import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+ANON_SECRET = "bench-anon-secret"
+LEAD = "U0LEAD"
+CHANNEL = "C0BENCH"
+EVENTS = "/slack/events"
+RATIO_TARGET = 0.6
+P99_TARGET_MS = 100.0
+SURVEY = f"""
+id: bench-vote
+title: Bench vote
+schedule: {{cron: "0 9 * * FRI", timezone: UTC}}
+audience: {{channel: {CHANNEL}}}
+anonymous: true
+open_for: 24h
+questions:
+  - id: mood
+    type: likert
+    prompt: "How much did debt slow you down this week?"
+"""
+
+
+def bare_wsgi() -> Callable[..., Iterable[bytes]]:
+    """The bare Bolt app (gunicorn loads ``bench.answers:bare_wsgi()``): it only acks."""
+    from slack_bolt import Ack, App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    app = App(
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        client=WebClient(token="xoxb-test", base_url=os.environ["SLACK_API_URL"]),
+        token_verification_enabled=False,
+    )
+
+    @app.action(re.compile(".*"))
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    slack = SlackRequestHandler(app, path=EVENTS)
+
+    def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return application
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(fake: FakeSlack, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEBTPULSE_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.base_url,
+        DEBTPULSE_LEADS=LEAD,
+        DEBTPULSE_ANON_SECRET=ANON_SECRET,
+        DEBTPULSE_SIGNALS_TOKEN="bench-signals-token",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(p) for p in children.read_text().split()]
+        except OSError:
+            return []
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) of the gunicorn workers so far; None off Linux."""
+        total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+        pids = self.worker_pids()
+        if not pids:
+            return None
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> Server:
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{' '.join(command)} exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return Server(process, port, log)
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit(f"{' '.join(command)} did not answer /healthz:\n{log.read_text()}")
+
+
+def start_debtpulse(
+    fake: FakeSlack, folder: Path, database_url: str, workers: int, threads: int
+) -> Server:
+    port = _free_port()
+    command = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--threads", str(threads)]
+    env = _env(
+        fake,
+        DATABASE_URL=database_url,
+        DEBTPULSE_SURVEYS_DIR=str(folder),
+        DEBTPULSE_POLL_CHANNEL=CHANNEL,
+    )
+    return _start(command, env, port, folder / "serve.log")
+
+
+def start_bare(fake: FakeSlack, folder: Path, workers: int, threads: int) -> Server:
+    """gunicorn with the settings ``debtpulse serve`` gives it (bot/cli/serve_cmds.py)."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
+        "--log-level",
+        "info",
+        "bench.answers:bare_wsgi()",
+    ]
+    return _start(command, _env(fake), port, folder / "bare.log")
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poll:
+    """The open poll's channel message and the vote button every request clicks."""
+
+    run_id: int
+    message: Message
+    button: dict[str, Any]
+    block_id: str
+
+    @classmethod
+    def of(cls, message: Message) -> Poll:
+        actions = next(b for b in message.blocks if b["type"] == "actions")
+        button = next(b for b in actions["elements"] if b["action_id"] == "poll_vote_4")
+        run_id = int(actions["block_id"].removeprefix("vote-"))
+        return cls(run_id, message, button, actions["block_id"])
+
+
+def vote_bodies(fake: FakeSlack, poll: Poll, users: list[str]) -> list[str]:
+    """One ``block_actions`` form body (signed when sent) per user: a click on the button."""
+    bodies = []
+    message = poll.message
+    as_dict = message.to_dict()
+    for user in users:
+        payload = payloads.block_actions(
+            action=payloads.element_action(poll.button, block_id=poll.block_id),
+            user=payloads.user_ref(user, team_id=fake.workspace.team_id, name=user.lower()),
+            team=fake.workspace.team_id,
+            trigger_id=fake.new_trigger_id(user=user),
+            container={
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": CHANNEL,
+                "is_ephemeral": False,
+            },
+            channel={"id": CHANNEL, "name": "bench"},
+            message=as_dict,
+            response_url=fake.new_response_url(channel=CHANNEL, user=user, message_ts=message.ts),
+        )
+        bodies.append(urlencode({"payload": json.dumps(payload)}))
+    return bodies
+
+
+@dataclass
+class Load:
+    started: float  # time.time() of the first request
+    finished: float  # time.time() when the last ack was read
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    reconnects: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    own_cpu: float = 0.0  # CPU seconds of this process (load generator + fake Slack)
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / (self.finished - self.started)
+
+    def percentile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def fire(port: int, bodies: list[str], concurrency: int) -> Load:
+    """Send every body once, signed, over ``concurrency`` keep-alive connections."""
+    pending = iter(bodies)
+    lock = threading.Lock()
+    load = Load(started=time.time(), finished=0.0)
+    cpu_before = _own_cpu()
+
+    def one_connection() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while True:
+            with lock:
+                body = next(pending, None)
+            if body is None:
+                break
+            data = body.encode()
+            timestamp = str(int(time.time()))
+            headers = {
+                "Content-Type": FORM,
+                "User-Agent": "Slackbot 1.0",
+                "X-Slack-Request-Timestamp": timestamp,
+                "X-Slack-Signature": sign(SECRET, timestamp, body),
+            }
+            started = time.perf_counter()
+            status, reconnected = 0, 0
+            for attempt in range(3):
+                try:
+                    conn.request("POST", EVENTS, body=data, headers=headers)
+                    answer = conn.getresponse()
+                    answer.read()
+                    status = answer.status
+                    if answer.will_close:
+                        conn.close()
+                    break
+                except (http.client.RemoteDisconnected, ConnectionError) as exc:
+                    # an idle keep-alive connection the server closed: open a new one
+                    conn.close()
+                    reconnected += 1
+                    if attempt == 2:
+                        with lock:
+                            load.errors[type(exc).__name__] += 1
+                except TimeoutError:
+                    conn.close()
+                    with lock:
+                        load.errors["timeout"] += 1
+                    break
+            elapsed = time.perf_counter() - started
+            with lock:
+                load.latencies.append(elapsed)
+                load.statuses[status] += 1
+                load.reconnects += reconnected
+        conn.close()
+
+    threads = [threading.Thread(target=one_connection) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    load.finished = time.time()
+    load.own_cpu = _own_cpu() - cpu_before
+    return load
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+# -- the two runs -----------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    name: str
+    load: Load
+    cpu: float | None  # server CPU seconds during the measured requests
+    answers_per_s: float
+    note: str = ""
+
+
+def _recorded(fake: FakeSlack) -> list[float]:
+    return [
+        p.at
+        for p in fake.response_url_posts
+        if p.status == 200 and "Recorded" in str(p.payload.get("text", ""))
+    ]
+
+
+def open_poll(fake: FakeSlack, port: int) -> Poll:
+    lead = SlackDriver(f"http://127.0.0.1:{port}{EVENTS}", SECRET, fake=fake, default_user=LEAD)
+    if not lead.slash(text="poll send bench-vote", channel=CHANNEL).ok:
+        sys.exit("`/debt poll send bench-vote` was not acknowledged")
+    return Poll.of(fake.wait_for(lambda: fake.messages(channel=CHANNEL)[:1], timeout=15)[0])
+
+
+def run_bare(fake: FakeSlack, folder: Path, poll: Poll, a: argparse.Namespace) -> Outcome:
+    server = start_bare(fake, folder, a.workers, a.threads)
+    try:
+        warm = vote_bodies(fake, poll, [f"UV{n:05d}" for n in range(a.warmup)])
+        fire(server.port, warm, a.concurrency)
+        users = [f"UB{n:05d}" for n in range(a.requests)]
+        bodies = vote_bodies(fake, poll, users)
+        before = server.cpu_seconds()
+        load = fire(server.port, bodies, a.concurrency)
+        after = server.cpu_seconds()
+    finally:
+        server.stop()
+    cpu = after - before if before is not None and after is not None else None
+    return Outcome("bare Bolt app, ack only", load, cpu, load.rate)
+
+
+def run_debtpulse(
+    fake: FakeSlack, folder: Path, a: argparse.Namespace
+) -> tuple[Outcome, Poll, list[str]]:
+    database_url = f"sqlite:///{folder / 'debtpulse.db'}"
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    server = start_debtpulse(fake, folder, database_url, a.workers, a.threads)
+    report: list[str] = []
+    try:
+        poll = open_poll(fake, server.port)
+        run_id = poll.run_id
+        if a.slack_latency:
+            for method in ("response_url", "chat.update", "chat.postEphemeral"):
+                fake.slow_down(method, seconds=a.slack_latency)
+        warm_users = [f"UW{n:05d}" for n in range(a.warmup)]
+        fire(
+            server.port,
+            vote_bodies(fake, poll, warm_users),
+            a.concurrency,
+        )
+        fake.wait_for(lambda: len(_recorded(fake)) >= a.warmup, timeout=30)
+        done_before = len(_recorded(fake))
+        users = [f"UA{n:05d}" for n in range(a.requests)]
+        bodies = vote_bodies(fake, poll, users)
+        before = server.cpu_seconds()
+        load = fire(server.port, bodies, a.concurrency)
+        # wait for the confirmations of answers still being written after their ack
+        expected = done_before + a.requests
+        deadline, last, last_change = time.monotonic() + 60, -1, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - last_change < 5:
+            count = len(_recorded(fake))
+            if count >= expected:
+                break
+            if count != last:
+                last, last_change = count, time.monotonic()
+            time.sleep(0.02)
+        after = server.cpu_seconds()
+        times = sorted(_recorded(fake))[done_before:]
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT count(*) FROM response WHERE poll_run_id = :run"), {"run": run_id}
+            ).scalar_one()
+            people = conn.execute(
+                text("SELECT count(*) FROM participation WHERE poll_run_id = :run"),
+                {"run": run_id},
+            ).scalar_one()
+        failures = sum(
+            "could not be saved" in json.dumps(p.payload) for p in fake.response_url_posts
+        )
+    finally:
+        server.stop()
+        engine.dispose()
+    cpu = after - before if before is not None and after is not None else None
+    total = a.warmup + a.requests
+    last_recorded = max(times) if times else load.finished
+    answers_per_s = len(times) / (last_recorded - load.started)
+    tail = max(0.0, last_recorded - load.finished) * 1000
+    report.append(
+        f"stored: {rows}/{total} response rows, {people}/{total} participation rows, "
+        f"{done_before + len(times)}/{total} 'Recorded' confirmations, "
+        f"{failures} 'could not be saved' ({'every answer stored' if rows == total else 'LOST'})"
+    )
+    log = server.log.read_text(errors="replace")
+    report.append(
+        f"serve log: {log.count('Traceback')} tracebacks, {log.count(' ERROR ')} ERROR lines, "
+        f"{log.count(' WARNING ')} WARNING lines"
+    )
+    notable = Counter(
+        line.split(": ", 1)[-1][:120]
+        for line in log.splitlines()
+        if " WARNING " in line or " ERROR " in line
+    )
+    report.extend(f"  {n} x {line}" for line, n in notable.most_common(3))
+    note = f"last answer recorded {tail:.0f} ms after the last ack"
+    return Outcome("debtpulse serve", load, cpu, answers_per_s, note), poll, report
+
+
+def _row(outcome: Outcome, requests: int) -> str:
+    load = outcome.load
+    cpu = f"{outcome.cpu / requests * 1000:.2f}" if outcome.cpu is not None else "?"
+    bad = sum(n for status, n in load.statuses.items() if status != 200)
+    return (
+        f"  {outcome.name:<24} {load.rate:7.0f} {outcome.answers_per_s:9.0f} "
+        f"{load.percentile_ms(0.5):7.1f} {load.percentile_ms(0.99):7.1f} "
+        f"{max(load.latencies) * 1000:7.1f} {bad:7d} {cpu:>10} "
+        f"{load.own_cpu / requests * 1000:9.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Answers per second: debtpulse vs bare Bolt.")
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per app")
+    parser.add_argument("--warmup", type=int, default=200, help="requests before measuring")
+    parser.add_argument("--concurrency", type=int, default=16, help="connections")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        help="seconds the fake Slack takes to answer response URLs and chat.update (real "
+        "Slack: ~0.1-0.3)",
+    )
+    args = parser.parse_args(argv)
+
+    print(
+        f"{args.requests} signed block_actions (one vote each, distinct people) per app after "
+        f"{args.warmup} warm-up, {args.concurrency} keep-alive connections; gunicorn gthread "
+        f"{args.workers} worker(s) x {args.threads} threads, access log on; "
+        f"SQLite in a temp dir; {os.cpu_count()} CPUs; fake Slack answers in "
+        f"{args.slack_latency * 1000:.0f} ms"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp,
+        FakeSlack(post_rate=None) as fake,
+    ):
+        folder = Path(tmp)
+        (folder / "bench-vote.yaml").write_text(SURVEY)
+        fake.workspace.add_user(LEAD, name="lead")
+        fake.workspace.add_channel(CHANNEL, name="bench", members=["U0BOT", LEAD])
+        real, poll, report = run_debtpulse(fake, folder, args)
+        bare = run_bare(fake, folder, poll, args)
+
+    print(
+        f"\n  {'':<24} {'acks/s':>7} {'answers/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'non-200':>7} {'server CPU':>10} {'bench CPU':>9}  (CPU: ms per request)"
+    )
+    print(_row(bare, args.requests))
+    print(_row(real, args.requests))
+    ratio = real.answers_per_s / bare.answers_per_s
+    p99 = real.load.percentile_ms(0.99)
+    print(
+        f"\nanswers recorded/s, debtpulse / bare Bolt: {real.answers_per_s:.0f} / "
+        f"{bare.answers_per_s:.0f} = {ratio:.2f} (target >= {RATIO_TARGET}: "
+        f"{'met' if ratio >= RATIO_TARGET else 'NOT met'})"
+    )
+    print(
+        f"debtpulse ack latency p50 {real.load.percentile_ms(0.5):.1f} ms, p99 {p99:.1f} ms "
+        f"(target p99 < {P99_TARGET_MS:g} ms: {'met' if p99 < P99_TARGET_MS else 'NOT met'}); "
+        f"bare p99 {bare.load.percentile_ms(0.99):.1f} ms"
+    )
+    print(f"debtpulse: {real.note}")
+    for line in report:
+        print(line)
+    for outcome in (bare, real):
+        load = outcome.load
+        if load.reconnects or load.errors:
+            print(f"{outcome.name}: {load.reconnects} reconnects, errors {dict(load.errors)}")
+    print(
+        f"mean ack latency: bare {statistics.mean(bare.load.latencies) * 1000:.1f} ms, "
+        f"debtpulse {statistics.mean(real.load.latencies) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
