@@ -12,13 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core import register as register_service
 from bot.core.register_csv import RegisterRow
 from bot.runtime import Runtime
 from bot.slack import views
+from bot.slack.replies import tell
 from storage import register
 
 logger = logging.getLogger(__name__)
@@ -72,17 +71,6 @@ def _errors(exc: ValidationError, blocks: set[str]) -> dict[str, str]:
     return errors
 
 
-def _confirm(client: WebClient, *, channel: str | None, user: str, text: str) -> None:
-    """Tell the submitter only: ephemeral in the channel, or a DM when that is not possible."""
-    try:
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-            return
-    except SlackApiError as exc:
-        logger.info("ephemeral confirmation failed (%s); sending a DM", exc.response.get("error"))
-    client.chat_postMessage(channel=user, text=text)
-
-
 def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
@@ -131,7 +119,7 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
                 reason="/debt add",
                 now=now,
             )
-    _confirm(
+    tell(
         context.client,
         channel=_metadata(view).get("channel"),
         user=user,
@@ -180,7 +168,7 @@ def handle_assess(
         if changed
         else f"*{key}* already had that assessment; nothing changed."
     )
-    _confirm(context.client, channel=meta.get("channel"), user=user, text=text)
+    tell(context.client, channel=meta.get("channel"), user=user, text=text)
 
 
 def register_listeners(app: App) -> None:

@@ -23,6 +23,7 @@ from bot.core.polls import question_by_id
 from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.modals import submitted_values
+from bot.slack.replies import tell
 from storage import polls
 
 logger = logging.getLogger(__name__)
@@ -75,16 +76,6 @@ class CountUpdater:
 def _closed_text(run_closes: Any) -> str:
     when = f" at {run_closes:%a %d %b %H:%M} UTC" if run_closes else ""
     return f"This poll closed{when}; answers are no longer accepted."
-
-
-def _confirm(client: WebClient, *, channel: str | None, user: str, text: str) -> None:
-    try:
-        if channel and channel.startswith(("C", "G")):
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-            return
-        client.chat_postMessage(channel=user, text=text)
-    except SlackApiError as exc:
-        logger.warning("an answer confirmation failed (%s)", exc.response.get("error"))
 
 
 COUNTS = CountUpdater()
@@ -226,7 +217,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         )
         return
     ack()
-    _confirm(
+    tell(
         context.client,
         channel=meta.get("channel"),
         user=user,
