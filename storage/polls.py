@@ -95,7 +95,7 @@ def record_participation(
         .values(team_id=run.team_id, poll_run_id=run.id, user_id=user_id, answered_on=answered_on)
         .on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
     )
-    session.execute(statement)
+    session.connection().execute(statement)
 
 
 class RunSummary(NamedTuple):

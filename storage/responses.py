@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from storage.dialect import insert
 from storage.models import Response
 
 
@@ -40,15 +42,26 @@ def upsert_response(
         "answered_day": at.astimezone(UTC).date(),
         "updated_at": at,
     }
-    statement = insert(session, Response).values(**row)
-    if debt_item_id is None:
+    dialect = session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, about_item=debt_item_id is not None)
+    session.connection().execute(statement, row)
+
+
+@cache
+def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
+    """The answer upsert, built once per dialect and kind (values come as parameters)."""
+    table: Any = Response.__table__  # type: ignore[attr-defined]
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if about_item:
+        conflict: dict[str, Any] = {
+            "index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]
+        }
+    else:
         conflict = {
             "index_elements": ["poll_run_id", "question_id", "respondent"],
             "index_where": text("debt_item_id IS NULL"),
         }
-    else:
-        conflict = {"index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]}
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         **conflict,
         set_={
             "value": statement.excluded.value,
@@ -56,7 +69,6 @@ def upsert_response(
             "updated_at": statement.excluded.updated_at,
         },
     )
-    session.execute(statement)
 
 
 def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
