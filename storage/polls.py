@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert
@@ -90,12 +92,16 @@ def record_participation(
     session: Session, *, run: PollRun, user_id: str, answered_on: date
 ) -> None:
     """Note that ``user_id`` answered ``run`` (no answer is stored here)."""
-    statement = (
-        insert(session, Participation)
-        .values(team_id=run.team_id, poll_run_id=run.id, user_id=user_id, answered_on=answered_on)
-        .on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
-    )
-    session.connection().execute(statement)
+    statement = _participation_statement(session.get_bind().dialect.name)
+    row = {"team_id": run.team_id, "poll_run_id": run.id, "user_id": user_id}
+    session.connection().execute(statement, row | {"answered_on": answered_on})
+
+
+@cache
+def _participation_statement(dialect: str) -> Any:
+    table: Any = Participation.__table__  # type: ignore[attr-defined]
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
 
 
 class RunSummary(NamedTuple):
@@ -264,3 +270,12 @@ def record_survey(
             where=Survey.content_hash != statement.excluded.content_hash,
         )
     )
+
+
+def read_run(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
+    """A detached copy of the run, read with one plain SELECT (the answer hot path)."""
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    row = session.connection().execute(select(table).where(table.c.id == run_id)).first()
+    if row is None or (team_id is not None and row.team_id != team_id):
+        return None
+    return PollRun(**row._mapping)

@@ -89,7 +89,7 @@ def open_answer_modal(
     user = body["user"]["id"]
     run_id = int(body["actions"][0]["value"])
     with runtime.transaction(write=False) as session:
-        run = polls.get_run_by_id(session, run_id=run_id, team_id=context["team"])
+        run = polls.read_run(session, run_id=run_id, team_id=context["team"])
     if (
         run is None
         or run.status != "open"
@@ -122,7 +122,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     answer = GivenAnswer(question_id, question_id, None, value, None)
     try:
         with runtime.transaction() as session:
-            run = polls.get_run_by_id(session, run_id=int(run_id), team_id=context["team"])
+            run = polls.read_run(session, run_id=int(run_id), team_id=context["team"])
             if run is None:
                 raise PollClosed(None)
             record_answers(
@@ -171,7 +171,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         iter(b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"), ""
     )
     with runtime.transaction(write=False) as session:
-        run = polls.get_run_by_id(session, run_id=run_id, team_id=context["team"])
+        run = polls.read_run(session, run_id=run_id, team_id=context["team"])
     if run is None:
         ack(response_action="errors", errors={first_block: "This poll no longer exists."})
         return
@@ -196,7 +196,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         return
     try:
         with runtime.transaction() as session:
-            fresh = polls.get_run_by_id(session, run_id=run_id)
+            fresh = polls.read_run(session, run_id=run_id)
             assert fresh is not None
             record_answers(
                 session,
