@@ -69,6 +69,10 @@ def test_migrations_on_an_empty_postgres_database() -> None:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
+def test_the_start_up_check_knows_the_newest_migration() -> None:
+    assert db.head_revision() == db.SCHEMA_HEAD
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
