@@ -10,9 +10,13 @@ from sqlmodel import Session
 
 def insert(session: Session, table: Any) -> Any:
     """An ``INSERT`` for ``table`` with ``on_conflict_do_*`` for the session's database."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Any) -> Any:
+    """The same, by dialect name (for statements built once and cached)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"debtpulse supports SQLite and PostgreSQL, not {name}")
+    raise NotImplementedError(f"debtpulse supports SQLite and PostgreSQL, not {dialect}")

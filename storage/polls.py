@@ -7,10 +7,9 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from storage.dialect import insert
+from storage.dialect import insert, insert_for
 from storage.models import Participation, PollDelivery, PollRun, Survey
 from storage.types import utcnow
 
@@ -100,7 +99,7 @@ def record_participation(
 @cache
 def _participation_statement(dialect: str) -> Any:
     table: Any = Participation.__table__  # type: ignore[attr-defined]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert_for(dialect, table)
     return statement.on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
 
 

@@ -7,9 +7,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
+from storage.dialect import insert_for
 from storage.models import Response
 
 
@@ -51,7 +51,7 @@ def upsert_response(
 def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
     """The answer upsert, built once per dialect and kind (values come as parameters)."""
     table: Any = Response.__table__  # type: ignore[attr-defined]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert_for(dialect, table)
     if about_item:
         conflict: dict[str, Any] = {
             "index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]

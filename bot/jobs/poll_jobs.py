@@ -188,6 +188,14 @@ def _send(
     return str(response["channel"]), str(response["ts"])
 
 
+def _mark(runtime: Runtime, delivery_id: int, status: str, **details: str) -> None:
+    """Record a delivery's state in a transaction of its own (before and after each send)."""
+    with runtime.transaction() as session:
+        polls.mark_delivery(
+            session, delivery_id=delivery_id, status=status, now=runtime.clock(), **details
+        )
+
+
 def deliver_pending(runtime: Runtime, run_id: int) -> None:
     """Send every planned message of the run that has not been sent (at most once each)."""
     client = slack_client(runtime)
@@ -202,23 +210,9 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         if delivery.last_error == SENDING:
             # A send was under way when the process stopped: it may have landed, so it is
             # not repeated (nobody gets a second copy).
-            with runtime.transaction() as session:
-                polls.mark_delivery(
-                    session,
-                    delivery_id=delivery.id,
-                    status="failed",
-                    now=runtime.clock(),
-                    error="interrupted while sending",
-                )
+            _mark(runtime, delivery.id, status="failed", error="interrupted while sending")
             continue
-        with runtime.transaction() as session:
-            polls.mark_delivery(
-                session,
-                delivery_id=delivery.id,
-                status="pending",
-                now=runtime.clock(),
-                error=SENDING,
-            )
+        _mark(runtime, delivery.id, status="pending", error=SENDING)
         try:
             channel, ts = _send(client, run, delivery, answered)
         except (SlackApiError, OSError) as exc:
@@ -232,30 +226,15 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             status = "skipped" if error in PERMANENT else "pending"
             if status == "pending" and tries >= MAX_TRIES:
                 status = "failed"
-            with runtime.transaction() as session:
-                polls.mark_delivery(
-                    session,
-                    delivery_id=delivery.id,
-                    status=status,
-                    now=runtime.clock(),
-                    error=error,
-                )
+            _mark(runtime, delivery.id, status=status, error=error)
             logger.warning(
                 "run %s: a delivery %s (%s)",
                 run_id,
-                "was skipped" if status == "skipped" else "will be retried",
+                {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried"),
                 error,
             )
             continue
-        with runtime.transaction() as session:
-            polls.mark_delivery(
-                session,
-                delivery_id=delivery.id,
-                status="sent",
-                now=runtime.clock(),
-                channel_id=channel,
-                message_ts=ts,
-            )
+        _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
 
 
 def close_poll(runtime: Runtime, run_id: int) -> bool:
