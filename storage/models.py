@@ -161,6 +161,8 @@ class PollRun(SQLModel, table=True):
     content_hash: str = Field(default="", max_length=64)
     frozen: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     source: str = Field(default="schedule", max_length=16)
+    audience: int | None = Field(default=None)
+    """How many people the run reached (DM recipients, or the channel's members); None: unknown."""
 
 
 class PollDelivery(SQLModel, table=True):
@@ -366,6 +368,31 @@ class PainSum(SQLModel, table=True):
     n_ge3: int = 0
     n_ge4: int = 0
     n_ge5: int = 0
+
+
+class DigestPost(SQLModel, table=True):
+    """A digest posted (or being posted) to one channel for one week: posted once per week.
+
+    The row is claimed (``status='posting'``) before the message is sent and marked
+    ``posted`` with the message's ``ts`` after, so a restart or a second trigger the same week
+    posts nothing; only a forced post replaces a week's row.
+    """
+
+    __tablename__ = "digest_post"
+    __table_args__ = (
+        UniqueConstraint("team_id", "digest_id", "week", "channel_id", name="uq_digest_post_week"),
+        CheckConstraint("status IN ('posting', 'posted')", name="ck_digest_post_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    digest_id: str = Field(max_length=64)
+    week: date
+    channel_id: str = Field(max_length=32)
+    status: str = Field(default="posting", max_length=16)
+    ts: str = Field(default="", max_length=32)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    forced: bool = Field(default=False)
 
 
 metadata = SQLModel.metadata

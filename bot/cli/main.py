@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import ranking_cmds, serve_cmds, worker_cmds
+from bot.cli import digest_cmds, ranking_cmds, serve_cmds, worker_cmds
 from bot.cli.context import CliContext
 from bot.cli.errors import fail, guarded
 from bot.cli.options import ActorOption, TeamOption, actor_name
@@ -17,6 +17,7 @@ from bot.core.register_csv import parse_register
 from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.signals_in import parse_jsonl, store_signals
 from bot.core.weights_file import load_weights
+from bot.demo.command import demo as demo_command
 from storage import db
 from storage.types import utcnow
 from surveys import TemplateErrors, builtin_dir, check, load_directory
@@ -41,6 +42,10 @@ app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
 app.add_typer(poll_app, name="poll")
+digest_app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
+digest_app.command("preview")(digest_cmds.preview)
+digest_app.command("post")(digest_cmds.post)
 app.command("top")(ranking_cmds.top)
 app.command("why")(ranking_cmds.why)
 app.command("snapshot")(ranking_cmds.snapshot)
@@ -49,6 +54,7 @@ app.command("serve")(serve_cmds.serve)
 app.command("socket")(serve_cmds.socket)
 app.command("worker")(worker_cmds.worker)
 app.command("run")(worker_cmds.run)
+app.command("demo")(demo_command)
 
 
 def _read(path: Path) -> str:

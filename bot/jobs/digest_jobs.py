@@ -1,12 +1,201 @@
-"""Jobs the scheduler runs for digests. Module-level functions taking plain values."""
+"""The weekly digest: preview it, or post it once per week to each of its channels.
+
+Posting takes the week's ``priority_snapshot`` (the audit trail of the numbers shown) and
+claims a ``digest_post`` row per channel before sending, in one transaction; the row is marked
+posted with the message's ``ts`` after. A second trigger the same week — a restart, a manual
+post — finds the claim and posts nothing, unless forced. A send that Slack refuses releases
+its claim, so a later try can post.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
+from bot.core.chart import ChartSeries, render_chart
+from bot.core.digest import DigestContent, assemble
+from bot.core.digest_inputs import Gathered, gather
+from bot.core.ranking import current_ranking, week_start
+from bot.core.snapshots import take_snapshot
+from bot.jobs.poll_jobs import slack_client
 from bot.runtime import Runtime
+from bot.slack.digest_views import digest_message
+from storage import digests
+from storage.models import DigestPost
+from surveys import Digest
+
+logger = logging.getLogger(__name__)
+ACTOR = "digest"
+CHART_ITEMS = 6
 
 
-def post_digest(runtime: Runtime, digest_id: str, scheduled_for: datetime) -> None:
-    """Post the digest ``digest_id`` for the slot ``scheduled_for`` (once)."""
-    raise NotImplementedError("the digest is not written yet")
+@dataclass(frozen=True)
+class Preview:
+    content: DigestContent
+    message: dict[str, Any]
+    gathered: Gathered
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    channel: str
+    outcome: str  # "posted" | "already posted" | "failed"
+    ts: str = ""
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.channel}: {self.outcome}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+def digest_template(runtime: Runtime, digest_id: str) -> Digest:
+    loaded = runtime.catalog.get(digest_id)
+    if loaded is None or loaded.digest is None:
+        known = sorted(k for k, v in runtime.catalog.items() if v.digest is not None)
+        raise LookupError(f"no digest {digest_id!r} (known: {', '.join(known) or 'none'})")
+    return loaded.digest
+
+
+def default_digest_id(runtime: Runtime) -> str:
+    """The only digest of the catalog, or the built-in weekly digest."""
+    ids = sorted(k for k, v in runtime.catalog.items() if v.digest is not None)
+    return ids[0] if len(ids) == 1 else "weekly-digest"
+
+
+def channels_of(runtime: Runtime, template: Digest) -> list[str]:
+    channels = list(template.channels) or list(runtime.settings.digest_channels)
+    if not channels:
+        raise LookupError(
+            f"digest {template.id} has no channels: list them in the template or set "
+            "DEBTPULSE_DIGEST_CHANNELS"
+        )
+    return channels
+
+
+def _titles(runtime: Runtime) -> dict[str, str]:
+    return {k: v.survey.title for k, v in runtime.catalog.items() if v.survey is not None}
+
+
+def _build(runtime: Runtime, session: Any, template: Digest, now: datetime, team: str) -> Preview:
+    gathered = gather(
+        session,
+        template=template,
+        team_id=team,
+        now=now,
+        settings=runtime.score_settings,
+        capacity=runtime.capacity,
+        survey_titles=_titles(runtime),
+    )
+    content = assemble(gathered.inputs)
+    return Preview(content, digest_message(content), gathered)
+
+
+def preview(runtime: Runtime, digest_id: str | None = None, *, team: str | None = None) -> Preview:
+    """The digest as it would be posted now (reads only; nothing is stored or sent)."""
+    template = digest_template(runtime, digest_id or default_digest_id(runtime))
+    with runtime.transaction(write=False) as session:
+        return _build(runtime, session, template, runtime.clock(), team or runtime.default_team)
+
+
+def chart_png(runtime: Runtime, built: Preview) -> bytes | None:
+    """The score and pain trends of the top items, or None without the charts extra."""
+    g = built.gathered
+    top = built.content.top or ()
+    series = [
+        ChartSeries(
+            key=item.key,
+            title=item.title,
+            scores=g.score_history.get(item.key, [None] * len(g.chart_weeks)),
+            pains=g.pain_history.get(item.key, [None] * len(g.chart_weeks)),
+        )
+        for item in top[:CHART_ITEMS]
+    ]
+    week = built.content.week.strftime("%b %d, %Y")
+    return render_chart(g.chart_weeks, series, title=f"Top debt, 12 weeks to {week}")
+
+
+def post_digest(
+    runtime: Runtime, digest_id: str, scheduled_for: datetime, *, force: bool = False
+) -> list[ChannelResult]:
+    """Post the digest for the week of ``scheduled_for`` to its channels, once per week."""
+    template = digest_template(runtime, digest_id)
+    channels = channels_of(runtime, template)
+    client = slack_client(runtime)
+    now = runtime.clock()
+    week = week_start(scheduled_for.date())
+    team = runtime.default_team
+    with runtime.transaction() as session:
+        full = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
+        take_snapshot(session, ranking=full, team_id=team, actor=ACTOR, at=now)
+        built = _build(runtime, session, template, now, team)
+        claims = {
+            channel: digests.claim_post(
+                session,
+                team_id=team,
+                digest_id=template.id,
+                week=week,
+                channel_id=channel,
+                now=now,
+                force=force,
+            )
+            for channel in channels
+        }
+    results = []
+    png = chart_png(runtime, built) if any(claims.values()) else None
+    for channel, post_id in claims.items():
+        if post_id is None:
+            results.append(ChannelResult(channel, "already posted", detail=f"week of {week}"))
+            continue
+        results.append(
+            _post(runtime, client, channel=channel, post_id=post_id, built=built, png=png)
+        )
+    for result in results:
+        logger.info("digest %s, week of %s: %s", template.id, week.isoformat(), result)
+    return results
+
+
+def _post(
+    runtime: Runtime,
+    client: Any,
+    *,
+    channel: str,
+    post_id: int,
+    built: Preview,
+    png: bytes | None,
+) -> ChannelResult:
+    try:
+        ts = str(client.chat_postMessage(channel=channel, **built.message)["ts"])
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown error"))
+        with runtime.transaction() as session:  # not posted: a later try may post
+            post = session.get(DigestPost, post_id)
+            if post is not None:
+                session.delete(post)
+        return ChannelResult(channel, "failed", detail=error)
+    with runtime.transaction() as session:
+        digests.mark_posted(session, post_id=post_id, ts=ts, now=runtime.clock())
+    detail = ""
+    if png is not None:
+        detail = _upload_chart(client, channel, ts, png, built.content)
+    return ChannelResult(channel, "posted", ts=ts, detail=detail)
+
+
+def _upload_chart(client: Any, channel: str, ts: str, png: bytes, content: DigestContent) -> str:
+    week = content.week.isoformat()
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            file=png,
+            filename=f"debt-trends-{week}.png",
+            title=f"Score and pain of the top items, 12 weeks to {week}",
+        )
+    except SlackApiError as exc:  # the digest itself is complete without its chart
+        error = exc.response.get("error", "unknown error")
+        logger.warning("digest chart for %s not uploaded: %s", channel, error)
+        return f"chart not uploaded: {error}"
+    return "with chart"

@@ -26,9 +26,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.core.ranking import week_start
 from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
-from storage import polls
+from storage import digests, polls
+from surveys import Digest
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,14 @@ class Synced(NamedTuple):
     removed: list[str]
 
 
-def sync_jobs(
-    scheduler: BackgroundScheduler, runtime: Runtime, *, schedule_digests: bool = False
-) -> Synced:
+def digest_has_channels(runtime: Runtime, digest: Digest) -> bool:
+    return bool(digest.channels or runtime.settings.digest_channels)
+
+
+def sync_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Synced:
     """Make the scheduler's jobs match ``runtime.catalog`` (plus the periodic tick).
 
-    Digests are scheduled only with ``schedule_digests`` (the digest job is not written yet).
+    A digest is scheduled when it has channels (its own, or ``DEBTPULSE_DIGEST_CHANNELS``).
     """
     wanted: set[str] = set()
     func: Callable[[str], None]
@@ -102,7 +106,7 @@ def sync_jobs(
         if loaded.survey is not None:
             job_id, func = survey_job_id(template_id), run_survey_slot
             trigger = loaded.survey.schedule.trigger()
-        elif loaded.digest is not None and schedule_digests:
+        elif loaded.digest is not None and digest_has_channels(runtime, loaded.digest):
             job_id, func = digest_job_id(template_id), run_digest_slot
             trigger = loaded.digest.schedule.trigger()
         else:
@@ -129,13 +133,11 @@ def sync_jobs(
     return Synced(sorted(wanted), removed)
 
 
-def start_scheduler(
-    runtime: Runtime, *, clock: Clock | None = None, schedule_digests: bool = False
-) -> BackgroundScheduler:
+def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> BackgroundScheduler:
     """Build, fill and start the scheduler; missed slots are caught up at once (and hourly)."""
     scheduler = build_scheduler(runtime, clock=clock)
     scheduler.start(paused=True)
-    synced = sync_jobs(scheduler, runtime, schedule_digests=schedule_digests)
+    synced = sync_jobs(scheduler, runtime)
     # Catch-up runs now and then hourly: a recurring job, since APScheduler 3 can fail to
     # remove a one-off job that fires while the scheduler shuts down.
     scheduler.add_job(
@@ -196,10 +198,7 @@ def run_digest_slot(digest_id: str) -> None:
     runtime, clock = _registered()
     slot = _slot(runtime, digest_id, clock())
     if slot is not None:
-        _guarded(
-            f"posting digest {digest_id} for {slot.isoformat()}",
-            lambda: digest_jobs.post_digest(runtime, digest_id, slot),
-        )
+        _call_post(runtime, digest_id, slot)
 
 
 def run_tick() -> None:
@@ -228,13 +227,50 @@ def due_slots(
     return due
 
 
+def due_digests(
+    runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
+) -> list[tuple[str, datetime]]:
+    """Each digest's latest slot within ``grace`` before ``now`` not yet posted everywhere."""
+    due = []
+    with runtime.transaction(write=False) as session:
+        for digest_id, loaded in sorted(runtime.catalog.items()):
+            digest = loaded.digest
+            if digest is None or not digest_has_channels(runtime, digest):
+                continue
+            slot = latest_fire_time(digest.schedule.trigger(), now, within=grace)
+            if slot is None:
+                continue
+            posted = digests.posts_for_week(
+                session,
+                team_id=runtime.default_team,
+                digest_id=digest_id,
+                week=week_start(slot.date()),
+            )
+            channels = digest.channels or runtime.settings.digest_channels
+            if {p.channel_id for p in posted} < set(channels):
+                due.append((digest_id, slot))
+    return due
+
+
 def catch_up(runtime: Runtime, *, now: datetime) -> list[tuple[str, datetime]]:
-    """Open each survey's latest due slot with no run (opening is idempotent regardless)."""
+    """Open each survey's latest due slot with no run, and post each due digest not yet
+    posted (both are idempotent regardless)."""
     due = due_slots(runtime, now=now)
     for survey_id, slot in due:
         log.info("catching up %s for %s", survey_id, slot.isoformat())
         _call_open(runtime, survey_id, slot)
-    return due
+    digests_due = due_digests(runtime, now=now)
+    for digest_id, slot in digests_due:
+        log.info("catching up digest %s for %s", digest_id, slot.isoformat())
+        _call_post(runtime, digest_id, slot)
+    return due + digests_due
+
+
+def _call_post(runtime: Runtime, digest_id: str, slot: datetime) -> None:
+    _guarded(
+        f"posting digest {digest_id} for {slot.isoformat()}",
+        lambda: digest_jobs.post_digest(runtime, digest_id, slot),
+    )
 
 
 def _call_open(runtime: Runtime, survey_id: str, slot: datetime) -> None:

@@ -32,7 +32,6 @@ def run_worker(
     renew_every: float = RENEW_EVERY_S,
     poll_every: float = POLL_EVERY_S,
     holder: str | None = None,
-    schedule_digests: bool = False,
 ) -> None:
     """Run until ``stop_event`` is set; the scheduler runs only while the lease is held."""
     if renew_every >= ttl.total_seconds():
@@ -44,7 +43,7 @@ def run_worker(
             if not lease.try_take():
                 stop_event.wait(poll_every)
                 continue
-            scheduler = start_scheduler(runtime, schedule_digests=schedule_digests)
+            scheduler = start_scheduler(runtime)
             log.info("scheduler running in %s", lease.holder)
             try:
                 while not stop_event.wait(renew_every):

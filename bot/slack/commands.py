@@ -20,7 +20,7 @@ from bot.core import register as register_service
 from bot.core.display import component_lines
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import why_change
-from bot.jobs import poll_jobs
+from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
 from bot.slack import views
 from bot.slack.parse import Command, UsageError, parse
@@ -180,11 +180,18 @@ def _poll(req: Request) -> Payload:
     return views.notice(f":white_check_mark: Opened `{views.esc(target)}` as run `#{run_id}`.")
 
 
-def _not_yet(req: Request) -> Payload:
-    return views.notice(
-        f"`/debt {req.command.name}` arrives with the weekly digest; "
-        "this version does not post digests yet."
-    )
+def _digest(req: Request) -> Payload:
+    runtime = req.runtime
+    digest_id = digest_jobs.default_digest_id(runtime)
+    try:
+        if req.arg("action") == "preview":
+            return digest_jobs.preview(runtime, digest_id, team=req.team).message
+        results = digest_jobs.post_digest(
+            runtime, digest_id, runtime.clock(), force=bool(req.command.args.get("force"))
+        )
+    except (LookupError, RuntimeError) as exc:
+        return views.notice(f":x: {views.esc(str(exc.args[0]))}.")
+    return views.digest_posted([(r.channel, r.outcome, r.detail) for r in results])
 
 
 HANDLERS: dict[str, Callable[[Request], Payload]] = {
@@ -196,7 +203,7 @@ HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "polls": _polls,
     "export": _export,
     "poll": _poll,
-    "digest": _not_yet,
+    "digest": _digest,
 }
 
 

@@ -38,7 +38,7 @@ USAGE = {
     "status": "/debt status KEY open|in_progress|resolved|wont_fix",
     "polls": "/debt polls",
     "poll": "/debt poll send SURVEY_ID | /debt poll close RUN",
-    "digest": "/debt digest preview | /debt digest post",
+    "digest": "/debt digest preview | /debt digest post [force]",
     "export": "/debt export",
 }
 MAX_TOP = 50
@@ -119,8 +119,10 @@ def parse(text: str) -> Command:
             raise UsageError(f"`{rest[1]}` is not a run number", usage)
         return Command(name, {"action": rest[0], "target": rest[1]})
     # digest
+    if rest == ["post", "force"]:
+        return Command(name, {"action": "post", "force": True})
     if len(rest) != 1 or rest[0] not in {"preview", "post"}:
-        raise UsageError("expected `preview` or `post`", usage)
+        raise UsageError("expected `preview`, `post` or `post force`", usage)
     return Command(name, {"action": rest[0]})
 
 

@@ -201,6 +201,21 @@ def item_message(
     return message(blocks, f"{item.key}: {item.title}")
 
 
+def digest_posted(results: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """What ``/debt digest post`` did, channel by channel: (channel, outcome, detail)."""
+    marks = {"posted": ":white_check_mark:", "already posted": ":information_source:"}
+    lines = [
+        f"{marks.get(outcome, ':x:')} <#{channel}>: {esc(outcome)}"
+        + (f" ({esc(detail)})" if detail else "")
+        for channel, outcome, detail in results
+    ]
+    if results and all(outcome == "already posted" for _, outcome, _ in results):
+        lines.append(
+            "This week's digest was posted already; `/debt digest post force` posts again."
+        )
+    return notice("\n".join(lines))
+
+
 def polls_message(rows: Sequence[tuple[str, str, str, int, int | None]]) -> dict[str, Any]:
     """rows: (run id, survey id, status and dates, respondents, audience or None)."""
     if not rows:

@@ -53,14 +53,24 @@ def test_one_job_per_survey_and_a_tick(scheduler: BackgroundScheduler, runtime: 
     assert tick.trigger.interval.total_seconds() == 30
 
 
-def test_digests_are_scheduled_only_when_switched_on(
-    scheduler: BackgroundScheduler, runtime: Runtime
+def test_a_digest_is_scheduled_only_when_it_has_channels(
+    scheduler: BackgroundScheduler,
+    runtime: Runtime,
+    make_runtime: MakeRuntime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sync_jobs(scheduler, runtime, schedule_digests=True)
-    assert "digest:digest-d" in ids(scheduler)
-    assert scheduler.get_job("digest:digest-d").func is jobs.run_digest_slot
+    sync_jobs(scheduler, runtime)  # no channels in the template nor in the environment
+    assert "digest:digest-d" not in ids(scheduler)
 
-    synced = sync_jobs(scheduler, runtime)  # switched off again: the digest job goes
+    monkeypatch.setenv("DEBTPULSE_DIGEST_CHANNELS", "C0DIGEST1")
+    with_channels = make_runtime(TEMPLATES)
+    sync_jobs(scheduler, with_channels)
+    assert "digest:digest-d" in ids(scheduler)
+    job = scheduler.get_job("digest:digest-d")
+    assert job.func is jobs.run_digest_slot
+    assert job.args == ("digest-d",)
+
+    synced = sync_jobs(scheduler, runtime)  # channels gone again: the digest job goes
     assert synced.removed == ["digest:digest-d"]
     assert "digest:digest-d" not in ids(scheduler)
 

@@ -56,7 +56,7 @@ def test_valid_commands(text: str, expected: Command) -> None:
         ("status DEBT-1 done", "`done` is not a status"),
         ("poll open x", "expected `send SURVEY_ID` or `close RUN`"),
         ("poll close latest", "`latest` is not a run number"),
-        ("digest mail", "expected `preview` or `post`"),
+        ("digest mail", "expected `preview`, `post` or `post force`"),
         ("export now", "too many arguments for `export`"),
     ],
 )

@@ -1,0 +1,75 @@
+"""``debtpulse digest preview`` and ``digest post``: the weekly digest from the terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bot.cli.context import CliContext
+from bot.cli.errors import fail
+from bot.cli.options import TeamOption
+from bot.core.blocktext import blocks_to_text
+from bot.runtime import Runtime, build_runtime
+
+DigestOption = Annotated[
+    str | None,
+    typer.Option(
+        "--digest", help="The digest template's id (default: the only one, or weekly-digest)."
+    ),
+]
+
+
+def _runtime(team: str | None) -> Runtime:
+    ctx = CliContext(team)
+    return build_runtime(ctx.settings, engine=ctx.engine, default_team=ctx.team)
+
+
+def preview(
+    digest: DigestOption = None,
+    team: TeamOption = None,
+    chart: Annotated[
+        str | None, typer.Option(help="Also write the chart PNG here (needs debtpulse[charts]).")
+    ] = None,
+) -> None:
+    """Show the digest as it would be posted now, as text; nothing is posted or stored."""
+    from bot.jobs import digest_jobs  # Slack code loads only for digest commands
+
+    runtime = _runtime(team)
+    try:
+        built = digest_jobs.preview(runtime, digest)
+    except LookupError as exc:
+        fail(f"--digest: {exc.args[0]}")
+    message = built.message
+    typer.echo(blocks_to_text(message["blocks"], fallback=message["text"]))
+    if chart is not None:
+        png = digest_jobs.chart_png(runtime, built)
+        if png is None:
+            fail("--chart: no chart (install debtpulse[charts], and snapshots need a week or more)")
+        with open(chart, "wb") as out:
+            out.write(png)
+        typer.echo(f"chart written to {chart}")
+
+
+def post(
+    digest: DigestOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Post even if this week's digest was posted.")
+    ] = False,
+) -> None:
+    """Post the digest to its channels now (once per week unless --force)."""
+    from bot.cli.serve_cmds import make_runtime
+    from bot.jobs import digest_jobs
+
+    runtime = make_runtime(CliContext().settings)
+    digest_id = digest or digest_jobs.default_digest_id(runtime)
+    try:
+        results = digest_jobs.post_digest(runtime, digest_id, runtime.clock(), force=force)
+    except LookupError as exc:
+        fail(f"--digest: {exc.args[0]}")
+    for result in results:
+        typer.echo(str(result))
+    if any(r.outcome == "failed" for r in results):
+        raise typer.Exit(1)
+    if all(r.outcome == "already posted" for r in results):
+        typer.echo("this week's digest was posted already; --force posts it again")

@@ -1,0 +1,203 @@
+"""What the digest reads from the database, gathered into plain :class:`DigestInputs`.
+
+The ranking comes from :func:`current_ranking` (the numbers ``/debt top`` shows), last week's
+ranks from the previous ``priority_snapshot``, weekly pain from the pain sums, participation
+from the poll runs, resolved items from the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.core.digest import DigestInputs, ItemRow, PainTally, PreviousRow, ResolvedRow, RunFigures
+from bot.core.ranking import Ranking, current_ranking, week_start
+from bot.core.score_settings import ScoreSettings
+from bot.core.weights_file import Capacity
+from storage import aggregates, digests, polls, snapshots
+from storage.models import DebtItem
+from surveys import Digest
+
+SPARK_WEEKS = 8
+CHART_WEEKS = 12
+BEFORE_RESOLVED = timedelta(weeks=8)
+RUNS_READ = 40
+
+
+@dataclass(frozen=True)
+class Gathered:
+    inputs: DigestInputs
+    ranking: Ranking
+    chart_weeks: list[date]
+    score_history: dict[str, list[float | None]]  # per key, aligned with chart_weeks
+    pain_history: dict[str, list[float | None]]  # the same weeks; None under the threshold
+
+
+class _Tally:
+    """Answers, their sum and the largest single run's count (the safe respondent count)."""
+
+    __slots__ = ("answers", "per_run", "total")
+
+    def __init__(self) -> None:
+        self.answers, self.total = 0, 0.0
+        self.per_run: dict[int, int] = defaultdict(int)
+
+    def add(self, group: aggregates.PainGroup) -> None:
+        self.answers += group.n_answers
+        self.total += group.sum_x
+        self.per_run[group.poll_run_id] += group.n_answers
+
+    def frozen(self) -> PainTally:
+        return PainTally(self.answers, self.total, max(self.per_run.values(), default=0))
+
+
+def weeks_ending(week: date, count: int) -> list[date]:
+    """``count`` week starts ending with ``week``, oldest first."""
+    return [week - timedelta(weeks=count - 1 - i) for i in range(count)]
+
+
+def weekly_tallies(
+    groups: Iterable[aggregates.PainGroup], weeks: list[date]
+) -> dict[int, list[PainTally]]:
+    """Per item id, one tally per week of ``weeks``."""
+    index = {week: i for i, week in enumerate(weeks)}
+    tallies: dict[int, list[_Tally]] = defaultdict(lambda: [_Tally() for _ in weeks])
+    for group in groups:
+        i = index.get(week_start(group.day))
+        if i is not None:
+            tallies[group.debt_item_id][i].add(group)
+    return {item: [t.frozen() for t in row] for item, row in tallies.items()}
+
+
+def resolved_rows(
+    groups: Iterable[aggregates.PainGroup], resolved: list[tuple[DebtItem, datetime]]
+) -> list[ResolvedRow]:
+    """Pain in the eight weeks before each resolution, and since."""
+    by_item: dict[int, list[aggregates.PainGroup]] = defaultdict(list)
+    for group in groups:
+        by_item[group.debt_item_id].append(group)
+    out = []
+    for item, at in resolved:
+        before, after = _Tally(), _Tally()
+        for group in by_item.get(item.id or 0, []):
+            if group.day >= at.date():
+                after.add(group)
+            elif group.day >= (at - BEFORE_RESOLVED).date():
+                before.add(group)
+        out.append(
+            ResolvedRow(item.key, item.title, item.category, at, before.frozen(), after.frozen())
+        )
+    return out
+
+
+def _previous(
+    session: Session, *, team_id: str, week: date, keys_by_id: Mapping[int, str]
+) -> tuple[date | None, dict[str, PreviousRow]]:
+    previous_week = snapshots.previous_week(session, team_id=team_id, before=week)
+    if previous_week is None:
+        return None, {}
+    rows = snapshots.snapshot(session, team_id=team_id, taken_for=previous_week)
+    return previous_week, {
+        keys_by_id[row.debt_item_id]: PreviousRow(row.rank, row.score, row.components)
+        for row in rows
+        if row.debt_item_id in keys_by_id
+    }
+
+
+def _runs(session: Session, *, team_id: str, titles: Mapping[str, str]) -> list[RunFigures]:
+    return [
+        RunFigures(
+            summary.run.survey_id,
+            titles.get(summary.run.survey_id, summary.run.survey_id),
+            summary.run.scheduled_for,
+            summary.respondents,
+            summary.run.audience or summary.direct_recipients or None,
+        )
+        for summary in polls.recent_runs(session, team_id=team_id, limit=RUNS_READ)
+    ]
+
+
+def gather(
+    session: Session,
+    *,
+    template: Digest,
+    team_id: str,
+    now: datetime,
+    settings: ScoreSettings,
+    capacity: Capacity,
+    survey_titles: Mapping[str, str],
+) -> Gathered:
+    """Read everything the digest of the week of ``now`` needs (one read transaction)."""
+    week = week_start(now.date())
+    ranking = current_ranking(
+        session, team_id=team_id, now=now, settings=settings, category=template.category
+    )
+    chart_weeks = weeks_ending(week, CHART_WEEKS)
+    last_post = digests.last_posted_at(
+        session, team_id=team_id, digest_id=template.id, before_week=week
+    )
+    since_post = last_post or datetime.combine(
+        week - timedelta(weeks=1), datetime.min.time(), now.tzinfo
+    )
+    resolved = digests.resolved_since(session, team_id=team_id, since=since_post, until=now)
+    earliest = min([chart_weeks[0], *((at - BEFORE_RESOLVED).date() for _, at in resolved)])
+    groups = aggregates.pain_groups(
+        session,
+        team_id=team_id,
+        since=datetime.combine(earliest, datetime.min.time(), now.tzinfo),
+        high_threshold=settings.breadth_threshold,
+    )
+    records = ranking.records
+    ids = {record.id: key for key, record in records.items() if record.id is not None}
+    weekly = weekly_tallies(groups, chart_weeks)
+    previous_week, previous = _previous(session, team_id=team_id, week=week, keys_by_id=ids)
+    history: dict[str, list[float | None]] = defaultdict(lambda: [None] * CHART_WEEKS)
+    position = {w: i for i, w in enumerate(chart_weeks)}
+    for item_id, taken_for, score in digests.score_history(
+        session, team_id=team_id, item_ids=list(ids), since=chart_weeks[0]
+    ):
+        if taken_for in position:
+            history[ids[item_id]][position[taken_for]] = score
+    for ranked in ranking.items:  # this week's point: the score as it stands now
+        row = history[ranked.breakdown.key]
+        if row[-1] is None:
+            row[-1] = ranked.breakdown.shown().total
+    items = [
+        ItemRow(
+            rank=ranked.rank,
+            breakdown=ranked.breakdown,
+            category=records[ranked.breakdown.key].category,
+            owner=records[ranked.breakdown.key].owner or None,
+            effort=records[ranked.breakdown.key].effort or None,
+        )
+        for ranked in ranking.items
+    ]
+    spark_weeks = chart_weeks[-SPARK_WEEKS:]
+    inputs = DigestInputs(
+        template=template,
+        week=week,
+        items=items,
+        weeks=spark_weeks,
+        weekly_pain={ids[i]: t[-SPARK_WEEKS:] for i, t in weekly.items() if i in ids},
+        previous=previous,
+        previous_week=previous_week,
+        runs=_runs(session, team_id=team_id, titles=survey_titles),
+        resolved=resolved_rows(groups, resolved),
+        capacity=capacity,
+        min_group=settings.min_group,
+    )
+    pain_history = {
+        ids[i]: [t.mean(settings.min_group) for t in tallies]
+        for i, tallies in weekly.items()
+        if i in ids and not _suppressed(ranking, ids[i])
+    }
+    return Gathered(inputs, ranking, chart_weeks, dict(history), pain_history)
+
+
+def _suppressed(ranking: Ranking, key: str) -> bool:
+    ranked = ranking.find(key)
+    return ranked is None or ranked.breakdown.suppressed

@@ -1,0 +1,100 @@
+"""Block Kit for the weekly digest: :class:`DigestContent` rendered through its message templates.
+
+Each section's mrkdwn comes from a template in ``surveys/messages``; this module only lays
+the pieces out as blocks within Slack's limits (long lists are packed into sections of at
+most 3,000 characters, and the message keeps under 50 blocks).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.digest import MOVE_RANKS, DigestContent, TopItem
+from bot.slack.limits import TEXT, SlackBlock, clip
+from bot.slack.views import context, divider, header, message, section
+from surveys import Mrkdwn
+from surveys.messages import render_message
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _owner(item: TopItem) -> str | Mrkdwn:
+    if not item.owner:
+        return "no owner"
+    return Mrkdwn(f"<@{item.owner}>") if USER_ID.match(item.owner) else item.owner
+
+
+def _packed(pieces: list[str], *, limit: int = TEXT) -> list[SlackBlock]:
+    """Sections holding as many pieces (separated by blank lines) as fit in ``limit``."""
+    blocks: list[SlackBlock] = []
+    current = ""
+    for raw in pieces:
+        piece = clip(raw, limit)
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if len(candidate) > limit:
+            blocks.append(section(current))
+            candidate = piece
+        current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def _fallback(content: DigestContent) -> str:
+    head = f"{content.title} — week of {content.week.isoformat()}"
+    if content.top:
+        first = content.top[0]
+        return f"{head}: #1 {first.key} {first.title} ({first.score:.1f})"
+    return head
+
+
+def digest_message(content: DigestContent) -> dict[str, Any]:
+    """The digest as a channel message (``text`` + ``blocks``)."""
+    blocks: list[SlackBlock] = [
+        header(f"{content.title} — week of {content.week.strftime('%b %d, %Y')}"),
+        context(
+            f"{content.open_items} open debt items · scores 0–100, explained by `/debt why KEY` · "
+            f"answers from fewer than {content.min_group} people are never shown"
+        ),
+    ]
+    if content.top is not None:
+        blocks.append(section(f"*What to fix next* — top {len(content.top)}"))
+        items = [
+            render_message("digest_item", item=item, owner=_owner(item)) for item in content.top
+        ]
+        blocks.extend(_packed(items) if items else [section("No open debt items.")])
+    if content.movers is not None and content.previous_week is not None:
+        blocks += [divider(), *_packed(_lines(_movers(content)))]
+    if content.resolved:
+        blocks += [
+            divider(),
+            *_packed(_lines(render_message("digest_resolved", rows=content.resolved))),
+        ]
+    if content.capacity is not None:
+        blocks += [divider(), section(render_message("digest_capacity", cap=content.capacity))]
+    if content.unowned:
+        text = render_message("digest_unowned", items=content.unowned, total=content.unowned_total)
+        blocks.append(section(text))
+    if content.split is not None and content.open_items:
+        blocks.append(section(render_message("digest_split", lines=content.split)))
+    if content.participation is not None:
+        text = render_message("digest_participation", lines=content.participation)
+        blocks += [divider(), *_packed(_lines(text))]
+    return message(blocks, _fallback(content))
+
+
+def _movers(content: DigestContent) -> str:
+    top = len(content.top) if content.top is not None else 0
+    return render_message(
+        "digest_movers",
+        movers=content.movers or (),
+        previous_week=content.previous_week.strftime("%b %d") if content.previous_week else "",
+        top=top or "list",
+        move_ranks=MOVE_RANKS,
+    )
+
+
+def _lines(text: str) -> list[str]:
+    """A rendered list split into lines so that it can be packed across sections."""
+    return [text] if len(text) <= TEXT else text.splitlines()
