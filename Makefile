@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.ranking
 	$(BIN)/python -m bench.top
+	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.answers
 
 clean:
