@@ -56,7 +56,12 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
-    """Create the engine for ``url`` with the pragmas and pool settings debtpulse relies on."""
+    """Create the engine for ``url`` with the pragmas and pool settings debtpulse relies on.
+
+    Statement parameters are kept out of error messages and logs (``hide_parameters``): they
+    can hold a user id or an answer.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})
