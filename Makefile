@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench install clean
+.PHONY: test lint bench install clean demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+demo: $(STAMP)
+	$(BIN)/debtpulse demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ranking
