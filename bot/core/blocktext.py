@@ -18,10 +18,11 @@ _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`\n]+)`")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+_SPACED = {"section", "context", "actions", "image", "input"}  # blocks with a gap between
 
 
 def mrkdwn_to_text(text: str) -> str:
-    """Slack mrkdwn as plain text: links keep their label; bold, italics and code lose their marks."""
+    """Slack mrkdwn as plain text: links keep their label; bold, italics, code lose their marks."""
     text = _LINK.sub(lambda m: _label(m.group(1), m.group(2)), text)
     text = _BARE.sub(lambda m: _label(m.group(1) + m.group(2), ""), text)
     text = _BOLD.sub(r"\1", text)
@@ -34,11 +35,11 @@ def mrkdwn_to_text(text: str) -> str:
 
 def _label(target: str, label: str) -> str:
     if target.startswith("@"):
-        return label or target
+        return f"@{label}" if label else target  # <@U123|ana> shows as @ana
     if target.startswith("#"):
         return f"#{label}" if label else target
     if target.startswith("!"):
-        return f"@{label or target[1:]}"
+        return f"@{(label or target[1:]).removeprefix('@')}"  # <!subteam^S1|@ml> is @ml
     return label or target
 
 
@@ -91,6 +92,11 @@ def blocks_to_text(blocks: Sequence[Mapping[str, Any]], *, fallback: str = "") -
     if not blocks:
         return mrkdwn_to_text(fallback)
     lines: list[str] = []
+    previous: object = None
     for block in blocks:
+        kind = block.get("type")
+        if previous in _SPACED and kind in _SPACED:  # Slack leaves a gap between the two
+            lines.append("")
         lines.extend(_block(block))
+        previous = kind
     return "\n".join(lines)

@@ -258,7 +258,11 @@ def movers(inputs: DigestInputs) -> tuple[Mover, ...]:
         before = inputs.previous.get(b.key)
         components = b.shown().components
         if row.rank <= n and (before is None or before.rank > n):
-            because = "new item" if before is None else _moved_by(components, before.components)
+            because = (
+                "first ranked this week"
+                if before is None
+                else _moved_by(components, before.components)
+            )
             previous_rank = before.rank if before else None
             found.append((10**6, Mover(b.key, b.title, row.rank, previous_rank, "new", because)))
             continue
@@ -271,6 +275,11 @@ def movers(inputs: DigestInputs) -> tuple[Mover, ...]:
             found.append((abs(shift), Mover(b.key, b.title, row.rank, before.rank, kind, because)))
     found.sort(key=lambda pair: (-pair[0], pair[1].rank or 0))
     return tuple(mover for _, mover in found[:MAX_MOVERS])
+
+
+def _change(amount: int, one: str, many: str) -> str:
+    """The change as read: "+3 points", "-1 person", or "no change"."""
+    return f"{amount:+d} {one if abs(amount) == 1 else many}" if amount else "no change"
 
 
 def participation(runs: Sequence[RunFigures]) -> tuple[Participation, ...]:
@@ -286,17 +295,18 @@ def participation(runs: Sequence[RunFigures]) -> tuple[Participation, ...]:
         if earlier is not None:
             if latest.rate is not None and earlier.rate is not None:
                 points = round((latest.rate - earlier.rate) * 100)
-                change = f"{points:+d} points" if points else "no change"
+                change = _change(points, "point", "points")
                 older = history[2] if len(history) > 2 else None
                 falling_twice = (
                     older is not None
                     and older.rate is not None
                     and older.rate > earlier.rate > latest.rate
                 )
-                warning = earlier.rate - latest.rate >= FATIGUE_DROP - 1e-9 or falling_twice
+                # on the points shown: "-10 points" always warns, "no change" never does
+                warning = -points >= round(FATIGUE_DROP * 100) or (falling_twice and points < 0)
             else:
                 people = latest.respondents - earlier.respondents
-                change = f"{people:+d} people" if people else "no change"
+                change = _change(people, "person", "people")
                 warning = earlier.respondents > 0 and (
                     latest.respondents <= earlier.respondents * (1 - 2 * FATIGUE_DROP)
                 )

@@ -102,20 +102,28 @@ def preview(runtime: Runtime, digest_id: str | None = None, *, team: str | None 
 
 
 def chart_png(runtime: Runtime, built: Preview) -> bytes | None:
-    """The score and pain trends of the top items, or None without the charts extra."""
+    """The score and pain trends of the top items, or None without the charts extra.
+
+    Leading weeks with no data for any item are left out (a team's first weeks).
+    """
     g = built.gathered
-    top = built.content.top or ()
+    top = (built.content.top or ())[:CHART_ITEMS]
+    empty = [None] * len(g.chart_weeks)
+    scores = [g.score_history.get(item.key, empty) for item in top]
+    pains = [g.pain_history.get(item.key, empty) for item in top]
+    first = next(
+        (i for i in range(len(g.chart_weeks)) if any(v[i] is not None for v in scores + pains)),
+        len(g.chart_weeks) - 1,
+    )
     series = [
-        ChartSeries(
-            key=item.key,
-            title=item.title,
-            scores=g.score_history.get(item.key, [None] * len(g.chart_weeks)),
-            pains=g.pain_history.get(item.key, [None] * len(g.chart_weeks)),
-        )
-        for item in top[:CHART_ITEMS]
+        ChartSeries(key=item.key, title=item.title, scores=score[first:], pains=pain[first:])
+        for item, score, pain in zip(top, scores, pains, strict=True)
     ]
     week = built.content.week.strftime("%b %d, %Y")
-    return render_chart(g.chart_weeks, series, title=f"Top debt, 12 weeks to {week}")
+    weeks = len(g.chart_weeks) - first
+    return render_chart(
+        g.chart_weeks[first:], series, title=f"Top debt items, {weeks} weeks to {week}"
+    )
 
 
 def post_digest(

@@ -13,7 +13,7 @@ from typing import Any
 from bot.core.digest import MOVE_RANKS, DigestContent, TopItem
 from bot.slack.limits import TEXT, SlackBlock, clip
 from bot.slack.views import context, divider, header, message, section
-from surveys import Mrkdwn
+from surveys import Mrkdwn, mrkdwn_escape
 from surveys.messages import render_message
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -25,13 +25,13 @@ def _owner(item: TopItem) -> str | Mrkdwn:
     return Mrkdwn(f"<@{item.owner}>") if USER_ID.match(item.owner) else item.owner
 
 
-def _packed(pieces: list[str], *, limit: int = TEXT) -> list[SlackBlock]:
-    """Sections holding as many pieces (separated by blank lines) as fit in ``limit``."""
+def _packed(pieces: list[str], *, limit: int = TEXT, sep: str = "\n\n") -> list[SlackBlock]:
+    """Sections holding as many pieces (separated by ``sep``) as fit in ``limit``."""
     blocks: list[SlackBlock] = []
     current = ""
     for raw in pieces:
         piece = clip(raw, limit)
-        candidate = f"{current}\n\n{piece}" if current else piece
+        candidate = f"{current}{sep}{piece}" if current else piece
         if len(candidate) > limit:
             blocks.append(section(current))
             candidate = piece
@@ -42,10 +42,12 @@ def _packed(pieces: list[str], *, limit: int = TEXT) -> list[SlackBlock]:
 
 
 def _fallback(content: DigestContent) -> str:
-    head = f"{content.title} — week of {content.week.isoformat()}"
+    """The notification text; it is mrkdwn too, so titles are escaped (no stray <!channel>)."""
+    head = f"{mrkdwn_escape(content.title)} — week of {content.week.isoformat()}"
     if content.top:
         first = content.top[0]
-        return f"{head}: #1 {first.key} {first.title} ({first.score:.1f})"
+        item = mrkdwn_escape(f"{first.key} {first.title}")
+        return f"{head}: #1 {item} ({first.score:.1f})"
     return head
 
 
@@ -54,7 +56,8 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
     blocks: list[SlackBlock] = [
         header(f"{content.title} — week of {content.week.strftime('%b %d, %Y')}"),
         context(
-            f"{content.open_items} open debt items · scores 0–100, explained by `/debt why KEY` · "
+            f"{content.open_items} open debt item{'' if content.open_items == 1 else 's'} · "
+            "scores 0–100, explained by `/debt why KEY` · "
             f"answers from fewer than {content.min_group} people are never shown"
         ),
     ]
@@ -65,11 +68,11 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
         ]
         blocks.extend(_packed(items) if items else [section("No open debt items.")])
     if content.movers is not None and content.previous_week is not None:
-        blocks += [divider(), *_packed(_lines(_movers(content)))]
+        blocks += [divider(), *_packed(_lines(_movers(content)), sep="\n")]
     if content.resolved:
         blocks += [
             divider(),
-            *_packed(_lines(render_message("digest_resolved", rows=content.resolved))),
+            *_packed(_lines(render_message("digest_resolved", rows=content.resolved)), sep="\n"),
         ]
     if content.capacity is not None:
         blocks += [divider(), section(render_message("digest_capacity", cap=content.capacity))]
@@ -80,7 +83,7 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
         blocks.append(section(render_message("digest_split", lines=content.split)))
     if content.participation is not None:
         text = render_message("digest_participation", lines=content.participation)
-        blocks += [divider(), *_packed(_lines(text))]
+        blocks += [divider(), *_packed(_lines(text), sep="\n")]
     return message(blocks, _fallback(content))
 
 
