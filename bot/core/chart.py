@@ -14,6 +14,7 @@ and the same input gives the same bytes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def charts_available() -> bool:
     try:
         import matplotlib
         import matplotlib.backends.backend_agg
-        import matplotlib.figure  # noqa: F401
+        import matplotlib.figure
     except ImportError:
         return False
     return bool(matplotlib.__version__)
@@ -151,12 +152,20 @@ def render_chart(
     )
 
     out = BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    fig.savefig(
+        out,
+        format="png",
+        dpi=DPI,
+        facecolor="white",
+        metadata={"Software": None},
+        bbox_inches="tight",  # nothing clipped: the title and a wide legend stay whole
+        pad_inches=0.25,
+    )
     return out.getvalue()
 
 
 def _check(weeks: Sequence[date], series: Sequence[ChartSeries]) -> None:
-    if any(b <= a for a, b in zip(weeks, weeks[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(weeks)):
         raise ValueError("weeks must be strictly ascending")
     for s in series:
         for name, values in (("scores", s.scores), ("pains", s.pains)):
@@ -167,7 +176,7 @@ def _check(weeks: Sequence[date], series: Sequence[ChartSeries]) -> None:
 
 
 def _legend_columns(n: int) -> int:
-    return 1 if n == 1 else 2 if n <= 4 else 3
+    return 1 if n == 1 else 2
 
 
 def _has_data(values: Sequence[float | None]) -> bool:
