@@ -14,6 +14,9 @@ Compared orderings, each against the true ordering (Kendall's tau-b, ties allowe
   with recency weights — *as shipped*, so items with fewer than ``min_group`` respondents in
   one run are suppressed to μ₀ (all tied);
 - naive: the raw mean of every answer so far (an item nobody answered gets the team mean);
+- rule: the same raw mean, but items the score suppresses (fewer than ``min_group``
+  respondents) at the team mean — a raw-mean ranking that obeys the anonymity rule, i.e.
+  what any debtpulse output could show;
 - sent: pain + breadth + trend (the whole sentiment part of the score), for information;
 - nosupp: the same shrunk mean without the minimum-group rule, to separate what the
   statistics do from what the anonymity rule costs.
@@ -97,6 +100,7 @@ class Week:
     sentiment: tuple[float, ...]
     nosupp: tuple[float, ...]
     naive: tuple[float, ...]
+    naive_rule: tuple[float, ...]  # the raw mean under the same anonymity rule as the score
     suppressed: int
     respondents: tuple[int, ...]  # distinct people who have answered the item so far
     answers: tuple[int, ...]  # answers to the item so far
@@ -280,6 +284,7 @@ def _week(
         ranking = current_ranking(session, team_id=TEAM, now=now, settings=settings)
     mu0 = settings.default_team_pain if ranking.team.mean_pain is None else ranking.team.mean_pain
     score, sentiment, nosupp = [], [], []
+    hidden: list[bool] = []
     suppressed = 0
     for item in range(N_ITEMS):
         ranked = ranking.find(_key(item))
@@ -288,6 +293,7 @@ def _week(
         score.append(parts["pain"])
         sentiment.append(parts["pain"] + parts["breadth"] + parts["trend"])
         suppressed += ranked.breakdown.suppressed
+        hidden.append(ranked.breakdown.suppressed)
         pain = ranking.inputs[_key(item)].pain
         nosupp.append(
             mu0
@@ -297,11 +303,13 @@ def _week(
     total = sum(counts)
     team_mean = sum(sums) / total if total else settings.default_team_pain
     naive = [s / c if c else team_mean for s, c in zip(sums, counts, strict=True)]
+    naive_rule = [team_mean if h else v for v, h in zip(naive, hidden, strict=True)]
     return Week(
         score=_rounded(score),
         sentiment=_rounded(sentiment),
         nosupp=_rounded(nosupp),
         naive=_rounded(naive),
+        naive_rule=_rounded(naive_rule),
         suppressed=suppressed,
         respondents=tuple(len(p) for p in people),
         answers=tuple(counts),
@@ -362,8 +370,10 @@ class Row:
     tau_naive: float
     tau_sentiment: float
     tau_nosupp: float
+    tau_rule: float
     churn_score: float | None
     churn_naive: float | None
+    churn_rule: float | None
 
     @property
     def small(self) -> bool:
@@ -371,10 +381,19 @@ class Row:
 
     @property
     def score_wins(self) -> bool:
-        tau_ok = self.tau_score >= self.tau_naive
-        if self.churn_score is None or self.churn_naive is None:
-            return tau_ok
-        return tau_ok and self.churn_score <= self.churn_naive
+        """Score ≥ the raw mean of every answer on tau, and ≤ on churn (the issue's test)."""
+        return _wins(self.tau_score, self.tau_naive, self.churn_score, self.churn_naive)
+
+    @property
+    def score_wins_same_rule(self) -> bool:
+        """The same against a raw mean that obeys the anonymity rule (what could be shown)."""
+        return _wins(self.tau_score, self.tau_rule, self.churn_score, self.churn_rule)
+
+
+def _wins(tau: float, other_tau: float, churn: float | None, other_churn: float | None) -> bool:
+    if churn is None or other_churn is None:
+        return tau >= other_tau
+    return tau >= other_tau and churn <= other_churn
 
 
 def _mean_or_none(values: list[float | None]) -> float | None:
@@ -419,6 +438,13 @@ def summarise(results: list[Result]) -> list[Row]:
                     churn_naive=_mean_or_none(
                         [churn([w.naive for w in r.weeks[:weeks]]) for r in runs]
                     ),
+                    tau_rule=mean(
+                        kendall_tau_b(w.naive_rule, r.truth)
+                        for w, r in zip(last, runs, strict=True)
+                    ),
+                    churn_rule=_mean_or_none(
+                        [churn([w.naive_rule for w in r.weeks[:weeks]]) for r in runs]
+                    ),
                 )
             )
     return rows
@@ -437,6 +463,7 @@ def report(rows: list[Row], seeds: int, seconds: float) -> None:
         "tau = Kendall tau-b against the true order; score = the score's pain component "
         "(shrunk mean, as shipped: suppressed items = μ₀); naive = raw mean;\n"
         "sent = pain+breadth+trend; nosupp = shrunk mean without the min-group rule; "
+        "rule = raw mean with the score's suppressed items at the team mean; "
         "supp = share of items suppressed in the last week;\n"
         "resp/item = distinct respondents per item so far; ans/item = answers per item so far; "
         "churn = mean |rank change| week over week."
@@ -444,7 +471,8 @@ def report(rows: list[Row], seeds: int, seconds: float) -> None:
     header = (
         f"{'team':>4} {'rate':>4} {'σ':>3} {'wk':>2} | {'resp/item':>9} {'ans/item':>8} "
         f"{'supp':>5} | {'tau(score)':>10} {'tau(naive)':>10} {'tau(sent)':>9} "
-        f"{'tau(nosupp)':>11} | {'churn(score)':>12} {'churn(naive)':>12}"
+        f"{'tau(nosupp)':>11} {'tau(rule)':>9} | {'churn(score)':>12} {'churn(naive)':>12} "
+        f"{'churn(rule)':>11}"
     )
     print()
     print(header)
@@ -455,7 +483,8 @@ def report(rows: list[Row], seeds: int, seconds: float) -> None:
             f"{r.team_size:>4} {r.rate:>4.1f} {r.sigma:>3.1f} {r.weeks:>2} | "
             f"{r.respondents:>8.1f}{flag} {r.answers:>8.1f} {r.suppressed:>5.0%} | "
             f"{r.tau_score:>10.3f} {r.tau_naive:>10.3f} {r.tau_sentiment:>9.3f} "
-            f"{r.tau_nosupp:>11.3f} | {_fmt(r.churn_score, 12)} {_fmt(r.churn_naive, 12)}"
+            f"{r.tau_nosupp:>11.3f} {r.tau_rule:>9.3f} | {_fmt(r.churn_score, 12)} "
+            f"{_fmt(r.churn_naive, 12)} {_fmt(r.churn_rule, 11)}"
         )
     small = [r for r in rows if r.small]
     small_multi = [r for r in small if r.weeks > 1]
@@ -486,6 +515,10 @@ def report(rows: list[Row], seeds: int, seconds: float) -> None:
     print(
         f"score >= naive on tau and <= on churn in {sum(r.score_wins for r in small)} of "
         f"{len(small)} settings with <= {SMALL_N} respondents per item ({seconds:.0f} s)"
+    )
+    print(
+        f"score >= rule (the raw mean under the same anonymity rule) on tau and <= on churn in "
+        f"{sum(r.score_wins_same_rule for r in small)} of {len(small)} of those settings"
     )
 
 
