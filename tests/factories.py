@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlmodel import Session
 
 from storage import polls, register
 from storage.models import DebtItem, PollRun
+from surveys import Digest
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 TEAM = "T0001"
@@ -37,3 +39,23 @@ def make_run(
         values=values,
     )
     return run
+
+
+def digest_template(
+    top: int = 10,
+    sections: Mapping[str, bool] | None = None,
+    *,
+    title: str = "Weekly debt digest",
+    timezone: str = "UTC",
+) -> Digest:
+    """A validated digest template (``sections`` switches parts off)."""
+    return Digest.model_validate(
+        {
+            "id": "weekly-digest",
+            "kind": "digest",
+            "title": title,
+            "schedule": {"cron": "0 9 * * MON", "timezone": timezone},
+            "top": top,
+            "sections": dict(sections or {}),
+        }
+    )

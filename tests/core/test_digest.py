@@ -36,6 +36,7 @@ from bot.core.weights_file import Capacity
 from bot.slack.digest_views import digest_message
 from surveys import Digest
 from surveys.schema import DigestSections
+from tests.factories import digest_template
 
 WEEK = date(2026, 11, 16)
 PREVIOUS_WEEK = WEEK - timedelta(weeks=1)
@@ -46,16 +47,7 @@ SECTIONS = tuple(DigestSections.model_fields)
 
 
 def template(top: int = 10, sections: Mapping[str, bool] | None = None) -> Digest:
-    return Digest.model_validate(
-        {
-            "id": "weekly-digest",
-            "kind": "digest",
-            "title": "Weekly debt digest",
-            "schedule": {"cron": "0 9 * * MON", "timezone": "UTC"},
-            "top": top,
-            "sections": dict(sections or {}),
-        }
-    )
+    return digest_template(top, sections, title="Weekly debt digest", timezone="UTC")
 
 
 def row(

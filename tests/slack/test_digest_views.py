@@ -33,6 +33,7 @@ from bot.sandbox.blockkit import validate_message
 from bot.slack.digest_views import digest_message
 from surveys import Digest
 from surveys.schema import DigestSections
+from tests.factories import digest_template
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = "DEBTPULSE_UPDATE_GOLDEN"
@@ -48,16 +49,7 @@ SECTIONS = tuple(DigestSections.model_fields)
 
 
 def template(top: int = 10, sections: Mapping[str, bool] | None = None) -> Digest:
-    return Digest.model_validate(
-        {
-            "id": "weekly-digest",
-            "kind": "digest",
-            "title": "ML platform debt digest",
-            "schedule": {"cron": "0 9 * * MON", "timezone": "Europe/Berlin"},
-            "top": top,
-            "sections": dict(sections or {}),
-        }
-    )
+    return digest_template(top, sections, title="ML platform debt digest", timezone="Europe/Berlin")
 
 
 def breakdown(
