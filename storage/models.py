@@ -187,6 +187,8 @@ class PollDelivery(SQLModel, table=True):
     last_error: str = Field(default="", max_length=200)
     reminders_sent: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    """Not sent before this time (the recipient's own local time); None: at once."""
 
 
 class Response(SQLModel, table=True):

@@ -58,8 +58,15 @@ def claim_run(
     return run, created
 
 
-def plan_delivery(session: Session, *, run: PollRun, recipient: str, channel_id: str = "") -> bool:
-    """Record a delivery before sending; False when one exists for that recipient already."""
+def plan_delivery(
+    session: Session,
+    *,
+    run: PollRun,
+    recipient: str,
+    channel_id: str = "",
+    due_at: datetime | None = None,
+) -> bool:
+    """Record a delivery before sending (not before ``due_at``); False when one exists."""
     statement = (
         insert(session, PollDelivery)
         .values(
@@ -73,6 +80,7 @@ def plan_delivery(session: Session, *, run: PollRun, recipient: str, channel_id:
             message_ts="",
             reminders_sent=0,
             updated_at=utcnow(),
+            due_at=due_at,
         )
         .on_conflict_do_nothing(index_elements=["poll_run_id", "recipient"])
         .returning(PollDelivery.id)

@@ -195,6 +195,9 @@ def _reserved_ids(questions: list[Question]) -> list[InitErrorDetails]:
     return details
 
 
+EARLIEST_ZONE = "Etc/GMT-14"  # UTC+14 (the POSIX sign is inverted): the first local morning
+
+
 class Survey(TemplateModel):
     """A recurring poll: schedule, audience, timing and questions."""
 
@@ -206,6 +209,7 @@ class Survey(TemplateModel):
     audience: Audience | None = None
     """None: the default poll channel (DEBTPULSE_POLL_CHANNEL) at run time."""
     per_recipient_timezone: bool = False
+    """DM each recipient at the schedule's local time in their own Slack time zone."""
     anonymous: bool = True
     open_for: Duration
     reminders: list[Duration] = Field(default_factory=list)
@@ -234,6 +238,16 @@ class Survey(TemplateModel):
             if audience is None or audience.dm is None:
                 raise problem("only a dm audience can be sent in each recipient's time zone")
         return value
+
+    @property
+    def opening_zone(self) -> tzinfo:
+        """Where the run opens: the schedule's zone, or with ``per_recipient_timezone`` the
+        earliest zone on Earth (UTC+14), so that nobody's local time has passed yet."""
+        return ZoneInfo(EARLIEST_ZONE) if self.per_recipient_timezone else self.schedule.zone
+
+    def trigger(self) -> CronTrigger:
+        """When the run opens (see :attr:`opening_zone`)."""
+        return self.schedule.trigger(self.opening_zone)
 
     @field_validator("reminders")
     @classmethod

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from surveys import Survey, render
 from surveys.questions import (
@@ -150,3 +152,22 @@ def closing_summary(
         change = mean - before[1] if before and before[0] >= min_group else None
         lines.append(SummaryLine(item["key"], item["title"], n, mean, change))
     return sorted(lines, key=lambda line: -(line.mean or 0))
+
+
+def recipient_due(
+    slot: datetime, *, opening_zone: tzinfo, recipient_zone: str | None, fallback: tzinfo
+) -> datetime:
+    """When a recipient gets a ``per_recipient_timezone`` poll: the slot's wall-clock time
+    (as read in ``opening_zone``) in the recipient's own zone, in UTC.
+
+    An unknown or missing zone falls back to ``fallback`` (the schedule's zone). A local time
+    that does not exist (a DST gap) is read with the offset before the change.
+    """
+    zone: tzinfo = fallback
+    if recipient_zone:
+        try:
+            zone = ZoneInfo(recipient_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = fallback
+    wall = slot.astimezone(opening_zone).replace(tzinfo=None)
+    return wall.replace(tzinfo=zone).astimezone(UTC)

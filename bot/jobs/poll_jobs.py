@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.polls import PAIN_QUESTION, FrozenItem, closing_summary, freeze
+from bot.core.polls import PAIN_QUESTION, FrozenItem, closing_summary, freeze, recipient_due
 from bot.core.ranking import current_ranking
 from bot.runtime import Runtime
 from bot.slack import poll_views
@@ -70,14 +70,15 @@ def _survey(runtime: Runtime, survey_id: str) -> Survey:
     return loaded.survey
 
 
-def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> list[str]:
-    """The channel, or the people of a DM audience (bots and deactivated users left out)."""
+def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str, str | None]:
+    """The channel, or the people of a DM audience (bots and deactivated users left out),
+    each with their Slack time zone when known."""
     audience = survey.audience
     if audience is None or audience.channel:
         channel = audience.channel if audience else runtime.settings.poll_channel
         if not channel:
             raise LookupError(f"{survey.id} has no audience: set DEBTPULSE_POLL_CHANNEL")
-        return [channel]
+        return {channel: None}
     assert audience.dm is not None
     people: set[str] = set()
     if audience.dm.usergroup:
@@ -92,7 +93,7 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> list[str
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
-    humans = []
+    humans: dict[str, str | None] = {}
     for user in sorted(people):
         try:
             info = client.users_info(user=user)["user"]
@@ -100,7 +101,7 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> list[str
             logger.warning("%s: a member was left out (%s)", survey.id, exc.response.get("error"))
             continue
         if not info.get("is_bot") and not info.get("deleted") and user != "USLACKBOT":
-            humans.append(user)
+            humans[user] = info.get("tz") or None
     return humans
 
 
@@ -128,6 +129,45 @@ def _frozen(runtime: Runtime, survey: Survey, team: str, now: datetime) -> dict[
     return freeze(survey, items_for=items_for, choices=choices)
 
 
+def _due_times(
+    survey: Survey, recipients: dict[str, str | None], slot: datetime, now: datetime
+) -> dict[str, datetime | None]:
+    """Per recipient, when to send: at once, or their own local time of the slot."""
+    if not survey.per_recipient_timezone:
+        return dict.fromkeys(recipients)
+    due: dict[str, datetime | None] = {}
+    for recipient, zone in recipients.items():
+        at = recipient_due(
+            slot,
+            opening_zone=survey.opening_zone,
+            recipient_zone=zone,
+            fallback=survey.schedule.zone,
+        )
+        due[recipient] = at if at > now else None
+    return due
+
+
+def _audience_size(client: WebClient, recipients: dict[str, str | None]) -> int | None:
+    """How many people the run reaches: the DM recipients, or the channel's human members."""
+    first = next(iter(recipients), "")
+    if not first.startswith(("C", "G")):
+        return len(recipients)
+    try:
+        members: set[str] = set()
+        cursor = None
+        while True:
+            page = client.conversations_members(channel=first, cursor=cursor, limit=1000)
+            members |= set(page["members"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        me = client.auth_test().get("user_id")
+    except (SlackApiError, OSError) as exc:
+        logger.info("the size of %s is unknown (%s)", first, exc)
+        return None
+    return len(members - {me})
+
+
 def open_poll(
     runtime: Runtime, survey_id: str, scheduled_for: datetime, *, source: str = "schedule"
 ) -> int | None:
@@ -138,6 +178,8 @@ def open_poll(
     recipients = _recipients(runtime, survey, client)
     frozen = _frozen(runtime, survey, team, now)
     loaded = runtime.catalog[survey_id]
+    due = _due_times(survey, recipients, scheduled_for, now)
+    last_due = max((at for at in due.values() if at is not None), default=now)
     with runtime.transaction() as session:
         run, created = polls.claim_run(
             session,
@@ -147,7 +189,8 @@ def open_poll(
             values={
                 "status": "open",
                 "opened_at": now,
-                "closes_at": now + survey.open_for,
+                "closes_at": max(now, last_due) + survey.open_for,
+                "audience": _audience_size(client, recipients),
                 "anonymous": survey.anonymous,
                 "content_hash": loaded.content_hash,
                 "frozen": frozen,
@@ -165,12 +208,19 @@ def open_poll(
         )
         if created:
             for recipient in recipients:
-                polls.plan_delivery(session, run=run, recipient=recipient)
+                polls.plan_delivery(session, run=run, recipient=recipient, due_at=due[recipient])
     if not created:
         logger.info("%s: the slot %s has a run already", survey_id, scheduled_for.isoformat())
         return None
     assert run.id is not None
-    logger.info("%s: opened run %s for %d recipients", survey_id, run.id, len(recipients))
+    waiting = sum(1 for at in due.values() if at is not None)
+    logger.info(
+        "%s: opened run %s for %d recipients (%d at their own local time later)",
+        survey_id,
+        run.id,
+        len(recipients),
+        waiting,
+    )
     deliver_pending(runtime, run.id)
     return run.id
 
@@ -205,8 +255,11 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         answered = polls.count_respondents(session, run_id=run_id)
     if run is None or run.status != "open":
         return
+    now = runtime.clock()
     for delivery in pending:
         assert delivery.id is not None
+        if delivery.due_at is not None and delivery.due_at > now:
+            continue  # the recipient's local time has not come yet: a later tick sends it
         if delivery.last_error == SENDING:
             # A send was under way when the process stopped: it may have landed, so it is
             # not repeated (nobody gets a second copy).
@@ -290,8 +343,6 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
     survey = _survey(runtime, run.survey_id) if run.survey_id in runtime.catalog else None
     if survey is None or not survey.reminders or run.opened_at is None or run.id is None:
         return 0
-    due = sum(1 for offset in survey.reminders if run.opened_at + offset <= now)
-    due = min(due, survey.max_reminders)
     with runtime.transaction(write=False) as session:
         answered = polls.respondents(session, run_id=run.id)
         sent = polls.deliveries(session, run_id=run.id, status="sent")
@@ -299,6 +350,9 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
     count = 0
     for delivery in sent:
         person = delivery.recipient
+        received = delivery.due_at or run.opened_at  # reminders count from their own DM
+        due = sum(1 for offset in survey.reminders if received + offset <= now)
+        due = min(due, survey.max_reminders)
         if (
             not person.startswith(("U", "W"))
             or person in answered

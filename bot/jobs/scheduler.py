@@ -30,7 +30,7 @@ from bot.core.ranking import week_start
 from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
 from storage import digests, polls
-from surveys import Digest
+from surveys import Digest, Survey
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def sync_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Synced:
     for template_id, loaded in sorted(runtime.catalog.items()):
         if loaded.survey is not None:
             job_id, func = survey_job_id(template_id), run_survey_slot
-            trigger = loaded.survey.schedule.trigger()
+            trigger = loaded.survey.trigger()
         elif loaded.digest is not None and digest_has_channels(runtime, loaded.digest):
             job_id, func = digest_job_id(template_id), run_digest_slot
             trigger = loaded.digest.schedule.trigger()
@@ -177,7 +177,8 @@ def _slot(runtime: Runtime, template_id: str, now: datetime) -> datetime | None:
     if template is None:
         log.warning("no template %s any more; nothing to run", template_id)
         return None
-    slot = latest_fire_time(template.schedule.trigger(), now, within=MISFIRE_GRACE)
+    trigger = template.trigger() if isinstance(template, Survey) else template.schedule.trigger()
+    slot = latest_fire_time(trigger, now, within=MISFIRE_GRACE)
     if slot is None:
         log.warning("%s: no slot due within the grace window at %s", template_id, now)
     return slot
@@ -216,7 +217,7 @@ def due_slots(
         for survey_id, loaded in sorted(runtime.catalog.items()):
             if loaded.survey is None:
                 continue
-            slot = latest_fire_time(loaded.survey.schedule.trigger(), now, within=grace)
+            slot = latest_fire_time(loaded.survey.trigger(), now, within=grace)
             if slot is None:
                 continue
             run = polls.get_run(

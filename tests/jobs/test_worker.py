@@ -128,13 +128,14 @@ def test_a_dead_workers_lease_is_taken_over_when_it_expires(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.jobs")
-    dead = Lease(runtime.engine, holder="dead-host:1:0000", ttl=timedelta(seconds=0.3))
+    # A lease long enough that the new worker surely finds it held, even on a loaded machine.
+    dead = Lease(runtime.engine, holder="dead-host:1:0000", ttl=timedelta(seconds=1.5))
     assert dead.try_take()  # ...and never renews: the process died
     taken = time.monotonic()
 
     start_worker("worker-b")
-    recorder.wait_for(("start", "worker-b"))
-    assert time.monotonic() - taken >= 0.25
+    recorder.wait_for(("start", "worker-b"), timeout=6.0)
+    assert time.monotonic() - taken >= 1.4
     assert any(
         m.startswith("waiting: the scheduler lease is held by dead-host:1:0000")
         for m in caplog.messages
