@@ -13,15 +13,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from bot.core.capacity import capacity_hint
+from bot.core.digest_model import (
+    CapacityLine,
+    CapacitySection,
+    DigestContent,
+    DigestInputs,
+    ItemRow,
+    Mover,
+    PainTally,
+    Participation,
+    PreviousRow,
+    Resolved,
+    ResolvedRow,
+    RunFigures,
+    SplitLine,
+    TopItem,
+)
 from bot.core.display import LABELS, top_reasons, trend_arrow
-from bot.core.priority import ScoreBreakdown
 from bot.core.score_settings import COMPONENTS
-from bot.core.weights_file import Capacity
-from surveys import Digest
 
 SPARK = "▁▂▃▄▅▆▇█"
 GAP = "·"
@@ -42,177 +53,6 @@ def sparkline(values: Sequence[float | None], low: float = 1.0, high: float = 5.
         share = (min(max(value, low), high) - low) / (high - low)
         out.append(SPARK[math.floor(share * steps + 0.5)])
     return "".join(out)
-
-
-# -- inputs ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    """One open item as ranked this week."""
-
-    rank: int
-    breakdown: ScoreBreakdown
-    category: str
-    owner: str | None = None
-    effort: str | None = None
-
-
-@dataclass(frozen=True)
-class PreviousRow:
-    """The item in last week's snapshot."""
-
-    rank: int
-    score: float
-    components: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class PainTally:
-    """Pain answers in a window: how many, their sum, and the safe count of respondents."""
-
-    answers: int = 0
-    total: float = 0.0
-    respondents: int = 0
-
-    def mean(self, min_group: int) -> float | None:
-        return self.total / self.answers if self.answers and self.respondents >= min_group else None
-
-
-@dataclass(frozen=True)
-class RunFigures:
-    """One poll run of a survey: who answered out of whom."""
-
-    survey_id: str
-    title: str
-    scheduled_for: datetime
-    respondents: int
-    audience: int | None
-
-    @property
-    def rate(self) -> float | None:
-        return self.respondents / self.audience if self.audience else None
-
-
-@dataclass(frozen=True)
-class ResolvedRow:
-    key: str
-    title: str
-    category: str
-    resolved_at: datetime
-    before: PainTally
-    after: PainTally
-
-
-@dataclass(frozen=True)
-class DigestInputs:
-    template: Digest
-    week: date
-    items: Sequence[ItemRow]
-    weeks: Sequence[date]  # the sparkline's weeks, oldest first
-    weekly_pain: Mapping[str, Sequence[PainTally]]  # per key, aligned with ``weeks``
-    previous: Mapping[str, PreviousRow] = field(default_factory=dict)
-    previous_week: date | None = None
-    runs: Sequence[RunFigures] = ()  # newest first
-    resolved: Sequence[ResolvedRow] = ()
-    capacity: Capacity = field(default_factory=Capacity)
-    min_group: int = 5
-
-
-# -- content -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TopItem:
-    rank: int
-    key: str
-    title: str
-    category: str
-    owner: str | None
-    score: float
-    arrow: str
-    reasons: str
-    sparkline: str
-    suppressed: bool
-    respondents: str  # "12 people" or "fewer than 5 answers"
-
-
-@dataclass(frozen=True)
-class Mover:
-    key: str
-    title: str
-    rank: int | None  # None: left the open list
-    previous_rank: int | None  # None: new this week
-    kind: str  # "new" | "up" | "down"
-    because: str  # e.g. "pain +4.1" — the component that moved most
-
-
-@dataclass(frozen=True)
-class Participation:
-    survey_id: str
-    title: str
-    respondents: int
-    audience: int | None
-    rate: float | None
-    change: str  # "+3 points" / "−2 people" / "" (no earlier run)
-    warning: bool
-
-
-@dataclass(frozen=True)
-class Resolved:
-    key: str
-    title: str
-    resolved_on: date
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class CapacityLine:
-    rank: int
-    key: str
-    title: str
-    effort: str
-    score: float
-
-
-@dataclass(frozen=True)
-class CapacitySection:
-    budget_points: float
-    chosen: tuple[CapacityLine, ...]
-    total_score: float
-    total_effort: float
-    unestimated: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SplitLine:
-    category: str
-    items: int
-    score_share: float  # of the total score of open items, 0-1
-    top_key: str | None
-
-
-@dataclass(frozen=True)
-class DigestContent:
-    digest_id: str
-    title: str
-    week: date
-    previous_week: date | None
-    open_items: int
-    min_group: int
-    top: tuple[TopItem, ...] | None
-    movers: tuple[Mover, ...] | None
-    participation: tuple[Participation, ...] | None
-    resolved: tuple[Resolved, ...] | None
-    capacity: CapacitySection | None
-    unowned: tuple[TopItem, ...] | None
-    unowned_total: int
-    split: tuple[SplitLine, ...] | None
-
-    @property
-    def fatigue(self) -> bool:
-        return any(p.warning for p in self.participation or ())
 
 
 def _fewer(min_group: int) -> str:
@@ -416,3 +256,34 @@ def assemble(inputs: DigestInputs) -> DigestContent:
         unowned_total=len(unowned),
         split=split(items) if on.split else None,
     )
+
+
+__all__ = [
+    "FATIGUE_DROP",
+    "GAP",
+    "MAX_MOVERS",
+    "MAX_UNOWNED",
+    "MOVE_RANKS",
+    "SPARK",
+    "CapacityLine",
+    "CapacitySection",
+    "DigestContent",
+    "DigestInputs",
+    "ItemRow",
+    "Mover",
+    "PainTally",
+    "Participation",
+    "PreviousRow",
+    "Resolved",
+    "ResolvedRow",
+    "RunFigures",
+    "SplitLine",
+    "TopItem",
+    "assemble",
+    "capacity",
+    "movers",
+    "participation",
+    "resolved",
+    "sparkline",
+    "split",
+]

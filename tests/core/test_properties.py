@@ -100,7 +100,10 @@ def item_from(
 
 
 def half_up(value: float, decimals: int = 1) -> Decimal:
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    """Half-up rounding of the value with float noise settled first (12.549999999999999 is
+    12.55), as the shown scores are rounded."""
+    settled = Decimal(repr(value)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
+    return settled.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 @props

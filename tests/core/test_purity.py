@@ -17,6 +17,10 @@ SCORING_MODULES = [
     "bot.core.rounding",
     "bot.core.explain",
     "bot.core.capacity",
+    "bot.core.digest",
+    "bot.core.digest_model",
+    "bot.core.chart",
+    "bot.core.blocktext",
 ]
 FORBIDDEN = (
     "slack_sdk",
