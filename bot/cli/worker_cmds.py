@@ -51,7 +51,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def worker() -> None:
-    """The scheduler: opens polls on time, reminds, closes (one worker per database runs it)."""
+    """The scheduler: opens polls on time, reminds, closes, posts digests (one per database)."""
     from bot.jobs.worker import run_worker  # the scheduler loads only for these commands
 
     runtime = worker_runtime(load_settings())
