@@ -29,7 +29,10 @@ def preview(
     digest: DigestOption = None,
     team: TeamOption = None,
     chart: Annotated[
-        str | None, typer.Option(help="Also write the chart PNG here (needs debtpulse[charts]).")
+        str | None,
+        typer.Option(
+            help="Also write the chart PNG here (needs the charts extra: debtpulse\\[charts])."
+        ),
     ] = None,
 ) -> None:
     """Show the digest as it would be posted now, as text; nothing is posted or stored."""
@@ -45,7 +48,7 @@ def preview(
     if chart is not None:
         png = digest_jobs.chart_png(runtime, built)
         if png is None:
-            fail("--chart: no chart (install debtpulse[charts], and snapshots need a week or more)")
+            fail("--chart: no chart to draw (it needs the charts extra and at least one score)")
         with open(chart, "wb") as out:
             out.write(png)
         typer.echo(f"chart written to {chart}")
@@ -60,11 +63,14 @@ def post(
     """Post the digest to its channels now (once per week unless --force)."""
     from bot.cli.serve_cmds import make_runtime
     from bot.jobs import digest_jobs
+    from bot.jobs.poll_jobs import NoBotToken
 
     runtime = make_runtime(CliContext().settings)
     digest_id = digest or digest_jobs.default_digest_id(runtime)
     try:
         results = digest_jobs.post_digest(runtime, digest_id, runtime.clock(), force=force)
+    except NoBotToken as exc:
+        fail(str(exc.args[0]))
     except LookupError as exc:
         fail(f"--digest: {exc.args[0]}")
     for result in results:

@@ -177,9 +177,15 @@ def _post(
 ) -> ChannelResult:
     try:
         ts = str(client.chat_postMessage(channel=channel, **built.message)["ts"])
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown error"))
-        with runtime.transaction() as session:  # not posted: a later try may post
+    except (SlackApiError, OSError) as exc:
+        # Refused, or unreachable after the client's retries: not posted, so the claim is
+        # released and the next try (the hourly catch-up, a manual post) may post.
+        error = (
+            str(exc.response.get("error", "unknown error"))
+            if isinstance(exc, SlackApiError)
+            else f"Slack unreachable ({type(exc).__name__})"
+        )
+        with runtime.transaction() as session:
             post = session.get(DigestPost, post_id)
             if post is not None:
                 session.delete(post)
@@ -202,8 +208,12 @@ def _upload_chart(client: Any, channel: str, ts: str, png: bytes, content: Diges
             filename=f"debt-trends-{week}.png",
             title=f"Score and pain of the top items, 12 weeks to {week}",
         )
-    except SlackApiError as exc:  # the digest itself is complete without its chart
-        error = exc.response.get("error", "unknown error")
+    except (SlackApiError, OSError) as exc:  # the digest itself is complete without it
+        error = (
+            exc.response.get("error", "unknown error")
+            if isinstance(exc, SlackApiError)
+            else type(exc).__name__
+        )
         logger.warning("digest chart for %s not uploaded: %s", channel, error)
         return f"chart not uploaded: {error}"
     return "with chart"

@@ -56,10 +56,17 @@ def _client_for(base_url: str, token: str) -> WebClient:
     return make_client(base_url=base_url, token=token)
 
 
+class NoBotToken(LookupError):
+    """Scheduled and manual posting (polls, digests) needs the single-workspace token."""
+
+
 def slack_client(runtime: Runtime) -> WebClient:
     token = runtime.settings.slack_bot_token
     if token is None:
-        raise RuntimeError("polls need SLACK_BOT_TOKEN (single-workspace install)")
+        raise NoBotToken(
+            "polls and digests are posted with SLACK_BOT_TOKEN (a single-workspace install); "
+            "it is not set"
+        )
     return _client_for(runtime.settings.slack_api_url, token.get_secret_value())
 
 

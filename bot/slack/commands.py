@@ -158,6 +158,9 @@ def _export(req: Request) -> Payload:
 
 def _poll(req: Request) -> Payload:
     action, target = req.arg("action"), str(req.arg("target"))
+    refused = _other_workspace(req)
+    if refused is not None:
+        return refused
     if action == "close":
         with req.runtime.transaction(write=False) as session:
             run = polls.get_run_by_id(session, run_id=int(target), team_id=req.team)
@@ -180,12 +183,25 @@ def _poll(req: Request) -> Payload:
     return views.notice(f":white_check_mark: Opened `{views.esc(target)}` as run `#{run_id}`.")
 
 
+def _other_workspace(req: Request) -> Payload | None:
+    """Polls and digests are posted with the single-workspace token, for its workspace only."""
+    if req.team == req.runtime.default_team:
+        return None
+    return views.notice(
+        ":x: Polls and digests are posted for the workspace of `SLACK_BOT_TOKEN` only; "
+        "this one is not it."
+    )
+
+
 def _digest(req: Request) -> Payload:
     runtime = req.runtime
     digest_id = digest_jobs.default_digest_id(runtime)
     try:
         if req.arg("action") == "preview":
             return digest_jobs.preview(runtime, digest_id, team=req.team).message
+        refused = _other_workspace(req)
+        if refused is not None:
+            return refused
         results = digest_jobs.post_digest(
             runtime, digest_id, runtime.clock(), force=bool(req.command.args.get("force"))
         )

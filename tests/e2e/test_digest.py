@@ -22,7 +22,7 @@ from bot.core.register import import_register
 from bot.core.register_csv import parse_register
 from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.snapshots import take_snapshot
-from bot.jobs import scheduler
+from bot.jobs import digest_jobs, scheduler
 from bot.jobs.scheduler import build_scheduler, sync_jobs
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import FakeSlack, SlackDriver
@@ -247,3 +247,36 @@ def test_slash_preview_for_anyone_and_post_for_leads(stack: DigestStack) -> None
     assert lead.slash(text="digest post force", channel=CHANNELS[0]).ok
     assert ":white_check_mark:" in _replies(fake, count)
     assert [len(_digest_messages(fake, c)) for c in CHANNELS] == [n + 1 for n in before]
+
+
+def test_an_unreachable_slack_leaves_the_week_to_post_later(
+    stack: DigestStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later = SLOT.astimezone(UTC) + timedelta(weeks=2, seconds=5)
+    runtime = stack.runtime(monkeypatch, later)
+    before = [len(_digest_messages(stack.fake, c)) for c in CHANNELS]
+    stack.fake.drop_next("chat.postMessage", times=50)  # every try, retries included
+    try:
+        results = digest_jobs.post_digest(runtime, "team-digest", later)
+    finally:
+        stack.fake.clear_faults()
+    assert len(results) == len(CHANNELS)
+    assert all(r.outcome == "failed" and "Slack unreachable" in r.detail for r in results)
+    week = later.date() - timedelta(days=later.weekday())
+    assert not [p for p in stack.posts() if p.week == week]  # no claim left behind
+
+    results = digest_jobs.post_digest(runtime, "team-digest", later)  # the next try posts
+    assert [r.outcome for r in results] == ["posted"] * len(CHANNELS)
+    assert [len(_digest_messages(stack.fake, c)) for c in CHANNELS] == [n + 1 for n in before]
+
+
+def test_posting_from_another_workspace_is_refused(stack: DigestStack) -> None:
+    fake, lead = stack.fake, stack.driver(LEAD)
+    before = [len(_digest_messages(fake, c)) for c in CHANNELS]
+    count = len(fake.response_url_posts)
+    assert lead.slash(text="digest post force", channel=CHANNELS[0], team="T0OTHER").ok
+    assert "workspace of `SLACK_BOT_TOKEN` only" in _replies(fake, count)
+    count = len(fake.response_url_posts)
+    assert lead.slash(text="poll send weekly-debt-pulse", channel=CHANNELS[0], team="T0OTHER").ok
+    assert "workspace of `SLACK_BOT_TOKEN` only" in _replies(fake, count)
+    assert [len(_digest_messages(fake, c)) for c in CHANNELS] == before
