@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.config import load_settings
@@ -280,3 +281,66 @@ def test_posting_from_another_workspace_is_refused(stack: DigestStack) -> None:
     assert lead.slash(text="poll send weekly-debt-pulse", channel=CHANNELS[0], team="T0OTHER").ok
     assert "workspace of `SLACK_BOT_TOKEN` only" in _replies(fake, count)
     assert [len(_digest_messages(fake, c)) for c in CHANNELS] == before
+
+
+BIG_DIGEST = """
+id: big-digest
+kind: digest
+title: Every open item of a large platform team, with long titles, posted for the whole org
+channels: [C0DIGESTA]
+schedule: {cron: "0 9 * * MON", timezone: UTC}
+top: 40
+"""
+
+
+def test_forty_items_with_long_titles_and_many_movers_stay_within_slacks_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    (folder / "big-digest.yaml").write_text(BIG_DIGEST)
+    shutil.copy(builtin_dir() / "weekly-debt-pulse.yaml", folder / "weekly-debt-pulse.yaml")
+    database_url = f"sqlite:///{tmp_path / 'big.db'}"
+    lines = ["key,title,category,component,effort,owner,impact,likelihood,detectability"]
+    for n in range(1, 41):
+        title = f"Item {n}: " + "a very long description of a piece of technical debt " * 4
+        category = "operational" if n % 2 else "experimentation"
+        lines.append(f"DEBT-{n},{title[:200]},{category},platform,S,,{n % 5 + 1},{n % 4 + 1},2")
+    now = datetime(2026, 11, 23, 9, 0, 5, tzinfo=UTC)
+    with FakeSlack(post_rate=None) as fake:
+        fake.workspace.add_channel("C0DIGESTA", name="digest", members=["U0BOT"])
+        env = server_env(fake, database_url, DEBTPULSE_SURVEYS_DIR=str(folder))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        engine = db.make_engine(database_url)
+        db.upgrade(engine)
+        runtime = build_runtime(
+            load_settings(), engine=engine, default_team=TEAM, clock=lambda: now
+        )
+        with db.session_scope(engine) as session:
+            rows = parse_register("\n".join(lines) + "\n")
+            import_register(
+                session,
+                team_id=TEAM,
+                rows=rows,
+                actor="test",
+                reason="seed",
+                now=now - timedelta(weeks=2),
+            )
+        # last week everything ranked the other way round: every item moved
+        last_week = now - timedelta(weeks=1)
+        with db.session_scope(engine) as session:
+            ranking = current_ranking(
+                session, team_id=TEAM, now=last_week, settings=runtime.score_settings
+            )
+            take_snapshot(session, ranking=ranking, team_id=TEAM, actor="test", at=last_week)
+            session.execute(text("UPDATE priority_snapshot SET rank = 41 - rank"))
+        results = digest_jobs.post_digest(runtime, "big-digest", now)
+        assert [r.outcome for r in results] == ["posted"]
+        (message,) = [m for m in fake.messages(channel="C0DIGESTA") if m.thread_ts is None]
+        assert fake.rejections == []
+        assert len(message.blocks) <= 50
+        shown = json.dumps(message.blocks, ensure_ascii=False)
+        assert "DEBT-40" in shown and "What moved" in shown
+        assert shown.count(" → #") >= 8  # the movers, at most eight of them
+        engine.dispose()
