@@ -69,8 +69,28 @@ class CountUpdater:
             )
             for post in posts:
                 client.chat_update(channel=post.channel_id, ts=post.message_ts, **payload)
+            self._heal_if_closed(runtime, client, run_id, posts)
         except (SlackApiError, OSError) as exc:
             logger.warning("run %s: the live count was not updated (%s)", run_id, exc)
+
+    @staticmethod
+    def _heal_if_closed(runtime: Runtime, client: WebClient, run_id: int, posts: list) -> None:
+        """A close that landed while the count was updated must not leave an Answer button:
+        re-read the run and, when it closed meanwhile, show the closed message again."""
+        with runtime.transaction(write=False) as session:
+            run = polls.get_run_by_id(session, run_id=run_id)
+            count = polls.count_respondents(session, run_id=run_id)
+        if run is None or run.status == "open":
+            return
+        closed = poll_views.poll_message(
+            run_id=run_id,
+            frozen=run.frozen,
+            respondents=count,
+            closes_at=run.closes_at,
+            closed=True,
+        )
+        for post in posts:
+            client.chat_update(channel=post.channel_id, ts=post.message_ts, **closed)
 
 
 def _closed_text(run_closes: Any) -> str:
