@@ -96,7 +96,7 @@ def deliveries(session: Session, *, run_id: int, status: str | None = None) -> l
 
 
 def record_participation(
-    session: Session, *, run: PollRun, user_id: str, answered_on: date
+    session: Session, *, run: PollRun | RunState, user_id: str, answered_on: date
 ) -> None:
     """Note that ``user_id`` answered ``run`` (no answer is stored here)."""
     statement = _participation_statement(session.get_bind().dialect.name)
@@ -277,6 +277,34 @@ def record_survey(
             where=Survey.content_hash != statement.excluded.content_hash,
         )
     )
+
+
+class RunState(NamedTuple):
+    """What answering needs of a run, without its frozen questions (the answer hot path)."""
+
+    id: int
+    team_id: str
+    status: str
+    closes_at: datetime | None
+    anonymous: bool
+    content_hash: str
+
+
+def read_run_state(session: Session, *, run_id: int, team_id: str | None = None) -> RunState | None:
+    """The run's state with one narrow SELECT; None when missing or of another team."""
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    columns = [table.c[name] for name in RunState._fields]
+    row = session.connection().execute(select(*columns).where(table.c.id == run_id)).first()
+    if row is None or (team_id is not None and row.team_id != team_id):
+        return None
+    return RunState(*row)
+
+
+def run_frozen(session: Session, *, run_id: int) -> dict[str, Any]:
+    """The questions and items frozen when the run opened."""
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    frozen = session.connection().execute(select(table.c.frozen).where(table.c.id == run_id))
+    return dict(frozen.scalar_one())
 
 
 def read_run(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:

@@ -6,8 +6,10 @@ answer; who took part is recorded apart, without any answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -15,6 +17,7 @@ from bot.core.anonymity import day_only, respondent_key
 from bot.core.answers import AnswerError, check_answer
 from storage import polls, responses
 from storage.models import PollRun
+from storage.polls import RunState
 from surveys import Survey, validate_template
 
 
@@ -36,12 +39,20 @@ class GivenAnswer:
 _SURVEYS: dict[tuple[int | None, str], Survey] = {}
 
 
-def frozen_survey(run: PollRun) -> Survey:
-    """The survey a run was opened with (validated once per run and process)."""
+def frozen_survey(
+    run: PollRun | RunState, load: Callable[[], dict[str, Any]] | None = None
+) -> Survey:
+    """The survey a run was opened with (validated once per run and process).
+
+    A :class:`RunState` carries no frozen questions: ``load`` reads them on the first use.
+    """
     key = (run.id, run.content_hash)
     survey = _SURVEYS.get(key)
     if survey is None:
-        checked = validate_template(run.frozen["definition"])
+        frozen = run.frozen if isinstance(run, PollRun) else (load() if load else None)
+        if frozen is None:
+            raise LookupError(f"run {run.id}: its questions were not loaded")
+        checked = validate_template(frozen["definition"])
         assert isinstance(checked, Survey)
         survey = _SURVEYS[key] = checked
     return survey
@@ -73,7 +84,7 @@ def check_answers(run: PollRun, answers: list[GivenAnswer], *, asked: list[int])
 def record_answers(
     session: Session,
     *,
-    run: PollRun,
+    run: PollRun | RunState,
     user: str,
     answers: list[GivenAnswer],
     secret: str | None,
@@ -82,8 +93,9 @@ def record_answers(
     """Store the answers (re-answers replace earlier ones); returns how many were stored."""
     if run.status != "open" or (run.closes_at is not None and now >= run.closes_at):
         raise PollClosed(run.closes_at)
-    survey = frozen_survey(run)
     assert run.id is not None
+    run_id = run.id
+    survey = frozen_survey(run, load=lambda: polls.run_frozen(session, run_id=run_id))
     if run.anonymous:
         if not secret:
             raise RuntimeError("DEBTPULSE_ANON_SECRET is required for anonymous polls")

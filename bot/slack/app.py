@@ -80,8 +80,9 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
     middleware.install(app, runtime)
+    # Bolt tries listeners in this order: answers, by far the most frequent requests, first.
+    poll_listeners.register_listeners(app)
     commands.register_listeners(app)
     modals.register_listeners(app)
-    poll_listeners.register_listeners(app)
     home.register_listeners(app)
     return app

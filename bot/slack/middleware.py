@@ -64,14 +64,10 @@ def install(app: App, runtime: Runtime) -> None:
     """Register the middleware on ``app``, in order."""
     leads = LeadDirectory(runtime.settings.leads)
 
-    def attach(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    def prepare(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         context["runtime"] = runtime
         context["team"] = _team_of(context, body) or runtime.default_team
-        user = context.user_id
-        context["is_lead"] = leads.is_lead(user, context.client)
-        return next()
-
-    def dedupe(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        context["is_lead"] = leads.is_lead(context.user_id, context.client)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with runtime.transaction() as session:
@@ -83,5 +79,4 @@ def install(app: App, runtime: Runtime) -> None:
                 return BoltResponse(status=200, body="")
         return next()
 
-    app.use(attach)
-    app.use(dedupe)
+    app.use(prepare)  # one middleware: each one costs Bolt a call per request

@@ -142,7 +142,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     answer = GivenAnswer(question_id, question_id, None, value, None)
     try:
         with runtime.transaction() as session:
-            run = polls.read_run(session, run_id=int(run_id), team_id=context["team"])
+            run = polls.read_run_state(session, run_id=int(run_id), team_id=context["team"])
             if run is None:
                 raise PollClosed(None)
             record_answers(
