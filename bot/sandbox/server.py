@@ -130,7 +130,7 @@ def call_api(
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: FakeSlackServer
-    protocol_version = "HTTP/1.0"
+    protocol_version = "HTTP/1.1"  # keep-alive, as Slack does
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake slack: " + format, *args)

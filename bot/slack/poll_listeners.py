@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.modals import submitted_values
 from bot.slack.replies import tell
+from bot.slack.response_url import reply
 from storage import polls
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         )
         return
     ack()
-    respond(
+    reply(
+        respond,
         response_type="ephemeral",
         replace_original=False,
         text=f":white_check_mark: Recorded your answer: {value}. "
