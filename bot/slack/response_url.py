@@ -83,5 +83,5 @@ def reply(respond: Respond, **message: Any) -> None:
         respond(**message)
         return
     status = _post(url, json.dumps(message).encode("utf-8"))
-    if status >= 300:  # noqa: PLR2004
+    if status >= 300:
         logger.warning("a reply to a response_url was refused (HTTP %s)", status)
