@@ -130,12 +130,18 @@ def gather(
     settings: ScoreSettings,
     capacity: Capacity,
     survey_titles: Mapping[str, str],
+    ranking: Ranking | None = None,
 ) -> Gathered:
-    """Read everything the digest of the week of ``now`` needs (one read transaction)."""
+    """Read everything the digest of the week of ``now`` needs (one read transaction).
+
+    ``ranking``: the team's ranking at ``now`` when the caller has it already (it must match
+    the template's category filter); otherwise it is computed here.
+    """
     week = week_start(now.date())
-    ranking = current_ranking(
-        session, team_id=team_id, now=now, settings=settings, category=template.category
-    )
+    if ranking is None:
+        ranking = current_ranking(
+            session, team_id=team_id, now=now, settings=settings, category=template.category
+        )
     chart_weeks = weeks_ending(week, CHART_WEEKS)
     last_post = digests.last_posted_at(
         session, team_id=team_id, digest_id=template.id, before_week=week
@@ -190,14 +196,10 @@ def gather(
         capacity=capacity,
         min_group=settings.min_group,
     )
+    suppressed = {r.breakdown.key for r in ranking.items if r.breakdown.suppressed}
     pain_history = {
         ids[i]: [t.mean(settings.min_group) for t in tallies]
         for i, tallies in weekly.items()
-        if i in ids and not _suppressed(ranking, ids[i])
+        if i in ids and ids[i] not in suppressed
     }
     return Gathered(inputs, ranking, chart_weeks, dict(history), pain_history)
-
-
-def _suppressed(ranking: Ranking, key: str) -> bool:
-    ranked = ranking.find(key)
-    return ranked is None or ranked.breakdown.suppressed

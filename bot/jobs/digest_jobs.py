@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.chart import ChartSeries, render_chart
 from bot.core.digest import DigestContent, assemble
 from bot.core.digest_inputs import Gathered, gather
-from bot.core.ranking import current_ranking, week_start
+from bot.core.ranking import Ranking, current_ranking, week_start
 from bot.core.snapshots import take_snapshot
 from bot.jobs.poll_jobs import slack_client
 from bot.runtime import Runtime
@@ -80,7 +80,15 @@ def _titles(runtime: Runtime) -> dict[str, str]:
     return {k: v.survey.title for k, v in runtime.catalog.items() if v.survey is not None}
 
 
-def _build(runtime: Runtime, session: Any, template: Digest, now: datetime, team: str) -> Preview:
+def _build(
+    runtime: Runtime,
+    session: Any,
+    template: Digest,
+    now: datetime,
+    team: str,
+    *,
+    ranking: Ranking | None = None,
+) -> Preview:
     gathered = gather(
         session,
         template=template,
@@ -89,6 +97,7 @@ def _build(runtime: Runtime, session: Any, template: Digest, now: datetime, team
         settings=runtime.score_settings,
         capacity=runtime.capacity,
         survey_titles=_titles(runtime),
+        ranking=ranking,
     )
     content = assemble(gathered.inputs)
     return Preview(content, digest_message(content), gathered)
@@ -139,7 +148,9 @@ def post_digest(
     with runtime.transaction() as session:
         full = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
         take_snapshot(session, ranking=full, team_id=team, actor=ACTOR, at=now)
-        built = _build(runtime, session, template, now, team)
+        # the digest reads the snapshot's ranking unless it shows one category only
+        same = full if template.category is None else None
+        built = _build(runtime, session, template, now, team, ranking=same)
         claims = {
             channel: digests.claim_post(
                 session,

@@ -77,6 +77,18 @@ def _survey(runtime: Runtime, survey_id: str) -> Survey:
     return loaded.survey
 
 
+def _channel_members(client: WebClient, channel: str) -> set[str]:
+    """Every member of ``channel``, page by page."""
+    members: set[str] = set()
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
+        members |= set(page["members"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
 def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str, str | None]:
     """The channel, or the people of a DM audience (bots and deactivated users left out),
     each with their Slack time zone when known."""
@@ -91,15 +103,7 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str
     if audience.dm.usergroup:
         people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
     if audience.dm.channel_members:
-        cursor = None
-        while True:
-            page = client.conversations_members(
-                channel=audience.dm.channel_members, cursor=cursor, limit=200
-            )
-            people |= set(page["members"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        people |= _channel_members(client, audience.dm.channel_members)
     humans: dict[str, str | None] = {}
     for user in sorted(people):
         try:
@@ -160,14 +164,7 @@ def _audience_size(client: WebClient, recipients: dict[str, str | None]) -> int 
     if not first.startswith(("C", "G")):
         return len(recipients)
     try:
-        members: set[str] = set()
-        cursor = None
-        while True:
-            page = client.conversations_members(channel=first, cursor=cursor, limit=1000)
-            members |= set(page["members"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        members = _channel_members(client, first)
         me = client.auth_test().get("user_id")
     except (SlackApiError, OSError) as exc:
         logger.info("the size of %s is unknown (%s)", first, exc)
