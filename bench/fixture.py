@@ -7,7 +7,8 @@
 - 52 weekly anonymous runs of ``weekly-debt-pulse`` ending this week, each answered by
   ~100 respondents: ``responses`` ``pain`` answers in all (each respondent answers a rotating
   window of items; with 1,000,000 answers that is ~192 items a week each), plus one ``worst``
-  answer and one participation row per respondent and run;
+  answer and one participation row per respondent and run, and the ``item_respondent`` rows
+  (each person's latest pain answer per item) those answers leave;
 - a few hundred signals over the last four months.
 
 Rows go in with raw ``executemany`` INSERTs in one transaction, into a schema created by the
@@ -30,7 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.core.anonymity import respondent_key
+from bot.core.anonymity import person_key, respondent_key
 from bot.core.catalog import load_catalog
 from storage import db
 from surveys import LoadedTemplate
@@ -43,7 +44,7 @@ RUNS = 52
 RESPONDENTS = 100
 SIGNALS = 300
 ANON_SECRET = "bench-anon-secret"
-FIXTURE_VERSION = 2
+FIXTURE_VERSION = 3
 DEFAULT_PATH = Path(__file__).parent / ".data" / "bench.db"
 
 _COMPONENTS = ("ingest", "features", "training", "serving", "experiments", "dashboards")
@@ -271,6 +272,7 @@ def _insert_answers(
     """``responses`` pain answers over the runs; each respondent a rotating window of items."""
     respondents = max(RESPONDENTS, math.ceil(responses / (len(runs) * ITEMS)))
     gauss = rng.gauss
+    latest: dict[tuple[int, int], str] = {}  # (person, item) -> day of the latest answer
 
     def rows() -> Iterator[tuple[object, ...]]:
         for run_id, (day, run_total) in enumerate(
@@ -286,6 +288,7 @@ def _insert_answers(
                 for j in range(count):
                     item = (offset + j) % ITEMS
                     value = min(5, max(1, round(truth[item] + gauss(0.0, 1.0))))
+                    latest[person, item] = at[:10]
                     yield (TEAM, run_id, "pain", item + 1, who, float(value), None, at, at[:10], at)
                 worst = f"DEBT-{offset + 1}"
                 yield (TEAM, run_id, "worst", None, who, None, worst, at, at[:10], at)
@@ -305,6 +308,21 @@ def _insert_answers(
         "INSERT INTO participation (team_id, poll_run_id, user_id, answered_on)"
         " VALUES (?, ?, ?, ?)",
         participation,
+    )
+    key_id = person_key(secret=ANON_SECRET, team_id=TEAM, user_id="U0")[0]
+    con.executemany(
+        "INSERT INTO item_respondent (team_id, debt_item_id, key_id, person, last_day)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            (
+                TEAM,
+                item + 1,
+                key_id,
+                person_key(secret=ANON_SECRET, team_id=TEAM, user_id=f"U{person:07d}")[1],
+                day,
+            )
+            for (person, item), day in latest.items()
+        ),
     )
 
 

@@ -11,8 +11,9 @@ database, then ``current_ranking`` after each week.
 Compared orderings, each against the true ordering (Kendall's tau-b, ties allowed):
 
 - score: the ``pain`` component of the score, i.e. the shrunk mean m = (n·x̄ + k·μ₀)/(n + k)
-  with recency weights — *as shipped*, so items with fewer than ``min_group`` respondents in
-  one run are suppressed to μ₀ (all tied);
+  with recency weights — *as shipped*, so items with fewer than ``min_group`` distinct
+  respondents in the horizon (counted across runs in ``item_respondent``) are suppressed to
+  μ₀ (all tied);
 - naive: the raw mean of every answer so far (an item nobody answered gets the team mean);
 - rule: the same raw mean, but items the score suppresses (fewer than ``min_group``
   respondents) at the team mean — a raw-mean ranking that obeys the anonymity rule, i.e.

@@ -4,8 +4,9 @@ Prints medians of repeated runs and their ratio to the 1-second target; asserts 
 
 - ``debtpulse top --team bench`` end to end, as a subprocess (``DATABASE_URL`` pointing at
   the fixture), and ``python -c "import bot.cli.main"`` as the start-up floor of any command;
-- in process: ``current_ranking`` and the two SQL aggregates it runs over the answers
-  (``storage.aggregates.pain_groups`` and ``named_respondents``), with SQLite's query plans.
+- in process: ``current_ranking`` and the three SQL aggregates it runs over the answers and
+  their respondents (``storage.aggregates.pain_groups``, ``named_respondents`` and
+  ``item_respondents``), with SQLite's query plans.
 
 Run ``python -m bench.top`` from the repository root (``make bench`` does).
 """
@@ -32,6 +33,7 @@ from bot.core.score_settings import DEFAULT_SETTINGS
 from storage import aggregates, db
 
 TARGET_S = 1.0
+STEPS = ("pain_groups", "named_respondents", "item_respondents")
 
 
 def _median_time(action: Callable[[], object], runs: int) -> float:
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     now = datetime.now(UTC)
     since = now - timedelta(weeks=DEFAULT_SETTINGS.pain_horizon_weeks)
     with db.session_scope(engine, write=False) as session:
-        # Warm up once and record the SQL of the two aggregates for their query plans.
+        # Warm up once and record the SQL of the three aggregates for their query plans.
         with _statements(engine) as seen:
             aggregates.pain_groups(
                 session,
@@ -150,8 +152,9 @@ def main(argv: list[str] | None = None) -> None:
                 high_threshold=DEFAULT_SETTINGS.breadth_threshold,
             )
             aggregates.named_respondents(session, team_id=TEAM, since=since)
+            aggregates.item_respondents(session, team_id=TEAM, since=since)
         totals: list[float] = []
-        with _timed(aggregates, ("pain_groups", "named_respondents")) as steps:
+        with _timed(aggregates, STEPS) as steps:
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 ranking = current_ranking(session, team_id=TEAM, now=now, settings=DEFAULT_SETTINGS)
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         (f"current_ranking, in process ({len(ranking.items)} items)", median(totals)),
         ("  SQL aggregate: pain_groups", median(steps["pain_groups"])),
         ("  SQL aggregate: named_respondents", median(steps["named_respondents"])),
+        ("  SQL aggregate: item_respondents", median(steps["item_respondents"])),
         ("  everything else (3 small queries, Python)", median(rest)),
     ]
     for label, seconds in rows:
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     ratio = cli / TARGET_S
     print(f"`debtpulse top`: {cli:.2f} s = {ratio:.2f}x the {TARGET_S:g} s target ({verdict})")
     print("\nSQLite query plans:")
-    for name, plan in zip(("pain_groups", "named_respondents"), plans, strict=False):
+    for name, plan in zip(STEPS, plans, strict=False):
         print(f"  {name}:")
         for step in plan:
             print(f"    {step}")

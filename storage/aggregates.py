@@ -3,7 +3,8 @@
 ``pain_groups`` reads every ``pain`` answer of a team once, grouped by item, run and day:
 a few thousand rows stand for a million answers. The uniqueness of an answer per (run,
 question, item, respondent) means the row count of an (item, run) group is that run's
-number of distinct respondents for the item.
+number of distinct respondents for the item. Anonymous keys change every run, so distinct
+people *across* runs come from ``item_respondent`` (``item_respondents``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, case, cast, false, func, select
 from sqlmodel import Session, col
 
-from storage.models import PainSum, PollRun, Response, Signal
+from storage.models import ItemRespondent, PainSum, PollRun, Response, Signal
 
 PAIN_QUESTION = "pain"
 
@@ -160,6 +161,28 @@ def named_respondents(session: Session, *, team_id: str, since: datetime) -> dic
         .group_by(col(Response.debt_item_id))
     )
     return {int(item or 0): int(count) for item, count in session.connection().execute(query)}
+
+
+def item_respondents(session: Session, *, team_id: str, since: datetime) -> dict[int, int]:
+    """Distinct people per item whose latest ``pain`` answer about it is on or after ``since``
+    (from ``item_respondent``; under the newest-counting key when the secret was rotated:
+    the largest count of one key, never a sum of two)."""
+    query = (
+        select(
+            col(ItemRespondent.debt_item_id),
+            col(ItemRespondent.key_id),
+            func.count(),
+        )
+        .where(
+            col(ItemRespondent.team_id) == team_id,
+            col(ItemRespondent.last_day) >= since.date(),
+        )
+        .group_by(col(ItemRespondent.debt_item_id), col(ItemRespondent.key_id))
+    )
+    counts: dict[int, int] = {}
+    for item, _key_id, count in session.connection().execute(query):
+        counts[int(item)] = max(counts.get(int(item), 0), int(count))
+    return counts
 
 
 def signal_rows(session: Session, *, team_id: str, since: datetime) -> list[SignalRow]:

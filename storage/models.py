@@ -247,6 +247,33 @@ class Participation(SQLModel, table=True):
     answered_on: date
 
 
+class ItemRespondent(SQLModel, table=True):
+    """Who has answered the pain question about an item, as a stable keyed hash: no answer,
+    no run and no time of day in it — only the day of the person's latest such answer.
+
+    It lets the anonymity threshold count *distinct people* across runs (an anonymous
+    answer's own key changes every run). ``person`` is an HMAC of team + user id under the
+    anonymity secret (the raw id when no secret is set, i.e. when no survey is anonymous);
+    ``key_id`` names the secret, so rows written before a secret rotation are never counted
+    together with newer ones.
+    """
+
+    __tablename__ = "item_respondent"
+    __table_args__ = (
+        UniqueConstraint("team_id", "debt_item_id", "person", name="uq_item_respondent"),
+        Index("ix_item_respondent_team_day", "team_id", "last_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    debt_item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    )
+    key_id: str = Field(max_length=16)
+    person: str = Field(max_length=128)
+    last_day: date
+
+
 class Signal(SQLModel, table=True):
     """Automated evidence about an item (incident, alert, drift, flaky test, custom)."""
 

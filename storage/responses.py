@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import case, text
 from sqlmodel import Session, col, func, select
 
+from storage.aggregates import PAIN_QUESTION
 from storage.dialect import insert_for
-from storage.models import Response
+from storage.models import ItemRespondent, Response
 
 
 def upsert_response(
@@ -68,6 +69,40 @@ def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
             "text": statement.excluded.text,
             "updated_at": statement.excluded.updated_at,
         },
+    )
+
+
+def note_pain_respondent(
+    session: Session,
+    *,
+    team_id: str,
+    question_id: str,
+    debt_item_id: int | None,
+    value: float | None,
+    key: tuple[str, str],
+    day: date,
+) -> None:
+    """Count a person (``key`` = key id, person key) among the respondents of the item a
+    ``pain`` answer is about, up to ``day``; other answers count nowhere.
+
+    A later answer moves the person's day forward; an earlier one imported afterwards does not.
+    """
+    if question_id != PAIN_QUESTION or debt_item_id is None or value is None:
+        return
+    statement = _item_respondent_statement(session.get_bind().dialect.name)
+    key_id, person = key
+    row = {"team_id": team_id, "debt_item_id": debt_item_id, "key_id": key_id, "person": person}
+    session.connection().execute(statement, row | {"last_day": day})
+
+
+@cache
+def _item_respondent_statement(dialect: str) -> Any:
+    table: Any = ItemRespondent.__table__  # type: ignore[attr-defined]
+    statement = insert_for(dialect, table)
+    later = statement.excluded.last_day > table.c.last_day
+    return statement.on_conflict_do_update(
+        index_elements=["team_id", "debt_item_id", "person"],
+        set_={"last_day": case((later, statement.excluded.last_day), else_=table.c.last_day)},
     )
 
 

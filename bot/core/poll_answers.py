@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.core.anonymity import day_only, respondent_key
+from bot.core.anonymity import day_only, person_key, respondent_key
 from bot.core.answers import AnswerError, check_answer
 from storage import polls, responses
 from storage.models import PollRun
@@ -102,22 +102,33 @@ def record_answers(
         respondent, at = respondent_key(secret=secret, run_id=run.id, user_id=user), day_only(now)
     else:
         respondent, at = user, now
+    key = person_key(secret=secret, team_id=run.team_id, user_id=user)
     stored = 0
     for given in answers:
         question = survey.question(given.question_id)
         if question is None or (given.value in (None, "") and not given.text):
             continue
         answer = check_answer(question, value=given.value, text=given.text)
+        item_id = given.item_id if question.over_debt_items else None
         responses.upsert_response(
             session,
             team_id=run.team_id,
             poll_run_id=run.id,
             question_id=question.id,
-            debt_item_id=given.item_id if question.over_debt_items else None,
+            debt_item_id=item_id,
             respondent=respondent,
             value=answer.value,
             text_value=answer.text,
             at=at,
+        )
+        responses.note_pain_respondent(
+            session,
+            team_id=run.team_id,
+            question_id=question.id,
+            debt_item_id=item_id,
+            value=answer.value,
+            key=key,
+            day=at.astimezone(UTC).date(),
         )
         stored += 1
     if stored:

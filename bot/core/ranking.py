@@ -52,7 +52,11 @@ def week_start(day: date) -> date:
 
 
 def _pain_by_item(
-    groups: list[aggregates.PainGroup], named: dict[int, int], *, now: datetime, s: ScoreSettings
+    groups: list[aggregates.PainGroup],
+    people: dict[int, int],
+    *,
+    now: datetime,
+    s: ScoreSettings,
 ) -> tuple[dict[int, PainAggregate], dict[int, list[WeeklyMean]]]:
     days: dict[int, dict[date, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0, 0, 0, 0])
@@ -75,9 +79,9 @@ def _pain_by_item(
         return weights[day]
 
     for item_id, by_day in days.items():
-        # Anonymous keys change every run, so the largest single run is the safe count of
-        # distinct people; named runs give an exact count across runs.
-        respondents = max(*per_run[item_id].values(), named.get(item_id, 0))
+        # Distinct people: counted across runs from ``item_respondent`` and named answers;
+        # the largest single run is a floor (answers stored before people were counted).
+        respondents = max(*per_run[item_id].values(), people.get(item_id, 0))
         pain[item_id] = aggregate_pain_days(
             [PainDay(d, int(v[0]), v[1], v[2], int(v[3])) for d, v in by_day.items()],
             n_respondents=respondents,
@@ -110,7 +114,9 @@ def current_ranking(
         session, team_id=team_id, since=since, high_threshold=settings.breadth_threshold
     )
     named = aggregates.named_respondents(session, team_id=team_id, since=since)
-    pain, weekly = _pain_by_item(groups, named, now=now, s=settings)
+    counted = aggregates.item_respondents(session, team_id=team_id, since=since)
+    people = {i: max(named.get(i, 0), counted.get(i, 0)) for i in named.keys() | counted.keys()}
+    pain, weekly = _pain_by_item(groups, people, now=now, s=settings)
     longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
     signal_since = now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
     signals: dict[int, list[SignalInput]] = defaultdict(list)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.anonymity import respondent_key
+from bot.core.anonymity import person_key, respondent_key
 from bot.core.answers import AnswerError, check_answer
 from bot.core.csvfile import read_rows
 from bot.core.problems import InputRejected, Problem
@@ -208,6 +208,15 @@ def store_responses(
             value=row.value,
             text_value=row.text,
             at=datetime.combine(row.run_date, time(), tzinfo=UTC),
+        )
+        responses.note_pain_respondent(
+            session,
+            team_id=team_id,
+            question_id=row.question_id,
+            debt_item_id=item_id,
+            value=row.value,
+            key=person_key(secret=anon_secret, team_id=team_id, user_id=row.respondent),
+            day=row.run_date,
         )
         polls.record_participation(
             session, run=run, user_id=row.respondent, answered_on=row.run_date

@@ -17,7 +17,7 @@ from bot.jobs import poll_jobs
 from bot.runtime import build_runtime
 from bot.sandbox import FakeSlack, SlackDriver
 from storage import db
-from storage.models import Participation, PollDelivery, PollRun, Response
+from storage.models import ItemRespondent, Participation, PollDelivery, PollRun, Response
 from storage.types import utcnow
 from tests.e2e.conftest import LEAD, SECRET, free_port, server_env, start_server
 
@@ -174,6 +174,7 @@ def test_channel_poll_answered_by_30_people_with_modals(stack: PollStack) -> Non
     with stack.session() as session:
         rows = session.exec(select(Response).where(Response.poll_run_id == run.id)).all()
         people = session.exec(select(func.count()).select_from(Participation)).one()
+        counted = session.exec(select(ItemRespondent)).all()
     assert len(rows) == len(expected)  # re-answers replaced, nothing lost
     assert people == 30
     assert sorted(str(int(r.value)) for r in rows if r.value is not None) == sorted(
@@ -184,6 +185,13 @@ def test_channel_poll_answered_by_30_people_with_modals(stack: PollStack) -> Non
     assert not any(person in dumped for person in PEOPLE)
     assert {r.answered_at.time().isoformat() for r in rows} == {"00:00:00"}
     assert not any(person in stack.log.read_text() for person in PEOPLE)
+    # each (person, item) pair counted once for the anonymity threshold, under a hash that
+    # is neither a user id nor any answer's key
+    pairs = {(p, b.split("|")[1]) for p, b in expected if b.startswith("pain|")}
+    assert len(counted) == len(pairs)
+    assert all(c.person.startswith("person:") for c in counted)
+    assert not {c.person for c in counted} & {r.respondent for r in rows}
+    assert not any(person in json.dumps([c.person for c in counted]) for person in PEOPLE)
     # the channel message shows a live count, not the answers
     stack.fake.wait_for(
         lambda: "30 answered" in json.dumps(stack.fake.messages(channel=POLLS)[0].blocks),
