@@ -105,3 +105,29 @@ def test_run_serves_with_one_web_worker_and_the_scheduler_beside_it(
         "worker_running": True,
     }
     assert worker_stopped.is_set()  # leaving `run` stopped the scheduler
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 1), (3, 3)])
+def test_serve_runs_one_process_on_sqlite_unless_told(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch, given: int | None, expected: int
+) -> None:
+    runtime = make_runtime({"named.yaml": ANONYMOUS["named.yaml"]})
+    assert runtime.engine.dialect.name == "sqlite"
+    monkeypatch.setattr("bot.cli.serve_cmds.make_runtime", lambda settings: runtime)
+    options: dict[str, Any] = {}
+
+    class Gunicorn:
+        def __init__(self, given_options: dict[str, Any]) -> None:
+            options.update(given_options)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr("bot.cli.serve_cmds._gunicorn_app", lambda: Gunicorn)
+    serve_cmds.serve(host="127.0.0.1", port=3998, workers=given, threads=8)
+    assert (options["workers"], options["threads"], options["bind"]) == (
+        expected,
+        8,
+        "127.0.0.1:3998",
+    )
+    assert serve_cmds.default_workers("postgresql") == 2
