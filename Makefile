@@ -28,7 +28,10 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/debtpulse demo
 
+# Compiled once here: with PYTHONDONTWRITEBYTECODE set, every command start would compile
+# debtpulse's modules again, as no installed copy does.
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q bot storage surveys bench
 	$(BIN)/python -m bench.ranking
 	$(BIN)/python -m bench.top
 	$(BIN)/python -m bench.digest
