@@ -11,7 +11,8 @@ from sqlmodel import Session, col, func, select
 
 from storage.aggregates import PAIN_QUESTION
 from storage.dialect import insert_for
-from storage.models import ItemRespondent, Response
+from storage.models import ItemRespondent, PollRun, Response
+from storage.polls import previous_run
 
 
 def upsert_response(
@@ -114,22 +115,33 @@ def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
     )
 
 
-def item_results(
-    session: Session, *, run_id: int, question_id: str
-) -> dict[int, tuple[int, float]]:
-    """Per debt item of a run: (distinct respondents, mean value) for one question."""
+Results = dict[tuple[str, int | None], tuple[int, float]]
+
+
+def results_and_previous(session: Session, run: PollRun) -> tuple[Results, Results]:
+    """The run's results and those of the survey's run before it (for "since last run")."""
+    assert run.id is not None
+    before = previous_run(session, run=run)
+    previous = run_results(session, run_id=before.id) if before and before.id is not None else {}
+    return run_results(session, run_id=run.id), previous
+
+
+def run_results(
+    session: Session, *, run_id: int
+) -> dict[tuple[str, int | None], tuple[int, float]]:
+    """Per question and debt item of a run (item None for a question not about items):
+    (distinct respondents, mean value), over the answers that have a value."""
     rows = session.exec(
         select(
+            col(Response.question_id),
             col(Response.debt_item_id),
             func.count(func.distinct(col(Response.respondent))),
             func.avg(col(Response.value)),
         )
-        .where(
-            Response.poll_run_id == run_id,
-            Response.question_id == question_id,
-            col(Response.debt_item_id).is_not(None),
-            col(Response.value).is_not(None),
-        )
-        .group_by(col(Response.debt_item_id))
+        .where(Response.poll_run_id == run_id, col(Response.value).is_not(None))
+        .group_by(col(Response.question_id), col(Response.debt_item_id))
     ).all()
-    return {int(item or 0): (int(n), float(mean or 0.0)) for item, n, mean in rows}
+    return {
+        (str(question), None if item is None else int(item)): (int(n), float(mean or 0.0))
+        for question, item, n, mean in rows
+    }

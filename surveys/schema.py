@@ -239,6 +239,17 @@ class Survey(TemplateModel):
                 raise problem("only a dm audience can be sent in each recipient's time zone")
         return value
 
+    @field_validator("results_hidden_until_close")
+    @classmethod
+    def _anonymous_results_stay_hidden(cls, value: bool, info: ValidationInfo) -> bool:
+        if not value and info.data.get("anonymous", True):
+            raise problem(
+                "an anonymous survey keeps its results hidden until it closes (live results "
+                "would show how each new answer moved them); set anonymous: false to show "
+                "results while the poll is open"
+            )
+        return value
+
     @property
     def opening_zone(self) -> tzinfo:
         """Where the run opens: the schedule's zone, or with ``per_recipient_timezone`` the

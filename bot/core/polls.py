@@ -8,7 +8,7 @@ what the Slack views read and what answers are checked against.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -25,6 +25,7 @@ from surveys.questions import (
     Question,
     TextQuestion,
 )
+from surveys.render import mrkdwn_escape
 
 PAIN_QUESTION = "pain"
 MAX_CHOICES = 100
@@ -116,42 +117,73 @@ def question_by_id(frozen: dict[str, Any], question_id: str) -> dict[str, Any] |
     return next((q for q in frozen.get("questions", []) if q["id"] == question_id), None)
 
 
+#: A run's results: (question id, debt item id or None) -> (distinct respondents, mean).
+Results = Mapping[tuple[str, int | None], tuple[int, float]]
+SUMMARY_PROMPT = 120  # characters of a question's prompt naming its line
+
+
 @dataclass(frozen=True)
 class SummaryLine:
-    key: str
-    title: str
+    """One result of a run: a scale question about one item, or a question on its own."""
+
+    key: str  # the item's key; "" for a question not about items
+    title: str  # the item's title, or the question's prompt (already mrkdwn)
     respondents: int | None  # None: under the minimum group
     mean: float | None
     change: float | None
+    measure: str = "mean pain"
 
     def text(self, min_group: int) -> str:
-        if self.respondents is None or self.mean is None:
-            return f"*{self.key}* {self.title}: fewer than {min_group} answers"
-        change = "" if self.change is None else f" ({self.change:+.1f} since last run)"
-        return (
-            f"*{self.key}* {self.title}: mean pain {self.mean:.1f} from {self.respondents}{change}"
+        name = (
+            f"*{mrkdwn_escape(self.key)}* {mrkdwn_escape(self.title)}"
+            if self.key
+            else (f"*{self.title}*")
         )
+        if self.respondents is None or self.mean is None:
+            return f"{name}: fewer than {min_group} answers"
+        change = "" if self.change is None else f" ({self.change:+.1f} since last run)"
+        return f"{name}: {self.measure} {self.mean:.1f} from {self.respondents}{change}"
 
 
-def closing_summary(
-    frozen: dict[str, Any],
-    *,
-    results: dict[int, tuple[int, float]],
-    previous: dict[int, tuple[int, float]],
-    min_group: int,
+def shows_live_results(frozen: dict[str, Any]) -> bool:
+    """Whether the run's survey shows its results while open (``results_hidden_until_close:
+    false``, allowed for named surveys only)."""
+    definition = frozen.get("definition") or {}
+    return definition.get("results_hidden_until_close", True) is False and not frozen.get(
+        "anonymous", True
+    )
+
+
+def run_summary(
+    frozen: dict[str, Any], *, results: Results, previous: Results, min_group: int
 ) -> list[SummaryLine]:
-    """Per item of the pain question: respondents or "fewer than N", mean, change."""
-    question = question_by_id(frozen, PAIN_QUESTION)
-    lines = []
-    for item in (question or {}).get("items", []):
-        n, mean = results.get(item["id"], (0, 0.0))
+    """The results of every scale question (likert, nps) of a run, in question order: per
+    item (highest mean first) for a question about items, else one line. Each shows its
+    respondents, mean and change since the previous run — or "fewer than N answers"."""
+
+    def line(key: str, title: str, at: tuple[str, int | None], measure: str) -> SummaryLine:
+        n, mean = results.get(at, (0, 0.0))
         if n < min_group:
-            lines.append(SummaryLine(item["key"], item["title"], None, None, None))
-            continue
-        before = previous.get(item["id"])
+            return SummaryLine(key, title, None, None, None, measure)
+        before = previous.get(at)
         change = mean - before[1] if before and before[0] >= min_group else None
-        lines.append(SummaryLine(item["key"], item["title"], n, mean, change))
-    return sorted(lines, key=lambda line: -(line.mean or 0))
+        return SummaryLine(key, title, n, mean, change, measure)
+
+    lines: list[SummaryLine] = []
+    for question in frozen.get("questions", []):
+        if not question.get("scale"):
+            continue
+        qid = question["id"]
+        if question.get("items") is not None:
+            measure = "mean pain" if qid == PAIN_QUESTION else f"mean {qid}"
+            group = [line(i["key"], i["title"], (qid, i["id"]), measure) for i in question["items"]]
+            lines.extend(sorted(group, key=lambda one: -(one.mean or 0)))
+        else:
+            prompt = question.get("prompt") or qid
+            if len(prompt) > SUMMARY_PROMPT:
+                prompt = prompt[: SUMMARY_PROMPT - 1] + "…"
+            lines.append(line("", prompt, (qid, None), "mean"))
+    return lines
 
 
 def recipient_due(

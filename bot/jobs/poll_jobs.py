@@ -16,8 +16,16 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
-from bot.core.polls import PAIN_QUESTION, FrozenItem, closing_summary, freeze, recipient_due
+from bot.core.polls import (
+    FrozenItem,
+    SummaryLine,
+    freeze,
+    recipient_due,
+    run_summary,
+    shows_live_results,
+)
 from bot.core.ranking import current_ranking
 from bot.runtime import Runtime
 from bot.slack import poll_views
@@ -229,13 +237,33 @@ def open_poll(
     return run.id
 
 
+def live_results(session: Session, run: PollRun, *, min_group: int) -> list[SummaryLine] | None:
+    """The run's results so far when its survey shows them while open, else None."""
+    if not shows_live_results(run.frozen):
+        return None
+    results, previous = responses.results_and_previous(session, run)
+    return run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
+
+
 def _send(
-    client: WebClient, run: PollRun, delivery: PollDelivery, respondents: int
+    client: WebClient,
+    run: PollRun,
+    delivery: PollDelivery,
+    respondents: int,
+    *,
+    results: list[SummaryLine] | None,
+    min_group: int,
 ) -> tuple[str, str]:
-    payload = poll_views.poll_message(
-        run_id=run.id or 0, frozen=run.frozen, respondents=respondents, closes_at=run.closes_at
-    )
     channel = delivery.recipient
+    in_channel = channel.startswith(("C", "G"))
+    payload = poll_views.poll_message(
+        run_id=run.id or 0,
+        frozen=run.frozen,
+        respondents=respondents,
+        closes_at=run.closes_at,
+        results=results if in_channel else None,
+        min_group=min_group,
+    )
     if channel.startswith(("U", "W")):
         channel = client.conversations_open(users=delivery.recipient)["channel"]["id"]
     response = client.chat_postMessage(channel=channel, **payload)
@@ -257,6 +285,7 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         run = polls.get_run_by_id(session, run_id=run_id)
         pending = polls.deliveries(session, run_id=run_id, status="pending")
         answered = polls.count_respondents(session, run_id=run_id)
+        results = live_results(session, run, min_group=runtime.settings.min_group) if run else None
     if run is None or run.status != "open":
         return
     now = runtime.clock()
@@ -271,7 +300,14 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             continue
         _mark(runtime, delivery.id, status="pending", error=SENDING)
         try:
-            channel, ts = _send(client, run, delivery, answered)
+            channel, ts = _send(
+                client,
+                run,
+                delivery,
+                answered,
+                results=results,
+                min_group=runtime.settings.min_group,
+            )
         except (SlackApiError, OSError) as exc:
             # After the client's own retries. A connection error is retried on the next tick.
             error = (
@@ -303,17 +339,11 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
         run = polls.get_run_by_id(session, run_id=run_id)
         assert run is not None
         session.refresh(run)
-        results = responses.item_results(session, run_id=run_id, question_id=PAIN_QUESTION)
-        before = polls.previous_run(session, run=run)
-        previous = (
-            responses.item_results(session, run_id=before.id, question_id=PAIN_QUESTION)
-            if before is not None and before.id is not None
-            else {}
-        )
+        results, previous = responses.results_and_previous(session, run)
         answered = polls.count_respondents(session, run_id=run_id)
         sent = polls.deliveries(session, run_id=run_id, status="sent")
     min_group = runtime.settings.min_group
-    lines = closing_summary(run.frozen, results=results, previous=previous, min_group=min_group)
+    lines = run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
     summary = poll_views.summary_message(
         frozen=run.frozen, lines=lines, respondents=answered, min_group=min_group
     )

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from bot.core.digest import MOVE_RANKS, DigestContent, TopItem
-from bot.slack.limits import TEXT, SlackBlock, clip
-from bot.slack.views import context, divider, header, message, section
+from bot.slack.limits import TEXT, SlackBlock
+from bot.slack.views import context, divider, header, message, packed_sections, section
 from surveys import Mrkdwn, mrkdwn_escape
 from surveys.messages import render_message
 
@@ -23,22 +23,6 @@ def _owner(item: TopItem) -> str | Mrkdwn:
     if not item.owner:
         return "no owner"
     return Mrkdwn(f"<@{item.owner}>") if USER_ID.match(item.owner) else item.owner
-
-
-def _packed(pieces: list[str], *, limit: int = TEXT, sep: str = "\n\n") -> list[SlackBlock]:
-    """Sections holding as many pieces (separated by ``sep``) as fit in ``limit``."""
-    blocks: list[SlackBlock] = []
-    current = ""
-    for raw in pieces:
-        piece = clip(raw, limit)
-        candidate = f"{current}{sep}{piece}" if current else piece
-        if len(candidate) > limit:
-            blocks.append(section(current))
-            candidate = piece
-        current = candidate
-    if current:
-        blocks.append(section(current))
-    return blocks
 
 
 def _fallback(content: DigestContent) -> str:
@@ -66,13 +50,15 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
         items = [
             render_message("digest_item", item=item, owner=_owner(item)) for item in content.top
         ]
-        blocks.extend(_packed(items) if items else [section("No open debt items.")])
+        blocks.extend(packed_sections(items) if items else [section("No open debt items.")])
     if content.movers is not None and content.previous_week is not None:
-        blocks += [divider(), *_packed(_lines(_movers(content)), sep="\n")]
+        blocks += [divider(), *packed_sections(_lines(_movers(content)), sep="\n")]
     if content.resolved:
         blocks += [
             divider(),
-            *_packed(_lines(render_message("digest_resolved", rows=content.resolved)), sep="\n"),
+            *packed_sections(
+                _lines(render_message("digest_resolved", rows=content.resolved)), sep="\n"
+            ),
         ]
     if content.capacity is not None:
         blocks += [divider(), section(render_message("digest_capacity", cap=content.capacity))]
@@ -83,7 +69,7 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
         blocks.append(section(render_message("digest_split", lines=content.split)))
     if content.participation is not None:
         text = render_message("digest_participation", lines=content.participation)
-        blocks += [divider(), *_packed(_lines(text), sep="\n")]
+        blocks += [divider(), *packed_sections(_lines(text), sep="\n")]
     return message(blocks, _fallback(content))
 
 

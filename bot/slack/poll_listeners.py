@@ -2,7 +2,8 @@
 
 Answers are written in one transaction, and only then confirmed to the person alone
 (ephemeral, or a DM when that is not possible). The channel message shows a live count of
-respondents, updated at most every few seconds under a burst.
+respondents — and, for a named survey with ``results_hidden_until_close: false``, the
+results so far — updated at most every few seconds under a burst.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.poll_answers import GivenAnswer, PollClosed, check_answers, record_answers
 from bot.core.polls import question_by_id
+from bot.jobs.poll_jobs import live_results
 from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.modals import submitted_values
@@ -55,6 +57,7 @@ class CountUpdater:
             self._scheduled.discard(run_id)
             self._last[run_id] = time.monotonic()
         try:
+            min_group = runtime.settings.min_group
             with runtime.transaction(write=False) as session:
                 run = polls.get_run_by_id(session, run_id=run_id)
                 count = polls.count_respondents(session, run_id=run_id)
@@ -63,10 +66,16 @@ class CountUpdater:
                     for d in polls.deliveries(session, run_id=run_id, status="sent")
                     if d.recipient.startswith(("C", "G"))
                 ]
+                results = live_results(session, run, min_group=min_group) if run else None
             if run is None or run.status != "open":
                 return
             payload = poll_views.poll_message(
-                run_id=run_id, frozen=run.frozen, respondents=count, closes_at=run.closes_at
+                run_id=run_id,
+                frozen=run.frozen,
+                respondents=count,
+                closes_at=run.closes_at,
+                results=results,
+                min_group=min_group,
             )
             for post in posts:
                 client.chat_update(channel=post.channel_id, ts=post.message_ts, **payload)

@@ -13,7 +13,17 @@ from typing import Any
 
 from bot.core.polls import SummaryLine, sample_items, single_inline_question
 from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
-from bot.slack.views import button, context, header, message, modal, option, section, text
+from bot.slack.views import (
+    button,
+    context,
+    header,
+    message,
+    modal,
+    option,
+    packed_sections,
+    section,
+    text,
+)
 
 OPEN_ACTION = "poll_open"
 VOTE_ACTION = "poll_vote"
@@ -32,8 +42,11 @@ def poll_message(
     respondents: int,
     closes_at: datetime | None,
     closed: bool = False,
+    results: Sequence[SummaryLine] | None = None,
+    min_group: int = 5,
 ) -> dict[str, Any]:
-    """The channel or DM message of a run; a live respondent count, never the answers."""
+    """The channel or DM message of a run: a live respondent count, never the answers, and
+    — for a survey that shows results while open — the ``results`` so far."""
     title = frozen.get("title", "Debt poll")
     blocks: list[SlackBlock] = [header(title)]
     if frozen.get("description"):
@@ -64,7 +77,20 @@ def poll_message(
             }
         )
     blocks.append(context(f"{respondents} answered so far · {_closes(closes_at)}{anonymous}"))
+    if results is not None:
+        blocks.append(section("*Results so far*"))
+        blocks.extend(_result_blocks(results, min_group))
     return message(blocks, f"{title}: please answer ({_closes(closes_at)})")
+
+
+def _result_blocks(lines: Sequence[SummaryLine], min_group: int) -> list[SlackBlock]:
+    if not lines:
+        return [context("This poll has no question with a scale to show results for.")]
+    texts = [line.text(min_group) for line in lines]
+    return [
+        *packed_sections(texts, sep="\n"),
+        context("Results with fewer answers than the minimum group show no numbers."),
+    ]
 
 
 def _select(question: dict[str, Any], initial: str | None = None) -> dict[str, Any]:
@@ -161,9 +187,5 @@ def summary_message(
 ) -> dict[str, Any]:
     title = frozen.get("title", "Debt poll")
     blocks: list[SlackBlock] = [section(f"*{title}* closed · {respondents} answered")]
-    if lines:
-        blocks.append(section("\n".join(line.text(min_group) for line in lines)))
-    else:
-        blocks.append(section("No per-item results for this poll."))
-    blocks.append(context("Items with fewer answers than the minimum group show no numbers."))
+    blocks.extend(_result_blocks(lines, min_group))
     return message(blocks, f"{title} closed: results")

@@ -48,6 +48,22 @@ def text(value: str, *, kind: str = "mrkdwn", limit: int = TEXT) -> dict[str, An
     return {"type": kind, "text": clip(value, limit)}
 
 
+def packed_sections(pieces: list[str], *, limit: int = TEXT, sep: str = "\n\n") -> list[SlackBlock]:
+    """Sections holding as many pieces (separated by ``sep``) as fit in ``limit``."""
+    blocks: list[SlackBlock] = []
+    current = ""
+    for raw in pieces:
+        piece = clip(raw, limit)
+        candidate = f"{current}{sep}{piece}" if current else piece
+        if len(candidate) > limit:
+            blocks.append(section(current))
+            candidate = piece
+        current = candidate
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
 def section(value: str) -> SlackBlock:
     return {"type": "section", "text": text(value)}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.core.polls import closing_summary, sample_items
+from bot.core.polls import run_summary, sample_items, shows_live_results
 
 ITEMS = [{"id": n, "key": f"DEBT-{n}", "title": f"Item {n}"} for n in range(1, 9)]
-FROZEN = {"questions": [{"id": "pain", "type": "likert", "items": ITEMS}]}
+SCALE = {"min": 1, "max": 5, "labels": {}}
+FROZEN = {"questions": [{"id": "pain", "type": "likert", "scale": SCALE, "items": ITEMS}]}
 
 
 def test_sampling_rotates_and_covers_every_item() -> None:
@@ -23,12 +24,58 @@ def test_sampling_rotates_and_covers_every_item() -> None:
 
 
 def test_summary_hides_items_under_the_minimum_group() -> None:
-    results = {1: (7, 4.2), 2: (4, 4.9), 3: (5, 2.0)}
-    previous = {1: (6, 3.7), 3: (3, 4.0)}
-    lines = closing_summary(FROZEN, results=results, previous=previous, min_group=5)
+    results = {("pain", 1): (7, 4.2), ("pain", 2): (4, 4.9), ("pain", 3): (5, 2.0)}
+    previous = {("pain", 1): (6, 3.7), ("pain", 3): (3, 4.0)}
+    lines = run_summary(FROZEN, results=results, previous=previous, min_group=5)
     texts = [line.text(5) for line in lines]
     assert texts[0] == "*DEBT-1* Item 1: mean pain 4.2 from 7 (+0.5 since last run)"
     assert "*DEBT-3* Item 3: mean pain 2.0 from 5" in texts  # no change: last run was too small
     hidden = next(t for t in texts if t.startswith("*DEBT-2*"))
     assert hidden == "*DEBT-2* Item 2: fewer than 5 answers"
     assert "4.9" not in " ".join(texts) and "4 " not in hidden
+
+
+def test_summary_covers_every_scale_question_in_order() -> None:
+    frozen = {
+        "questions": [
+            {"id": "mood", "type": "likert", "scale": SCALE, "prompt": "How was *this week*?"},
+            {"id": "note", "type": "text", "scale": None, "prompt": "Anything else?"},
+            {"id": "pain", "type": "likert", "scale": SCALE, "items": ITEMS[:2]},
+            {"id": "ease", "type": "likert", "scale": SCALE, "items": ITEMS[:1]},
+            {"id": "nps", "type": "nps", "scale": {"min": 0, "max": 10}, "prompt": "Recommend?"},
+        ]
+    }
+    results = {
+        ("mood", None): (6, 3.5),
+        ("pain", 1): (5, 2.0),
+        ("pain", 2): (6, 4.0),
+        ("ease", 1): (5, 3.0),
+        ("nps", None): (2, 9.0),
+        ("note", None): (9, 0.0),  # text answers have no value and no line
+    }
+    previous = {("mood", None): (5, 3.0)}
+    texts = [
+        line.text(5)
+        for line in run_summary(frozen, results=results, previous=previous, min_group=5)
+    ]
+    assert texts == [
+        "*How was *this week*?*: mean 3.5 from 6 (+0.5 since last run)",
+        "*DEBT-2* Item 2: mean pain 4.0 from 6",
+        "*DEBT-1* Item 1: mean pain 2.0 from 5",
+        "*DEBT-1* Item 1: mean ease 3.0 from 5",
+        "*Recommend?*: fewer than 5 answers",
+    ]
+
+
+def test_item_titles_are_escaped_in_results() -> None:
+    items = [{"id": 1, "key": "DEBT-1", "title": "<!channel> & co"}]
+    frozen = {"questions": [{"id": "pain", "type": "likert", "scale": SCALE, "items": items}]}
+    lines = run_summary(frozen, results={("pain", 1): (5, 3.0)}, previous={}, min_group=5)
+    assert lines[0].text(5) == "*DEBT-1* &lt;!channel&gt; &amp; co: mean pain 3.0 from 5"
+
+
+def test_live_results_only_for_named_surveys_that_ask_for_them() -> None:
+    shown = {"results_hidden_until_close": False}
+    assert shows_live_results({"anonymous": False, "definition": shown})
+    assert not shows_live_results({"anonymous": True, "definition": shown})
+    assert not shows_live_results({"anonymous": False, "definition": {}})

@@ -65,6 +65,19 @@ questions:
     type: likert
     prompt: "How much did debt slow you down this week?"
 """
+LIVE_SURVEY = f"""
+id: live-vote
+title: Live vote
+schedule: {{cron: "0 9 * * WED", timezone: UTC}}
+audience: {{channel: {POLLS}}}
+anonymous: false
+results_hidden_until_close: false
+open_for: 24h
+questions:
+  - id: mood
+    type: likert
+    prompt: "How much did debt slow you down this week?"
+"""
 
 
 class PollStack:
@@ -100,6 +113,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollStack]:
     folder = tmp_path_factory.mktemp("polls")
     (folder / "team-pulse.yaml").write_text(CHANNEL_SURVEY)
     (folder / "dm-check.yaml").write_text(DM_SURVEY)
+    (folder / "live-vote.yaml").write_text(LIVE_SURVEY)
     database_url = f"sqlite:///{folder / 'debtpulse.db'}"
     engine = db.make_engine(database_url)
     db.upgrade(engine)
@@ -222,7 +236,7 @@ def test_closing_posts_results_in_the_thread(stack: PollStack, monkeypatch) -> N
     lines = json.dumps(thread[0].blocks, ensure_ascii=False)
     assert "30 answered" in lines and "mean pain" in lines
     # each item was asked of about 18 people (3 of 5 items each): none suppressed
-    assert "fewer than" not in lines.split("closed")[1].split("Items with")[0]
+    assert "fewer than" not in lines.split("closed")[1].split("Results with")[0]
     message = stack.fake.messages(channel=POLLS)[0]
     assert "poll_open" not in json.dumps(message.blocks)  # no Answer button once closed
 
@@ -282,3 +296,45 @@ def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> N
         lambda: any("closed" in json.dumps(p.payload) for p in stack.fake.response_url_posts),
         timeout=5,
     )
+
+
+def _live_message(stack: PollStack, showing: str = "") -> str:
+    """The live-vote poll's channel message as JSON, once it shows ``showing``."""
+    found = [m for m in stack.fake.messages(channel=POLLS) if "Live vote" in json.dumps(m.blocks)]
+    shown = json.dumps(found[0].blocks, ensure_ascii=False) if found else ""
+    return shown if showing in shown else ""
+
+
+def test_a_named_survey_shows_its_results_while_open(stack: PollStack, monkeypatch) -> None:
+    lead = stack.driver(LEAD)
+    assert lead.slash(text="poll send live-vote", channel=POLLS).ok
+    first = stack.fake.wait_for(lambda: _live_message(stack), timeout=10)
+    assert "Results so far" in first and "fewer than 5 answers" in first
+    votes = {PEOPLE[n]: n % 5 + 1 for n in range(6)}  # 1, 2, 3, 4, 5, 1
+    people = list(votes)
+    for person in people[:4]:
+        driver = stack.driver(person)
+        assert driver.click_button(action_id=f"poll_vote_{votes[person]}", user=person).ok
+    # four answers: the count moves, the numbers stay hidden (minimum group 5)
+    four = stack.fake.wait_for(lambda: _live_message(stack, "4 answered so far"), timeout=10)
+    assert "fewer than 5 answers" in four and "mean " not in four
+    for person in people[4:]:
+        driver = stack.driver(person)
+        assert driver.click_button(action_id=f"poll_vote_{votes[person]}", user=person).ok
+    mean = sum(votes.values()) / len(votes)
+    six = stack.fake.wait_for(lambda: _live_message(stack, "6 answered so far"), timeout=10)
+    assert f"mean {mean:.1f} from 6" in six
+    # the anonymous pulse in the same channel never showed results while open
+    pulse = [m for m in stack.fake.messages(channel=POLLS) if "Team debt pulse" in str(m.blocks)]
+    assert all("Results so far" not in json.dumps(m.blocks) for m in pulse)
+    # closing: the one-question poll's result in the thread, not "no results"
+    run = _run(stack, "live-vote")
+    assert poll_jobs.close_poll(stack.worker(monkeypatch), run.id or 0)
+    summary = [
+        json.dumps(m.blocks, ensure_ascii=False)
+        for m in stack.fake.messages(channel=POLLS)
+        if m.thread_ts and "Live vote" in json.dumps(m.blocks)
+    ]
+    assert len(summary) == 1
+    assert f"mean {mean:.1f} from 6" in summary[0] and "6 answered" in summary[0]
+    assert len(stack.fake.rejections) == 0

@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
+from surveys import validate_template
+
 WriteTemplate = Callable[[str, str], Path]
 Problems = Callable[[Path], list[tuple[int, str, str]]]
 
@@ -176,3 +180,19 @@ def test_digest_errors(write: WriteTemplate, problems: Problems) -> None:
         (9, "sections.velocity"),
         (10, "category"),
     ]
+
+
+def test_live_results_need_a_named_survey(write: WriteTemplate, problems: Problems) -> None:
+    # anonymous by default: results shown while open would tell each new answer apart
+    path = write("live.yaml", with_setting("results_hidden_until_close: false  # 5"))
+    assert problems(path) == [
+        (
+            5,
+            "results_hidden_until_close",
+            "an anonymous survey keeps its results hidden until it closes (live results would "
+            "show how each new answer moved them); set anonymous: false to show results while "
+            "the poll is open",
+        )
+    ]
+    named = yaml.safe_load(with_setting("anonymous: false\nresults_hidden_until_close: false"))
+    assert validate_template(named).results_hidden_until_close is False  # type: ignore[union-attr]
