@@ -9,6 +9,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -54,6 +56,15 @@ def _oauth_settings(runtime: Runtime) -> OAuthSettings:
     )
 
 
+class _SameTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that it goes unused when a client is
+    given — ours, built from that very token (with retries and the API URL). Not a problem
+    for the operator's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     """The Bolt app for ``runtime``: single-workspace token, or OAuth when configured."""
     settings = runtime.settings
@@ -70,6 +81,8 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
         )
     else:
         assert settings.slack_bot_token is not None
+        notice = _SameTokenNotice()
+        (logger or get_bolt_logger(App)).addFilter(notice)
         app = App(
             signing_secret=signing_secret,
             client=make_client(
@@ -79,6 +92,7 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             logger=logger,
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
+        (logger or get_bolt_logger(App)).removeFilter(notice)
     middleware.install(app, runtime)
     # Bolt tries listeners in this order: answers, by far the most frequent requests, first.
     poll_listeners.register_listeners(app)

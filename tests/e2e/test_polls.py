@@ -199,6 +199,7 @@ def test_channel_poll_answered_by_30_people_with_modals(stack: PollStack) -> Non
     assert not any(person in dumped for person in PEOPLE)
     assert {r.answered_at.time().isoformat() for r in rows} == {"00:00:00"}
     assert not any(person in stack.log.read_text() for person in PEOPLE)
+    assert " WARNING " not in stack.log.read_text()  # a clean log: no notice about the token
     # each (person, item) pair counted once for the anonymity threshold, under a hash that
     # is neither a user id nor any answer's key
     pairs = {(p, b.split("|")[1]) for p, b in expected if b.startswith("pain|")}
