@@ -3,9 +3,9 @@
 Prints figures and their targets; asserts nothing.
 
 Both servers run under gunicorn with the same settings (``gthread``, ``--workers`` x
-``--threads``, access log on) and get the same signed ``block_actions`` requests — a click on
-a vote button of an open channel poll, each from a different person — from ``--concurrency``
-keep-alive connections:
+``--threads``, access log on, each worker kept on one CPU by ``bot.web.gunicorn_hooks``)
+and get the same signed ``block_actions`` requests — a click on a vote button of an open
+channel poll, each from a different person — from ``--concurrency`` keep-alive connections:
 
 - **bare**: ``slack_bolt.App`` with one ``app.action(re.compile(".*"))`` listener that only
   acks, served through ``slack_bolt.adapter.wsgi.SlackRequestHandler``: the floor that Bolt's
@@ -227,6 +227,8 @@ def start_bare(fake: FakeSlack, folder: Path, workers: int, threads: int) -> Ser
         "-",
         "--log-level",
         "info",
+        "--config",
+        "python:bot.web.gunicorn_hooks",
         "bench.answers:bare_wsgi()",
     ]
     return _start(command, _env(fake), port, folder / "bare.log")
@@ -469,6 +471,7 @@ def run_debtpulse(
         f"{failures} 'could not be saved' ({'every answer stored' if rows == total else 'LOST'})"
     )
     log = server.log.read_text(errors="replace")
+    report.extend(line.split("] ", 1)[-1] for line in log.splitlines() if "runs on CPU" in line)
     report.append(
         f"serve log: {log.count('Traceback')} tracebacks, {log.count(' ERROR ')} ERROR lines, "
         f"{log.count(' WARNING ')} WARNING lines"
@@ -533,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{args.requests} signed block_actions (one vote each, distinct people) per app after "
         f"{args.warmup} warm-up, {args.concurrency} keep-alive connections; gunicorn gthread "
-        f"{args.workers} worker(s) x {args.threads} threads, access log on; "
+        f"{args.workers} worker(s) x {args.threads} threads, access log on, workers pinned; "
         f"SQLite in a temp dir; {os.cpu_count()} CPUs; fake Slack answers in "
         f"{args.slack_latency * 1000:.0f} ms"
     )

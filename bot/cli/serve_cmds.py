@@ -10,6 +10,7 @@ import typer
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.teams import TeamError, resolve_team
+from bot.web import gunicorn_hooks
 from storage.db import make_engine
 
 
@@ -105,6 +106,8 @@ def serve(
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "info",
+            "pre_fork": gunicorn_hooks.pre_fork,
+            "post_fork": gunicorn_hooks.post_fork,
         }
     ).run()
 

@@ -47,7 +47,9 @@ class Stack:
         return db.make_engine(self.database_url)
 
 
-def start_server(*, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    *, env: dict[str, str], port: int, log: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
     process = subprocess.Popen(
         [
@@ -60,7 +62,7 @@ def start_server(*, env: dict[str, str], port: int, log: Path) -> subprocess.Pop
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--threads",
             "8",
         ],

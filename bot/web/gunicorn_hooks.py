@@ -1,0 +1,60 @@
+"""gunicorn server hooks of ``debtpulse serve`` (also a gunicorn config module:
+``gunicorn -c python:bot.web.gunicorn_hooks`` applies the same hooks to any WSGI app).
+
+Each web worker is one Python process of threads sharing one interpreter lock. Left free,
+the kernel moves those threads across CPUs, and every hand-off of the lock between threads
+on different CPUs costs a cross-CPU wake-up: under a burst of answers a third of a
+worker's CPU time went to switching threads, and its answers per second doubled once it
+stayed on one CPU (``python -m bench.answers``). So each worker is kept on one CPU:
+``pre_fork`` (in the arbiter) gives the new worker the allowed CPU that the fewest live
+workers use, so a restarted worker takes the place of the one it replaces, and
+``post_fork`` (in the worker) applies it. Where CPUs cannot be chosen (one CPU allowed, no
+``sched_setaffinity``, or a container that refuses it) the worker runs as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+CPU_ATTRIBUTE = "debtpulse_cpu"
+
+
+def choose_cpu(allowed: Iterable[int], taken: Iterable[int | None]) -> int | None:
+    """The allowed CPU used by the fewest of ``taken`` (the lowest on a tie); None when
+    fewer than two CPUs are allowed (nothing to choose)."""
+    ordered = sorted(allowed)
+    if len(ordered) < 2:
+        return None
+    used = Counter(cpu for cpu in taken if cpu is not None)
+    return min(ordered, key=lambda cpu: (used[cpu], cpu))
+
+
+def _allowed() -> set[int]:
+    if not hasattr(os, "sched_getaffinity"):
+        return set()
+    try:
+        return os.sched_getaffinity(0)
+    except OSError:
+        return set()
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the arbiter: choose the new worker's CPU."""
+    taken = [getattr(other, CPU_ATTRIBUTE, None) for other in server.WORKERS.values()]
+    setattr(worker, CPU_ATTRIBUTE, choose_cpu(_allowed(), taken))
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the new worker: keep it on its CPU."""
+    cpu = getattr(worker, CPU_ATTRIBUTE, None)
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError as exc:
+        server.log.info("worker %s runs on any CPU (%s)", worker.pid, exc)
+        return
+    server.log.info("worker %s runs on CPU %s", worker.pid, cpu)
