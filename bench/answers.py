@@ -16,7 +16,9 @@ channel poll, each from a different person — from ``--concurrency`` keep-alive
   recorded when its ":white_check_mark: Recorded" confirmation reaches the fake Slack (the
   bot posts it after the answer's transaction committed); at the end the rows are counted.
 
-The machine's load moves both apps' figures from run to run, so ``--rounds`` (default 3)
+The load generator and the fake Slack run on the machine's last CPU, the servers' worker on
+the first (as a load generator elsewhere would leave it); the machine's load still moves
+both apps' figures from run to run, so ``--rounds`` (default 3)
 rounds each run both apps back to back; the ratio and p99 reported are the medians over the
 rounds, and the table shows the round with the median ratio.
 
@@ -168,10 +170,33 @@ class Server:
             self.process.wait()
 
 
+_ALL_CPUS: set[int] = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+
+
+def keep_load_apart() -> str:
+    """Run this process (load generator and fake Slack) on the last CPU, so that neither
+    server shares its CPU with them; the servers start with every CPU allowed and keep
+    their worker on the first. Returns what was done, for the header."""
+    if len(_ALL_CPUS) < 2:
+        return "load generator and servers share the CPUs"
+    os.sched_setaffinity(0, {max(_ALL_CPUS)})  # threads started from now on inherit it
+    return f"load generator and fake Slack on CPU {max(_ALL_CPUS)}"
+
+
+def _every_cpu() -> None:
+    if _ALL_CPUS:
+        os.sched_setaffinity(0, _ALL_CPUS)
+
+
 def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> Server:
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_every_cpu,  # noqa: PLW1509 - only sets the CPU affinity
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -533,12 +558,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
+    apart = keep_load_apart()
     print(
         f"{args.requests} signed block_actions (one vote each, distinct people) per app after "
         f"{args.warmup} warm-up, {args.concurrency} keep-alive connections; gunicorn gthread "
         f"{args.workers} worker(s) x {args.threads} threads, access log on, workers pinned; "
         f"SQLite in a temp dir; {os.cpu_count()} CPUs; fake Slack answers in "
-        f"{args.slack_latency * 1000:.0f} ms"
+        f"{args.slack_latency * 1000:.0f} ms; {apart}"
     )
     rounds: list[tuple[Outcome, Outcome, list[str]]] = []
     for number in range(1, args.rounds + 1):
