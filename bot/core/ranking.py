@@ -72,6 +72,7 @@ def _pain_by_item(
     pain: dict[int, PainAggregate] = {}
     weekly: dict[int, list[WeeklyMean]] = {}
     weights: dict[date, float] = {}
+    mondays: dict[date, date] = {}
 
     def weight_of(day: date) -> float:
         if day not in weights:
@@ -91,8 +92,12 @@ def _pain_by_item(
         )
         weeks: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for day, v in by_day.items():
-            weeks[week_start(day)][0] += v[1]
-            weeks[week_start(day)][1] += v[0]
+            week = mondays.get(day)
+            if week is None:
+                week = mondays[day] = week_start(day)
+            sums_of_week = weeks[week]
+            sums_of_week[0] += v[1]
+            sums_of_week[1] += v[0]
         weekly[item_id] = [WeeklyMean(w, total / n) for w, (total, n) in sorted(weeks.items())]
     return pain, weekly
 
