@@ -91,6 +91,7 @@ class Stream:
     rate: float
     sigma: float
     seed: int
+    min_group: int = DEFAULT_SETTINGS.min_group
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
                 with db.session_scope(engine) as session:
                     store_responses(session, team_id=TEAM, rows=rows, anon_secret=ANON_SECRET)
             now = datetime.combine(run_date + timedelta(days=3), clock(12), tzinfo=UTC)
-            weeks.append(_week(engine, now, sums, counts, people))
+            weeks.append(_week(engine, now, sums, counts, people, min_group=stream.min_group))
     finally:
         engine.dispose()
         for suffix in ("", "-wal", "-shm"):
@@ -278,9 +279,15 @@ def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
 
 
 def _week(
-    engine: Engine, now: datetime, sums: list[float], counts: list[int], people: list[set[int]]
+    engine: Engine,
+    now: datetime,
+    sums: list[float],
+    counts: list[int],
+    people: list[set[int]],
+    *,
+    min_group: int,
 ) -> Week:
-    settings = DEFAULT_SETTINGS
+    settings = DEFAULT_SETTINGS.model_copy(update={"min_group": min_group})
     with db.session_scope(engine, write=False) as session:
         ranking = current_ranking(session, team_id=TEAM, now=now, settings=settings)
     mu0 = settings.default_team_pain if ranking.team.mean_pain is None else ranking.team.mean_pain
@@ -337,10 +344,10 @@ def _simulate_in(workdir: Path, stream: Stream) -> Result:
     return simulate(stream, _template(workdir, stream.seed), workdir)
 
 
-def run_grid(seeds: int, jobs: int) -> list[Result]:
+def run_grid(seeds: int, jobs: int, min_group: int = DEFAULT_SETTINGS.min_group) -> list[Result]:
     """Simulate every (team, rate, σ, seed) once; the biggest teams first, to balance jobs."""
     streams = [
-        Stream(team_size, rate, sigma, seed)
+        Stream(team_size, rate, sigma, seed, min_group)
         for team_size in TEAM_SIZES
         for rate in RATES
         for sigma in SIGMAS
@@ -455,10 +462,11 @@ def _fmt(value: float | None, width: int = 6) -> str:
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.2f}"
 
 
-def report(rows: list[Row], seeds: int, seconds: float) -> None:
+def report(rows: list[Row], seeds: int, seconds: float, min_group: int) -> None:
     print(
         f"Ranking quality: {N_ITEMS} items, true pain U{TRUE_PAIN}, sample {SAMPLE} per person "
-        f"and week (rotating), anonymous {SURVEY}; mean of {seeds} seeds per setting."
+        f"and week (rotating), anonymous {SURVEY}; mean of {seeds} seeds per setting; "
+        f"DEBTPULSE_MIN_GROUP={min_group}."
     )
     print(
         "tau = Kendall tau-b against the true order; score = the score's pain component "
@@ -527,12 +535,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Ranking quality of the score's pain part.")
     parser.add_argument("--seeds", type=int, default=5, help="simulated teams per setting")
     parser.add_argument(
+        "--min-group",
+        type=int,
+        default=DEFAULT_SETTINGS.min_group,
+        help="the anonymity threshold (DEBTPULSE_MIN_GROUP; 3 is the lowest allowed)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes"
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    results = run_grid(args.seeds, args.jobs)
-    report(summarise(results), args.seeds, time.perf_counter() - started)
+    if args.min_group < 3:
+        parser.error("--min-group must be at least 3, as DEBTPULSE_MIN_GROUP")
+    results = run_grid(args.seeds, args.jobs, args.min_group)
+    report(summarise(results), args.seeds, time.perf_counter() - started, args.min_group)
 
 
 if __name__ == "__main__":
