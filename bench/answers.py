@@ -16,8 +16,8 @@ channel poll, each from a different person — from ``--concurrency`` keep-alive
   recorded when its ":white_check_mark: Recorded" confirmation reaches the fake Slack (the
   bot posts it after the answer's transaction committed); at the end the rows are counted.
 
-The load generator and the fake Slack run on the machine's last CPU, the servers' worker on
-the first (as a load generator elsewhere would leave it); the machine's load still moves
+The load generator and the fake Slack run on the machine's last CPU and the servers on the
+others (as a load generator elsewhere would leave them); the machine's load still moves
 both apps' figures from run to run, so ``--rounds`` (default 3)
 rounds each run both apps back to back; the ratio and p99 reported are the medians over the
 rounds, and the table shows the round with the median ratio.
@@ -173,19 +173,25 @@ class Server:
 _ALL_CPUS: set[int] = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
 
 
+def _load_cpu() -> int | None:
+    return max(_ALL_CPUS) if len(_ALL_CPUS) >= 2 else None
+
+
 def keep_load_apart() -> str:
-    """Run this process (load generator and fake Slack) on the last CPU, so that neither
-    server shares its CPU with them; the servers start with every CPU allowed and keep
-    their worker on the first. Returns what was done, for the header."""
-    if len(_ALL_CPUS) < 2:
+    """Run this process (load generator and fake Slack) on the last CPU and the servers on
+    the others, so that neither server shares its CPU with the load (as a load generator
+    on another machine would not). Returns what was done, for the header."""
+    load = _load_cpu()
+    if load is None:
         return "load generator and servers share the CPUs"
-    os.sched_setaffinity(0, {max(_ALL_CPUS)})  # threads started from now on inherit it
-    return f"load generator and fake Slack on CPU {max(_ALL_CPUS)}"
+    os.sched_setaffinity(0, {load})  # threads started from now on inherit it
+    return f"load generator and fake Slack on CPU {load}, servers on the others"
 
 
-def _every_cpu() -> None:
-    if _ALL_CPUS:
-        os.sched_setaffinity(0, _ALL_CPUS)
+def _server_cpus() -> None:
+    load = _load_cpu()
+    if load is not None:
+        os.sched_setaffinity(0, _ALL_CPUS - {load})
 
 
 def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> Server:
@@ -196,7 +202,7 @@ def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> Ser
             cwd=ROOT,
             stdout=handle,
             stderr=subprocess.STDOUT,
-            preexec_fn=_every_cpu,  # noqa: PLW1509 - only sets the CPU affinity
+            preexec_fn=_server_cpus,  # noqa: PLW1509 - only sets the CPU affinity
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

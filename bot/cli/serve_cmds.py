@@ -91,6 +91,13 @@ def serve(
         typer.Option(min=1, help="Worker processes (default: 1 on SQLite, 2 on PostgreSQL)."),
     ] = None,
     threads: Annotated[int, typer.Option(min=1, help="Threads per worker.")] = 8,
+    pin_workers: Annotated[
+        bool,
+        typer.Option(
+            help="Keep each worker on a CPU of its own (turn off when other busy processes "
+            "share this host's CPUs without their own CPU set)."
+        ),
+    ] = True,
 ) -> None:
     """The HTTP app for Slack: /slack/events, /api/signals, /healthz (and OAuth routes)."""
     settings = load_settings()
@@ -106,8 +113,11 @@ def serve(
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "info",
-            "pre_fork": gunicorn_hooks.pre_fork,
-            "post_fork": gunicorn_hooks.post_fork,
+            **(
+                {"pre_fork": gunicorn_hooks.pre_fork, "post_fork": gunicorn_hooks.post_fork}
+                if pin_workers
+                else {}
+            ),
         }
     ).run()
 

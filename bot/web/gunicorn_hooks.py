@@ -6,10 +6,11 @@ the kernel moves those threads across CPUs, and every hand-off of the lock betwe
 on different CPUs costs a cross-CPU wake-up: under a burst of answers a third of a
 worker's CPU time went to switching threads, and its answers per second doubled once it
 stayed on one CPU (``python -m bench.answers``). So each worker is kept on one CPU:
-``pre_fork`` (in the arbiter) gives the new worker the allowed CPU that the fewest live
+``pre_fork`` (in the arbiter) gives the new worker an allowed CPU that the fewest live
 workers use, so a restarted worker takes the place of the one it replaces, and
 ``post_fork`` (in the worker) applies it. Where CPUs cannot be chosen (one CPU allowed, no
-``sched_setaffinity``, or a container that refuses it) the worker runs as it is.
+``sched_setaffinity``, or a container that refuses it) the worker runs as it is; and
+``debtpulse serve --no-pin-workers`` leaves every worker free.
 """
 
 from __future__ import annotations
@@ -17,19 +18,26 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable
+from random import Random
 from typing import Any
 
 CPU_ATTRIBUTE = "debtpulse_cpu"
+_PICK = Random()
 
 
-def choose_cpu(allowed: Iterable[int], taken: Iterable[int | None]) -> int | None:
-    """The allowed CPU used by the fewest of ``taken`` (the lowest on a tie); None when
-    fewer than two CPUs are allowed (nothing to choose)."""
+def choose_cpu(
+    allowed: Iterable[int], taken: Iterable[int | None], *, pick: Random | None = None
+) -> int | None:
+    """One of the allowed CPUs used by the fewest of ``taken``, picked at random among
+    those (so that separate ``serve`` processes on one host, which do not see each other's
+    workers, spread out instead of all taking the first CPU); None when fewer than two
+    CPUs are allowed (nothing to choose)."""
     ordered = sorted(allowed)
     if len(ordered) < 2:
         return None
     used = Counter(cpu for cpu in taken if cpu is not None)
-    return min(ordered, key=lambda cpu: (used[cpu], cpu))
+    fewest = min(used[cpu] for cpu in ordered)
+    return (pick or _PICK).choice([cpu for cpu in ordered if used[cpu] == fewest])
 
 
 def _allowed() -> set[int]:

@@ -14,6 +14,7 @@ from bot.cli.errors import guarded
 from bot.config import ConfigError
 from bot.jobs import worker as worker_module
 from bot.runtime import Runtime
+from bot.web import gunicorn_hooks
 from tests.jobs.conftest import MakeRuntime, digest_yaml, survey_yaml
 
 ANONYMOUS = {
@@ -107,9 +108,15 @@ def test_run_serves_with_one_web_worker_and_the_scheduler_beside_it(
     assert worker_stopped.is_set()  # leaving `run` stopped the scheduler
 
 
-@pytest.mark.parametrize(("given", "expected"), [(None, 1), (3, 3)])
+@pytest.mark.parametrize(
+    ("given", "expected", "pin"), [(None, 1, True), (3, 3, True), (None, 1, False)]
+)
 def test_serve_runs_one_process_on_sqlite_unless_told(
-    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch, given: int | None, expected: int
+    make_runtime: MakeRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+    given: int | None,
+    expected: int,
+    pin: bool,
 ) -> None:
     runtime = make_runtime({"named.yaml": ANONYMOUS["named.yaml"]})
     assert runtime.engine.dialect.name == "sqlite"
@@ -124,10 +131,13 @@ def test_serve_runs_one_process_on_sqlite_unless_told(
             pass
 
     monkeypatch.setattr("bot.cli.serve_cmds._gunicorn_app", lambda: Gunicorn)
-    serve_cmds.serve(host="127.0.0.1", port=3998, workers=given, threads=8)
+    serve_cmds.serve(host="127.0.0.1", port=3998, workers=given, threads=8, pin_workers=pin)
     assert (options["workers"], options["threads"], options["bind"]) == (
         expected,
         8,
         "127.0.0.1:3998",
     )
     assert serve_cmds.default_workers("postgresql") == 2
+    hooks = (options.get("pre_fork"), options.get("post_fork"))
+    expected_hooks = (gunicorn_hooks.pre_fork, gunicorn_hooks.post_fork) if pin else (None, None)
+    assert hooks == expected_hooks  # --no-pin-workers leaves every worker free

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
+from random import Random
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,16 +14,28 @@ from bot.web import gunicorn_hooks
 from bot.web.gunicorn_hooks import CPU_ATTRIBUTE, choose_cpu
 
 
-def test_the_least_used_cpu_is_chosen_lowest_first() -> None:
-    assert choose_cpu({0, 1}, []) == 0
+def test_the_least_used_cpu_is_chosen() -> None:
     assert choose_cpu({0, 1}, [0]) == 1
-    assert choose_cpu({0, 1, 2, 3}, [0, 1, None]) == 2  # a worker that is not pinned counts not
+    assert choose_cpu({0, 1, 2, 3}, [0, 1, None, 3]) == 2  # an unpinned worker counts not
     assert choose_cpu({2, 5}, [2, 5, 2]) == 5
     # a restarted worker takes the place of the one that died
     assert choose_cpu({0, 1}, [1]) == 0
     # one CPU: nothing to choose, the worker runs as it is
     assert choose_cpu({3}, []) is None
     assert choose_cpu(set(), []) is None
+
+
+def test_separate_servers_spread_over_the_cpus_instead_of_all_taking_the_first() -> None:
+    # each `serve` process sees only its own workers: its first worker finds no CPU used
+    pick = Random(7)
+    firsts = Counter(choose_cpu({0, 1, 2, 3}, [], pick=pick) for _ in range(400))
+    assert set(firsts) == {0, 1, 2, 3}
+    assert min(firsts.values()) > 60
+    # among its own workers, still one worker per CPU before any CPU gets a second
+    taken: list[int | None] = []
+    for _ in range(4):
+        taken.append(choose_cpu({0, 1, 2, 3}, taken, pick=pick))
+    assert sorted(taken) == [0, 1, 2, 3]  # type: ignore[type-var]
 
 
 class Log:
@@ -46,10 +60,11 @@ def test_hooks_choose_in_the_arbiter_and_pin_in_the_worker(
     server.WORKERS[101] = first
     second = SimpleNamespace(pid=102)
     gunicorn_hooks.pre_fork(server, second)
-    assert (getattr(first, CPU_ATTRIBUTE), getattr(second, CPU_ATTRIBUTE)) == (0, 1)
+    cpus = (getattr(first, CPU_ATTRIBUTE), getattr(second, CPU_ATTRIBUTE))
+    assert sorted(cpus) == [0, 1]  # one worker per CPU
     gunicorn_hooks.post_fork(server, second)
-    assert pinned == [{1}]
-    assert server.log.lines == ["worker 102 runs on CPU 1"]
+    assert pinned == [{cpus[1]}]
+    assert server.log.lines == [f"worker 102 runs on CPU {cpus[1]}"]
 
 
 def test_a_refused_affinity_leaves_the_worker_running(monkeypatch: pytest.MonkeyPatch) -> None:
