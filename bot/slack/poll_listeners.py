@@ -1,9 +1,11 @@
 """Answering polls: the Answer button, one-click votes and the answer modal.
 
-Answers are written in one transaction, and only then confirmed to the person alone
-(ephemeral, or a DM when that is not possible). The channel message shows a live count of
-respondents — and, for a named survey with ``results_hidden_until_close: false``, the
-results so far — updated at most every few seconds under a burst.
+Answers are written in one transaction, acknowledged, and only then confirmed to the
+person alone (ephemeral, or a DM when that is not possible) from a confirmation thread
+(``bot.slack.confirmations``), so that no ack waits on Slack's answer to another's. The
+channel message shows a live count of respondents — and, for a named survey with
+``results_hidden_until_close: false``, the results so far — updated at most every few
+seconds under a burst.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.core.polls import question_by_id
 from bot.jobs.poll_jobs import live_results
 from bot.runtime import Runtime
 from bot.slack import poll_views
+from bot.slack.confirmations import confirm_later
 from bot.slack.modals import submitted_values
 from bot.slack.replies import tell
 from bot.slack.response_url import reply
@@ -181,7 +184,8 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         )
         return
     ack()
-    reply(
+    confirm_later(
+        reply,
         respond,
         response_type="ephemeral",
         replace_original=False,
@@ -248,7 +252,8 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         )
         return
     ack()
-    tell(
+    confirm_later(
+        tell,
         context.client,
         channel=meta.get("channel"),
         user=user,
