@@ -79,7 +79,10 @@ def poll_message(
     blocks.append(context(f"{respondents} answered so far · {_closes(closes_at)}{anonymous}"))
     if results is not None:
         blocks.append(section("*Results so far*"))
-        blocks.extend(_result_blocks(results, min_group))
+        if any(line.respondents is not None for line in results):
+            blocks.extend(_result_blocks(results, min_group))
+        else:
+            blocks.append(context(f"Results show once {min_group} people have answered."))
     return message(blocks, f"{title}: please answer ({_closes(closes_at)})")
 
 
