@@ -548,7 +548,12 @@ def test_unowned_lists_the_highest_ranked_five_and_counts_all() -> None:
         "DEBT-9",
     ]
     assert content.unowned_total == 7
-    assert "No owner (7 open items)\nDEBT-1 Debt item DEBT-1 (#1) · DEBT-3" in rendered(content)
+    text = rendered(content)
+    assert "No owner (7 open items)\nDEBT-1 Debt item DEBT-1 (#1) · DEBT-3" in text
+    assert "DEBT-9 Debt item DEBT-9 (#9) · and 2 more (/debt top)" in text
+    # five or fewer: no "more"
+    few = assemble(inputs(items[:6]))
+    assert few.unowned_total == 3 and "more (" not in rendered(few)
 
 
 # -- sections switched off -------------------------------------------------------------------
