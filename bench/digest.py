@@ -9,12 +9,10 @@ Run ``python -m bench.digest`` from the repository root (``make bench`` does).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from pathlib import Path
 
-from bench.fixture import DEFAULT_PATH, TEAM, ensure_bench_db
+from bench.fixture import TEAM, ensure_bench_db, fixture_arguments
 from bench.top import _command, _median_time, _run
 from storage import db
 
@@ -22,13 +20,8 @@ TARGET_S = 2.0
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Time `debtpulse digest preview`.")
-    parser.add_argument("--db", type=Path, default=DEFAULT_PATH, help="fixture database file")
-    parser.add_argument("--responses", type=int, default=1_000_000, help="pain answers")
-    parser.add_argument("--repeat", type=int, default=5, help="runs (median)")
+    parser = fixture_arguments("Time `debtpulse digest preview`.", repeat="runs (median)")
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
     path = ensure_bench_db(args.db, responses=args.responses).resolve()
     url = f"sqlite:///{path}"
     engine = db.make_engine(url)

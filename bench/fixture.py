@@ -350,11 +350,26 @@ def _insert_signals(con: sqlite3.Connection, rng: random.Random, last_run: date)
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=DEFAULT_PATH, help="database file")
+def fixture_arguments(description: str, *, repeat: str | None = None) -> argparse.ArgumentParser:
+    """The options of every benchmark on this database: ``--db``, ``--responses`` and, when
+    ``repeat`` names what is repeated, ``--repeat`` (checked to be at least 1)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", type=Path, default=DEFAULT_PATH, help="fixture database file")
     parser.add_argument("--responses", type=int, default=1_000_000, help="pain answers")
-    args = parser.parse_args(argv)
+    if repeat is not None:
+        parser.add_argument("--repeat", type=_at_least_one, default=5, help=repeat)
+    return parser
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = fixture_arguments(__doc__.splitlines()[0]).parse_args(argv)
     path = ensure_bench_db(args.db, responses=args.responses)
     print(f"{path} ({os.path.getsize(path) / 1e6:.0f} MB)")
 

@@ -13,7 +13,6 @@ Run ``python -m bench.top`` from the repository root (``make bench`` does).
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from bench.fixture import DEFAULT_PATH, TEAM, ensure_bench_db
+from bench.fixture import TEAM, ensure_bench_db, fixture_arguments
 from bot.core.ranking import current_ranking
 from bot.core.score_settings import DEFAULT_SETTINGS
 from storage import aggregates, db
@@ -106,13 +105,10 @@ def _plan(engine: Engine, statement: str, params: Any) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Time `debtpulse top` on a large database.")
-    parser.add_argument("--db", type=Path, default=DEFAULT_PATH, help="fixture database file")
-    parser.add_argument("--responses", type=int, default=1_000_000, help="pain answers")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
+    parser = fixture_arguments(
+        "Time `debtpulse top` on a large database.", repeat="runs per measurement (median)"
+    )
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
 
     path = ensure_bench_db(args.db, responses=args.responses).resolve()
     url = f"sqlite:///{path}"

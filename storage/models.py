@@ -190,6 +190,11 @@ class PollDelivery(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     """Not sent before this time (the recipient's own local time); None: at once."""
 
+    @property
+    def to_channel(self) -> bool:
+        """A post in a channel (the recipient is a channel id), not a DM to a person."""
+        return self.recipient.startswith(("C", "G"))
+
 
 class Response(SQLModel, table=True):
     """One answer. Re-answering the same question (about the same item) replaces it.

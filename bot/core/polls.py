@@ -134,11 +134,10 @@ class SummaryLine:
     measure: str = "mean pain"
 
     def text(self, min_group: int) -> str:
-        name = (
-            f"*{mrkdwn_escape(self.key)}* {mrkdwn_escape(self.title)}"
-            if self.key
-            else (f"*{self.title}*")
-        )
+        if self.key:
+            name = f"*{mrkdwn_escape(self.key)}* {mrkdwn_escape(self.title)}"
+        else:
+            name = f"*{self.title}*"  # a prompt: rendered and escaped when the run opened
         if self.respondents is None or self.mean is None:
             return f"{name}: fewer than {min_group} answers"
         change = "" if self.change is None else f" ({self.change:+.1f} since last run)"

@@ -254,16 +254,15 @@ def _send(
     results: list[SummaryLine] | None,
     min_group: int,
 ) -> tuple[str, str]:
-    channel = delivery.recipient
-    in_channel = channel.startswith(("C", "G"))
     payload = poll_views.poll_message(
         run_id=run.id or 0,
         frozen=run.frozen,
         respondents=respondents,
         closes_at=run.closes_at,
-        results=results if in_channel else None,
+        results=results if delivery.to_channel else None,
         min_group=min_group,
     )
+    channel = delivery.recipient
     if channel.startswith(("U", "W")):
         channel = client.conversations_open(users=delivery.recipient)["channel"]["id"]
     response = client.chat_postMessage(channel=channel, **payload)
@@ -285,7 +284,12 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         run = polls.get_run_by_id(session, run_id=run_id)
         pending = polls.deliveries(session, run_id=run_id, status="pending")
         answered = polls.count_respondents(session, run_id=run_id)
-        results = live_results(session, run, min_group=runtime.settings.min_group) if run else None
+        posts_pending = any(delivery.to_channel for delivery in pending)
+        results = (
+            live_results(session, run, min_group=runtime.settings.min_group)
+            if run and posts_pending
+            else None
+        )
     if run is None or run.status != "open":
         return
     now = runtime.clock()
@@ -348,7 +352,7 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
         frozen=run.frozen, lines=lines, respondents=answered, min_group=min_group
     )
     client = slack_client(runtime)
-    channel_posts = [d for d in sent if d.recipient.startswith(("C", "G"))]
+    channel_posts = [d for d in sent if d.to_channel]
     try:
         for delivery in channel_posts:
             closed = poll_views.poll_message(

@@ -64,11 +64,8 @@ class CountUpdater:
             with runtime.transaction(write=False) as session:
                 run = polls.get_run_by_id(session, run_id=run_id)
                 count = polls.count_respondents(session, run_id=run_id)
-                posts = [
-                    d
-                    for d in polls.deliveries(session, run_id=run_id, status="sent")
-                    if d.recipient.startswith(("C", "G"))
-                ]
+                sent = polls.deliveries(session, run_id=run_id, status="sent")
+                posts = [d for d in sent if d.to_channel]
                 results = live_results(session, run, min_group=min_group) if run else None
             if run is None or run.status != "open":
                 return

@@ -79,10 +79,10 @@ def poll_message(
     blocks.append(context(f"{respondents} answered so far · {_closes(closes_at)}{anonymous}"))
     if results is not None:
         blocks.append(section("*Results so far*"))
-        if any(line.respondents is not None for line in results):
-            blocks.extend(_result_blocks(results, min_group))
-        else:
+        if results and all(line.respondents is None for line in results):
             blocks.append(context(f"Results show once {min_group} people have answered."))
+        else:
+            blocks.extend(_result_blocks(results, min_group))
     return message(blocks, f"{title}: please answer ({_closes(closes_at)})")
 
 
