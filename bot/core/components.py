@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core.inputs import (
     PainAggregate,
@@ -82,9 +82,15 @@ def breadth_factor(
     return wilson_lower_bound(pain.sum_w_high, pain.sum_w, z=settings.wilson_z)
 
 
+def _week_of(week: WeeklyMean) -> date:
+    return week.week_start
+
+
 def trend_window(weekly: Iterable[WeeklyMean], *, settings: ScoreSettings) -> list[WeeklyMean]:
     """The weeks the trend reads: the latest week and the weeks of the baseline before it."""
-    weeks = sorted(WeeklyMean(*w) for w in weekly)
+    weeks = sorted(
+        (w if isinstance(w, WeeklyMean) else WeeklyMean(*w) for w in weekly), key=_week_of
+    )
     for a, b in itertools.pairwise(weeks):
         if a.week_start == b.week_start:
             raise ValueError(f"two weekly means for the week of {a.week_start.isoformat()}")
