@@ -25,6 +25,17 @@ Compared orderings, each against the true ordering (Kendall's tau-b, ties allowe
 Churn is the mean absolute rank change of an item between consecutive weeks' rankings
 (average ranks for ties) while the truth stays put; it needs at least two weeks.
 
+Each setting's seeds share their answers between the orderings, so the score is also compared
+seed by seed: the mean difference with its 95% t-interval, and a setting counts as "worse"
+only when that interval excludes 0.
+
+A second, shorter table follows teams of 10, 25 and 50 for 30 weeks in which 5 items' true
+pain swaps ends of the range at week 14 (a fix lands, a problem grows): tau against each
+week's truth. There the recency weighting (answers older than 8 weeks fade), which the score
+has and the raw mean has not, pays, and Trend (in "sent") moves the changed items first; the
+weighting's cost shows in the grid above, as a small loss against the raw mean where the
+truth never moves and answers are few.
+
 Settings: team size x response rate x noise σ x weeks. The 1- and 4-week settings are the
 first weeks of the 12-week runs (same seed), so each (team, rate, σ, seed) is simulated once,
 in a copy of a database migrated and given the seed's register once per seed. The true pain
@@ -48,7 +59,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -63,7 +74,7 @@ from bot.core.register_csv import parse_register
 from bot.core.responses_csv import COLUMNS as RESPONSE_COLUMNS
 from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.score_settings import DEFAULT_SETTINGS
-from bot.core.stats import shrunk_mean
+from bot.core.stats import shrunk_mean, student_t_quantile
 from storage import db
 from surveys import LoadedTemplate
 
@@ -78,6 +89,12 @@ RATES = (0.3, 0.6, 0.9)
 SIGMAS = (0.7, 1.2)
 WEEKS = (1, 4, 12)
 SMALL_N = 10
+# When pain moves: CHANGED of the items swap ends at week CHANGE_WEEK of DRIFT_WEEKS.
+CHANGED = 5
+CHANGE_WEEK = 14
+DRIFT_WEEKS = 30
+DRIFT_TEAMS = (10, 25, 50)
+DRIFT_REPORT_WEEKS = (13, 16, 20, 24, 30)
 FIRST_RUN = date(2025, 1, 6)  # a Monday, like the pulse's cron
 REGISTER_COLUMNS = ("key", "title", "category", "component", "effort")
 RISK = ("impact", "likelihood", "detectability")
@@ -85,13 +102,15 @@ RISK = ("impact", "likelihood", "detectability")
 
 @dataclass(frozen=True)
 class Stream:
-    """One simulated team, followed for max(WEEKS) weeks."""
+    """One simulated team, followed for ``weeks`` weeks."""
 
     team_size: int
     rate: float
     sigma: float
     seed: int
     min_group: int = DEFAULT_SETTINGS.min_group
+    weeks: int = max(WEEKS)
+    change_week: int | None = None  # from this week (1-based) on, CHANGED items' truth moves
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,20 @@ def truth_for(seed: int) -> tuple[float, ...]:
     return tuple(rng.uniform(*TRUE_PAIN) for _ in range(N_ITEMS))
 
 
+def truth_in_week(stream: Stream, week: int) -> tuple[float, ...]:
+    """The true pain in ``week`` (1-based): from ``change_week`` on, CHANGED items swap ends.
+
+    Each changed item's pain is reflected in the range (4.5 → 1.5, 2 → 4): a fix that landed,
+    or a problem that grew, the kind of move the recency weighting is there to follow.
+    """
+    truth = truth_for(stream.seed)
+    if stream.change_week is None or week < stream.change_week:
+        return truth
+    changed = set(random.Random(f"change:{stream.seed}").sample(range(N_ITEMS), CHANGED))
+    low, high = TRUE_PAIN
+    return tuple(low + high - t if i in changed else t for i, t in enumerate(truth))
+
+
 def seed_database(path: Path, seed: int) -> None:
     """A migrated database holding the register (items, assessments) of ``seed``'s team."""
     engine = db.make_engine(f"sqlite:///{path}")
@@ -219,11 +252,10 @@ def seed_database(path: Path, seed: int) -> None:
 
 
 def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
-    """Run one team through ``max(WEEKS)`` weekly pulses, ranking after each.
+    """Run one team through ``stream.weeks`` weekly pulses, ranking after each.
 
     ``template_db`` is ``seed_database(…, stream.seed)``; it is copied, never changed.
     """
-    truth = truth_for(stream.seed)
     # Shared by both σ of a (team, rate, seed): same people, same items, same draws z.
     rng = random.Random(f"answers:{stream.team_size}:{stream.rate}:{stream.seed}")
     offsets = [rng.randrange(N_ITEMS) for _ in range(stream.team_size)]
@@ -238,8 +270,9 @@ def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
         counts = [0] * N_ITEMS
         people: list[set[int]] = [set() for _ in range(N_ITEMS)]
         weeks = []
-        for week in range(max(WEEKS)):
+        for week in range(stream.weeks):
             run_date = FIRST_RUN + timedelta(weeks=week)
+            truth = truth_in_week(stream, week + 1)
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(RESPONSE_COLUMNS)
@@ -275,7 +308,7 @@ def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
         engine.dispose()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return Result(stream=stream, truth=truth, weeks=tuple(weeks))
+    return Result(stream=stream, truth=truth_for(stream.seed), weeks=tuple(weeks))
 
 
 def _week(
@@ -353,7 +386,21 @@ def run_grid(seeds: int, jobs: int, min_group: int = DEFAULT_SETTINGS.min_group)
         for sigma in SIGMAS
         for seed in range(seeds)
     ]
-    streams.sort(key=lambda s: -s.team_size * s.rate)
+    return _run(streams, seeds, jobs)
+
+
+def run_drift(seeds: int, jobs: int, min_group: int = DEFAULT_SETTINGS.min_group) -> list[Result]:
+    """Teams whose pain moves at ``CHANGE_WEEK`` (rate 0.6, σ 0.7), for ``DRIFT_WEEKS`` weeks."""
+    streams = [
+        Stream(team, 0.6, 0.7, seed, min_group, weeks=DRIFT_WEEKS, change_week=CHANGE_WEEK)
+        for team in DRIFT_TEAMS
+        for seed in range(seeds)
+    ]
+    return _run(streams, seeds, jobs)
+
+
+def _run(streams: list[Stream], seeds: int, jobs: int) -> list[Result]:
+    streams = sorted(streams, key=lambda s: -s.team_size * s.rate * s.weeks)
     with tempfile.TemporaryDirectory(prefix="debtpulse-bench-") as tmp:
         workdir = Path(tmp)
         for seed in range(seeds):
@@ -363,6 +410,43 @@ def run_grid(seeds: int, jobs: int, min_group: int = DEFAULT_SETTINGS.min_group)
             return [task(s) for s in streams]
         with multiprocessing.Pool(jobs) as pool:
             return pool.map(task, streams, chunksize=1)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """The mean of paired per-seed differences with its 95% t-interval half-width."""
+
+    mean: float
+    half: float  # inf with a single seed: nothing can be told apart
+
+    @classmethod
+    def of(cls, differences: Sequence[float]) -> Difference:
+        mean = statistics.fmean(differences)
+        if len(differences) < 2:
+            return cls(mean, math.inf)
+        spread = statistics.stdev(differences) / math.sqrt(len(differences))
+        return cls(mean, student_t_quantile(0.975, len(differences) - 1) * spread)
+
+    @property
+    def below_zero(self) -> bool:
+        return self.mean + self.half < 0
+
+    @property
+    def above_zero(self) -> bool:
+        return self.mean - self.half > 0
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Score minus a baseline on tau (negative = worse) and on churn (positive = worse)."""
+
+    tau: Difference
+    churn: Difference | None
+
+    @property
+    def worse(self) -> bool:
+        """Significantly worse on tau or on churn (the 95% interval excludes 0)."""
+        return self.tau.below_zero or (self.churn is not None and self.churn.above_zero)
 
 
 @dataclass(frozen=True)
@@ -382,6 +466,9 @@ class Row:
     churn_score: float | None
     churn_naive: float | None
     churn_rule: float | None
+    # Paired over seeds (same answers): score minus the other, as (mean, 95% half-width).
+    vs_naive: Paired
+    vs_rule: Paired
 
     @property
     def small(self) -> bool:
@@ -409,6 +496,22 @@ def _mean_or_none(values: list[float | None]) -> float | None:
     return statistics.fmean(present) if present else None
 
 
+def _paired(runs: list[Result], weeks: int, baseline: Callable[[Week], Sequence[float]]) -> Paired:
+    """The score against ``baseline`` seed by seed (both rank the same answers)."""
+    taus = [
+        kendall_tau_b(r.weeks[weeks - 1].score, r.truth)
+        - kendall_tau_b(baseline(r.weeks[weeks - 1]), r.truth)
+        for r in runs
+    ]
+    churns: list[float] = []
+    for r in runs:
+        ours = churn([w.score for w in r.weeks[:weeks]])
+        theirs = churn([baseline(w) for w in r.weeks[:weeks]])
+        if ours is not None and theirs is not None:
+            churns.append(ours - theirs)
+    return Paired(Difference.of(taus), Difference.of(churns) if churns else None)
+
+
 def summarise(results: list[Result]) -> list[Row]:
     by_setting: dict[tuple[int, float, float], list[Result]] = {}
     for result in results:
@@ -419,6 +522,7 @@ def summarise(results: list[Result]) -> list[Row]:
         for weeks in WEEKS:
             last = [r.weeks[weeks - 1] for r in runs]
             mean = statistics.fmean
+            paired = functools.partial(_paired, runs, weeks)
             rows.append(
                 Row(
                     team_size=team_size,
@@ -453,6 +557,8 @@ def summarise(results: list[Result]) -> list[Row]:
                     churn_rule=_mean_or_none(
                         [churn([w.naive_rule for w in r.weeks[:weeks]]) for r in runs]
                     ),
+                    vs_naive=paired(lambda w: w.naive),
+                    vs_rule=paired(lambda w: w.naive_rule),
                 )
             )
     return rows
@@ -460,6 +566,16 @@ def summarise(results: list[Result]) -> list[Row]:
 
 def _fmt(value: float | None, width: int = 6) -> str:
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.2f}"
+
+
+def _difference_text(name: str, d: Difference | None) -> str:
+    return "" if d is None else f"{name} {d.mean:+.3f} ± {d.half:.3f}"
+
+
+def _paired_text(r: Row) -> str:
+    parts = (_difference_text("tau", r.vs_rule.tau), _difference_text("churn", r.vs_rule.churn))
+    setting = f"team {r.team_size}, rate {r.rate:.1f}, σ {r.sigma:.1f}, week {r.weeks}"
+    return f"{setting}: " + ", ".join(p for p in parts if p)
 
 
 def report(rows: list[Row], seeds: int, seconds: float, min_group: int) -> None:
@@ -529,6 +645,56 @@ def report(rows: list[Row], seeds: int, seconds: float, min_group: int) -> None:
         f"score >= rule (the raw mean under the same anonymity rule) on tau and <= on churn in "
         f"{sum(r.score_wins_same_rule for r in small)} of {len(small)} of those settings"
     )
+    if seeds > 1:
+        print(
+            f"paired over the {seeds} seeds (95% t-interval of score minus baseline excludes 0), "
+            f"the score is worse on tau or churn than naive in "
+            f"{sum(r.vs_naive.worse for r in small)} of {len(small)} small-n settings, "
+            f"than rule in {sum(r.vs_rule.worse for r in small)} of {len(small)}"
+        )
+        for r in sorted(small, key=lambda r: (r.team_size, r.rate, r.sigma, r.weeks)):
+            if r.vs_rule.worse:
+                print(f"  worse than rule: {_paired_text(r)}")
+
+
+def _taus(
+    weeks: list[Week], truths: list[tuple[float, ...]], of: Callable[[Week], Sequence[float]]
+) -> list[float]:
+    return [kendall_tau_b(of(w), truth) for w, truth in zip(weeks, truths, strict=True)]
+
+
+def report_drift(results: list[Result], seeds: int) -> None:
+    """tau against the truth of the week, when CHANGED items' pain moved at CHANGE_WEEK."""
+    print()
+    print(
+        f"When pain moves: {CHANGED} of the {N_ITEMS} items swap ends of the range at week "
+        f"{CHANGE_WEEK} (rate 0.6, σ 0.7, {seeds} seeds); tau against that week's truth. "
+        "The raw mean weighs a 20-week-old answer like last week's; the score lets answers "
+        "older than the window fade."
+    )
+    header = (
+        f"{'team':>4} {'wk':>3} | {'tau(score)':>10} {'tau(naive)':>10} {'tau(sent)':>9} | "
+        f"{'score - naive (95%)':>19}"
+    )
+    print(header)
+    print("-" * len(header))
+    by_team: dict[int, list[Result]] = {}
+    for result in results:
+        by_team.setdefault(result.stream.team_size, []).append(result)
+    for team, runs in sorted(by_team.items()):
+        for week in DRIFT_REPORT_WEEKS:
+            truths = [truth_in_week(r.stream, week) for r in runs]
+            last = [r.weeks[week - 1] for r in runs]
+            score = _taus(last, truths, lambda w: w.score)
+            naive = _taus(last, truths, lambda w: w.naive)
+            sentiment = _taus(last, truths, lambda w: w.sentiment)
+            gap = Difference.of([a - b for a, b in zip(score, naive, strict=True)])
+            mean = statistics.fmean
+            print(
+                f"{team:>4} {week:>3} | {mean(score):>10.3f} {mean(naive):>10.3f} "
+                f"{mean(sentiment):>9.3f} | "
+                f"{gap.mean:>+11.3f} ± {gap.half:.3f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -549,6 +715,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--min-group must be at least 3, as DEBTPULSE_MIN_GROUP")
     results = run_grid(args.seeds, args.jobs, args.min_group)
     report(summarise(results), args.seeds, time.perf_counter() - started, args.min_group)
+    report_drift(run_drift(args.seeds, args.jobs, args.min_group), args.seeds)
 
 
 if __name__ == "__main__":
