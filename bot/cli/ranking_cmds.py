@@ -11,7 +11,7 @@ from bot.cli.context import CliContext
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core.capacity import capacity_hint
-from bot.core.display import component_lines, top_reasons, trend_arrow
+from bot.core.display import component_lines, score_with_arrow, top_reasons, trend_arrow
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import take_snapshot, why_change
 from storage import db
@@ -69,7 +69,7 @@ def top(
         return
     typer.echo(
         f"{'#':>3}  {'key':<9} {'score':>5}    {'risk':>5} {'floor':>5} {'pain':>5} "
-        f"{'brdth':>5} {'trend':>5} {'sgnl':>5}  {'answers':<14} title"
+        f"{'brdth':>5} {'trend':>5} {'sgnl':>5}  {'people':<14} title"
     )
     for item in shown:
         b = item.breakdown
@@ -80,7 +80,10 @@ def top(
             f"{c['breadth']:>5.1f} {c['trend']:>5.1f} {c['signals']:>5.1f}  "
             f"{b.respondents_label:<14} {b.title}"
         )
-    typer.echo(f"weights {settings.version}; `debtpulse why KEY` explains one item")
+    typer.echo(
+        f"weights {settings.version}; `debtpulse why KEY` explains one item; "
+        "↑ worsening, ↓ improving, → steady, · too few people to tell"
+    )
 
 
 def why(
@@ -100,7 +103,7 @@ def why(
         fail(f"{key}: no open debt item with that key" if record is None else f"{key}: not open")
     b = ranked.breakdown
     typer.echo(
-        f"{b.key} {b.title}: score {b.shown().total:.1f} {trend_arrow(b)}, "
+        f"{b.key} {b.title}: score {score_with_arrow(b)}, "
         f"rank {ranked.rank} of {len(ranking.items)}"
     )
     lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)

@@ -6,7 +6,7 @@ what each section says, already decided — ordering, movers, sparklines, partic
 warnings, "you said, we did", the capacity hint, the split. Rendering is elsewhere.
 
 Anonymity: an item (or one week of an item) with fewer than ``min_group`` respondents
-never shows its numbers — its pain reads "fewer than N answers" and its sparkline has a gap.
+never shows its numbers — its pain reads "fewer than N people" and its sparkline has a gap.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def sparkline(values: Sequence[float | None], low: float = 1.0, high: float = 5.
 
 
 def _fewer(min_group: int) -> str:
-    return f"fewer than {min_group} answers"
+    return f"fewer than {min_group} people"
 
 
 def _top_item(row: ItemRow, pain: Sequence[PainTally], min_group: int) -> TopItem:

@@ -103,7 +103,7 @@ class TopItem:
     reasons: str
     sparkline: str
     suppressed: bool
-    respondents: str  # "12 people" or "fewer than 5 answers"
+    respondents: str  # "12 people" or "fewer than 5 people"
 
 
 @dataclass(frozen=True)

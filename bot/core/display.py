@@ -34,6 +34,15 @@ class ComponentLine:
     detail: str
 
 
+def score_with_arrow(breakdown: ScoreBreakdown) -> str:
+    """The shown total and its trend arrow, e.g. ``49.5 ↑``; no arrow for a suppressed item.
+
+    A lone "·" after a score reads as punctuation; lists that show it explain it in a legend.
+    """
+    total = f"{breakdown.shown().total:.1f}"
+    return total if breakdown.suppressed else f"{total} {trend_arrow(breakdown)}"
+
+
 def trend_arrow(breakdown: ScoreBreakdown) -> str:
     """↑ worsening, ↓ improving, → flat; "·" when the item's answers are suppressed."""
     if breakdown.suppressed:

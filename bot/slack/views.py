@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core.display import ComponentLine, top_reasons, trend_arrow
+from bot.core.display import ComponentLine, score_with_arrow, top_reasons, trend_arrow
 from bot.core.explain import Change
 from bot.core.priority import RankedItem
 from bot.slack.limits import (
@@ -143,7 +143,7 @@ def refusal(command: str) -> dict[str, Any]:
 
 def _respondents(item: RankedItem) -> str:
     b = item.breakdown
-    return f"{b.respondents_label} answers" if b.suppressed else f"n = {b.n_respondents}"
+    return f"{b.respondents_label} people" if b.suppressed else f"n = {b.n_respondents}"
 
 
 def ranking_line(item: RankedItem, record: DebtItem | None) -> str:
@@ -164,7 +164,10 @@ def top_message(
         return notice("No open debt items match. Leads can add one with `/debt add`.")
     blocks: list[SlackBlock] = [header(title)]
     blocks += [section(ranking_line(item, records.get(item.breakdown.key))) for item in items]
-    blocks.append(context("`/debt why KEY` explains a score. ↑ worsening, ↓ improving."))
+    legend = "`/debt why KEY` explains a score. ↑ worsening, ↓ improving, → steady"
+    if any(item.breakdown.suppressed for item in items):
+        legend += "; · too few people to tell"
+    blocks.append(context(legend + "."))
     return message(blocks, title)
 
 
@@ -177,7 +180,7 @@ def why_message(item: RankedItem, lines: Sequence[ComponentLine], change: Change
     blocks = [
         header(f"{b.key} · {b.title}"),
         section(
-            f"*Score {b.shown().total:.1f}* {trend_arrow(b)} · rank {item.rank}\n{rows}\n"
+            f"*Score {score_with_arrow(b)}* · rank {item.rank}\n{rows}\n"
             f"`{'total':<14} {b.shown().total:>5.1f}`"
         ),
         context(esc(change.sentence)),
@@ -202,7 +205,7 @@ def item_message(
         )
     if ranked is not None:
         b = ranked.breakdown
-        facts.append(f"*Score:* {b.shown().total:.1f} {trend_arrow(b)} (rank {ranked.rank})")
+        facts.append(f"*Score:* {score_with_arrow(b)} (rank {ranked.rank})")
     blocks = [header(f"{item.key} · {item.title}"), section("\n".join(facts))]
     for label, value in (
         ("Description", item.description),

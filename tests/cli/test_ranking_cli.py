@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -190,6 +191,8 @@ def test_top_table_and_json(cli, scored) -> None:
     lines = table.out.splitlines()
     assert lines[1].split()[:2] == ["1", "DEBT-1"]
     assert "fewer than 5" in table.out
+    assert lines[0].split()[-2:] == ["people", "title"]
+    assert lines[-1].endswith("→ steady, · too few people to tell")
     result = cli("top", "--json", "--limit", "2")
     rows = json.loads(result.out)
     assert len(rows) == 2
@@ -236,6 +239,8 @@ def test_why_explains_every_component_and_hides_suppressed_counts(cli, scored) -
         assert f"{label:<15} {shown['components'][name]:>5.1f}" in result.out
     hidden = cli("why", "DEBT-3")
     assert "fewer than 5 respondents" in hidden.out
+    first = hidden.out.splitlines()[0]
+    assert re.fullmatch(r"DEBT-3 .*: score \d+\.\d, rank \d+ of \d+", first), first
     assert " 3 respondents" not in hidden.out and "mean 4." not in hidden.out
     assert "not assessed yet" in hidden.out
     missing = cli("why", "DEBT-99")

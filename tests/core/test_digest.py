@@ -383,7 +383,7 @@ def test_resolved_items_show_pain_before_and_after() -> None:
     assert [(r.key, r.resolved_on, r.before, r.after) for r in found] == [
         ("DEBT-2", date(2026, 11, 12), "3.9/5 from 12 people", "no answers yet"),
         ("DEBT-8", date(2026, 11, 13), "3.3/5 from 9 people", "1.5/5 from 6 people"),
-        ("DEBT-5", date(2026, 11, 14), "no answers", "fewer than 5 answers"),
+        ("DEBT-5", date(2026, 11, 14), "no answers", "fewer than 5 people"),
     ]
 
 
@@ -393,13 +393,13 @@ def test_resolved_pain_under_the_threshold_never_shows_its_numbers() -> None:
     content = assemble(inputs([row(1, "DEBT-1")], resolved_rows=rows))
 
     assert [(r.before, r.after) for r in content.resolved or ()] == [
-        ("fewer than 5 answers", "fewer than 5 answers")
+        ("fewer than 5 people", "fewer than 5 people")
     ]
     text = rendered(content)
     line = next(line for line in text.splitlines() if "DEBT-3" in line)
     assert line == (
         "✅ DEBT-3 Resolved item DEBT-3 — resolved Nov 12. "
-        "Pain before: fewer than 5 answers; after: fewer than 5 answers."
+        "Pain before: fewer than 5 people; after: fewer than 5 people."
     )
     assert "4.7" not in text and "4.5" not in text and "4 people" not in text
 
@@ -426,13 +426,13 @@ def test_a_suppressed_item_shows_no_numbers_of_its_answers() -> None:
 
     item = (content.top or ())[1]
     assert (item.key, item.suppressed) == ("DEBT-7", True)
-    assert (item.respondents, item.sparkline, item.arrow) == ("fewer than 5 answers", "", "")
+    assert (item.respondents, item.sparkline, item.arrow) == ("fewer than 5 people", "", "")
 
     blocks = digest_message(content)["blocks"]
     text = blocks_to_text(blocks)
     lines = text.splitlines()
     at = lines.index("2. DEBT-7 · GPU quota alerts go nowhere   39.9")  # no arrow
-    assert lines[at + 1] == "operational · @U0OWNER01 · fewer than 5 answers"  # no sparkline
+    assert lines[at + 1] == "operational · @U0OWNER01 · fewer than 5 people"  # no sparkline
     for secret in ("4.6", "3 people", "3 answers", "n = 3"):
         assert secret not in text
     raw = "".join(str(block) for block in blocks)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import Block
 
+from bot.core.explain import Change
 from bot.core.priority import RankedItem, ScoreBreakdown
 from bot.slack import limits, views
 from storage.models import DebtItem
@@ -61,7 +63,7 @@ def test_interpolated_text_is_escaped_and_suppressed_counts_hidden() -> None:
     line = payload["blocks"][1]["text"]["text"]
     assert "&lt;script&gt; &amp; &lt;@U1&gt;" in line
     assert "<@U0OWNER>" in line
-    assert "fewer than 5 answers" in line
+    assert "fewer than 5 people" in line
 
 
 def test_modals_respect_title_and_metadata_limits() -> None:
@@ -80,3 +82,38 @@ def test_home_view_is_capped_at_100_blocks() -> None:
     view = views.home_view(top=[], records={}, open_polls=[], owned=owned)
     assert len(view["blocks"]) == limits.VIEW_BLOCKS
     _valid(view["blocks"])
+
+
+def _shown(n: int) -> RankedItem:
+    item = _ranked(n, f"Item {n}")
+    breakdown = dataclasses.replace(item.breakdown, suppressed=False, n_respondents=7)
+    return RankedItem(n, breakdown)
+
+
+def test_the_legend_explains_the_dot_only_when_an_item_is_suppressed() -> None:
+    def legend(items: list[RankedItem]) -> str:
+        blocks = views.top_message(items, {}, title="Top")["blocks"]
+        return str(blocks[-1]["elements"][0]["text"])
+
+    assert legend([_shown(1)]).endswith("↑ worsening, ↓ improving, → steady.")
+    assert legend([_shown(1), _ranked(2, "Quiet item")]).endswith(
+        "→ steady; · too few people to tell."
+    )
+
+
+def test_a_suppressed_score_has_no_stray_dot() -> None:
+    change = Change(
+        key="DEBT-1",
+        is_new=True,
+        score=10.0,
+        previous_score=None,
+        total_delta=None,
+        since=None,
+        deltas=(),
+        settings_changed=False,
+        sentence="New this week.",
+    )
+    text = views.why_message(_ranked(1, "Quiet item"), [], change)["blocks"][1]["text"]["text"]
+    assert text.startswith("*Score 10.0* · rank 1\n")
+    shown = views.why_message(_shown(2), [], change)["blocks"][1]["text"]["text"]
+    assert shown.startswith("*Score 10.0 →* · rank 2\n")
