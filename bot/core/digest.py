@@ -247,6 +247,7 @@ def assemble(inputs: DigestInputs) -> DigestContent:
         previous_week=inputs.previous_week,
         open_items=len(items),
         min_group=g,
+        suppressed_items=sum(row.breakdown.suppressed for row in items),
         top=top[:n] if on.top else None,
         movers=movers(inputs) if on.movers else None,
         participation=participation(inputs.runs) if on.participation else None,

@@ -170,6 +170,7 @@ class DigestContent:
     previous_week: date | None
     open_items: int
     min_group: int
+    suppressed_items: int  # open items with answers from fewer than min_group people
     top: tuple[TopItem, ...] | None
     movers: tuple[Mover, ...] | None
     participation: tuple[Participation, ...] | None
@@ -178,6 +179,11 @@ class DigestContent:
     unowned: tuple[TopItem, ...] | None
     unowned_total: int
     split: tuple[SplitLine, ...] | None
+
+    @property
+    def mostly_suppressed(self) -> bool:
+        """More than half the open items show no pain yet: worth saying how to get there."""
+        return self.suppressed_items * 2 > self.open_items
 
     @property
     def fatigue(self) -> bool:

@@ -12,7 +12,7 @@ WIDTH = 72
 def week_line(report: WeekReport) -> str:
     parts = [
         "poll opened" if report.run_id is not None else "no poll",
-        f"{report.answered}/{report.recipients} answered",
+        f"{report.answered} of {report.recipients} engineers answered",
         _count(report.reminders, "reminder"),
         _count(report.incidents, "incident"),
     ]

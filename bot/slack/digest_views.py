@@ -35,6 +35,13 @@ def _fallback(content: DigestContent) -> str:
     return head
 
 
+def _suppressed(content: DigestContent) -> str:
+    n = content.suppressed_items
+    if not n:
+        return ""
+    return f" ({n} item{'' if n == 1 else 's'} so far)"
+
+
 def digest_message(content: DigestContent) -> dict[str, Any]:
     """The digest as a channel message (``text`` + ``blocks``)."""
     blocks: list[SlackBlock] = [
@@ -43,8 +50,17 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
             f"{content.open_items} open debt item{'' if content.open_items == 1 else 's'} · "
             "scores 0–100, explained by `/debt why KEY` · "
             f"answers from fewer than {content.min_group} people are never shown"
+            + _suppressed(content)
         ),
     ]
+    if content.mostly_suppressed:
+        blocks.append(
+            context(
+                f"Most items have answers from fewer than {content.min_group} people so far, "
+                "so their pain is not shown yet. An item's pain shows once "
+                f"{content.min_group} different people have rated it, over any number of weeks."
+            )
+        )
     if content.top is not None:
         blocks.append(section(f"*What to fix next* — top {len(content.top)}"))
         items = [

@@ -526,3 +526,31 @@ def test_titles_are_escaped_for_mrkdwn() -> None:
     assert escaped in message["text"] and "<!channel>" not in message["text"]
     # and a reader sees the title as it was written (Slack shows *bold* in bold)
     assert "Fix <script> & bold in <!channel> notebooks" in blocks_to_text(message["blocks"])
+
+
+def _suppress(row: ItemRow) -> ItemRow:
+    b = row.breakdown
+    return dataclasses.replace(
+        row,
+        breakdown=dataclasses.replace(
+            b, suppressed=True, n_respondents=None, pain_mean=None, pain_interval=None
+        ),
+    )
+
+
+def test_a_team_whose_items_are_mostly_below_the_threshold_is_told_why() -> None:
+    usual = blocks_to_text(render(ml_platform_week())["blocks"])
+    assert "are never shown (2 items so far)" in usual
+    assert "so their pain is not shown yet" not in usual
+
+    week = ml_platform_week()
+    quiet = dataclasses.replace(week, items=[_suppress(row) for row in week.items])
+    text = blocks_to_text(render(quiet)["blocks"])
+    assert "are never shown (11 items so far)" in text
+    assert (
+        "Most items have answers from fewer than 5 people so far, so their pain is not shown "
+        "yet. An item's pain shows once 5 different people have rated it, over any number of "
+        "weeks." in text
+    )
+    assert text.count("fewer than 5 people") >= 11  # every item, and no count or mean
+    assert " people · pain" not in text
