@@ -14,7 +14,8 @@ from bot.core.capacity import capacity_hint
 from bot.core.display import component_lines, score_with_arrow, top_reasons, trend_arrow
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import take_snapshot, why_change
-from storage import db
+from bot.core.weights_file import MAX_SPRINT_POINTS
+from storage import db, register
 from storage.models import Category
 from storage.types import utcnow
 
@@ -97,10 +98,12 @@ def why(
     with db.session_scope(ctx.engine, write=False) as session:
         ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
         change = why_change(session, ranking=ranking, team_id=ctx.team, key=key)
+        record = register.get_item(session, team_id=ctx.team, key=key)
     ranked = ranking.find(key)
     if ranked is None or change is None:
-        record = ranking.records.get(key)
-        fail(f"{key}: no open debt item with that key" if record is None else f"{key}: not open")
+        if record is None:
+            fail(f"{key}: no debt item with that key")
+        fail(f"{key}: {record.status.replace('_', ' ')}, so it has no score (only open items do)")
     b = ranked.breakdown
     typer.echo(
         f"{b.key} {b.title}: score {score_with_arrow(b)}, "
@@ -131,17 +134,22 @@ def snapshot(team: TeamOption = None, actor: ActorOption = None) -> None:
 def capacity(
     team: TeamOption = None,
     sprint_points: Annotated[
-        float | None, typer.Option(min=0, help="Sprint capacity in points (weights.yaml).")
+        float | None, typer.Option(help="Sprint capacity in points (weights.yaml).")
     ] = None,
     share: Annotated[
-        float | None, typer.Option(min=0, max=1, help="Share for debt (default 0.15).")
+        float | None, typer.Option(help="Share of the sprint for debt, above 0 and at most 1.")
     ] = None,
 ) -> None:
     """Which items fit this sprint's debt budget for the highest total score."""
+    if sprint_points is not None and not 0 < sprint_points <= MAX_SPRINT_POINTS:
+        fail(f"--sprint-points: expected a number above 0 and at most {MAX_SPRINT_POINTS:g}")
+    if share is not None and not 0 < share <= 1:
+        fail("--share: expected a number above 0 and at most 1, such as 0.15")
     ctx = CliContext(team)
     settings, planning = ctx.weights
     points = planning.sprint_points if sprint_points is None else sprint_points
-    budget = points * (planning.debt_share if share is None else share)
+    debt_share = planning.debt_share if share is None else share
+    budget = points * debt_share
     with db.session_scope(ctx.engine, write=False) as session:
         ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
     try:
@@ -159,12 +167,12 @@ def capacity(
         )
     except ValueError as exc:
         fail(f"effort: {exc}")
-    typer.echo(
-        f"Debt budget: {budget:g} points ({points:g} × {budget / points if points else 0:.0%})"
-    )
+    typer.echo(f"Debt budget: {budget:g} points ({points:g} × {debt_share:.0%})")
     for key in hint.chosen:
         item = ranking.records[key]
-        typer.echo(f"  {key:<9} {item.effort:>3}  {item.title}")
+        ranked = ranking.find(key)
+        score = ranked.breakdown.shown().total if ranked is not None else 0.0
+        typer.echo(f"  {key:<9} {item.effort:>3}  {score:>5.1f}  {item.title}")
     typer.echo(f"Total score {hint.total_score:.1f} for {hint.total_effort:g} points.")
     if hint.unestimated:
         typer.echo(f"No effort estimate yet: {', '.join(hint.unestimated)}")

@@ -19,12 +19,15 @@ from surveys.loader import load_validated
 WEIGHTS_FILE = "weights.yaml"
 
 
+MAX_SPRINT_POINTS = 10_000
+
+
 class Capacity(BaseModel):
     """The sprint's debt budget: ``debt_share`` of ``sprint_points``; effort labels in points."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sprint_points: float = Field(default=40.0, gt=0, le=10_000)
+    sprint_points: float = Field(default=40.0, gt=0, le=MAX_SPRINT_POINTS)
     debt_share: float = Field(default=0.15, gt=0, le=1)
     effort_points: dict[str, float] = Field(
         default_factory=lambda: {"XS": 0.5, "S": 1.0, "M": 3.0, "L": 8.0, "XL": 13.0}

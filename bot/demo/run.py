@@ -157,6 +157,10 @@ def run_demo(options: DemoOptions, echo: Echo = print) -> DemoResult:
         raise
     result.elapsed = time.monotonic() - started
     echo(f"\ndone in {result.elapsed:.1f} s · database kept at {database}")
+    echo(
+        f"look around: DATABASE_URL=sqlite:///{database} debtpulse top --team {stack.TEAM_ID}"
+        " (or why KEY, digest preview, capacity)"
+    )
     return result
 
 

@@ -244,7 +244,20 @@ def test_why_explains_every_component_and_hides_suppressed_counts(cli, scored) -
     assert " 3 respondents" not in hidden.out and "mean 4." not in hidden.out
     assert "not assessed yet" in hidden.out
     missing = cli("why", "DEBT-99")
-    assert missing.code == 1 and "DEBT-99: no open debt item" in missing.err
+    assert missing.code == 1 and "DEBT-99: no debt item with that key" in missing.err
+
+
+def test_why_of_a_closed_item_says_it_is_closed(cli, cli_db, scored) -> None:
+    with Session(cli_db) as session:
+        item = register.get_item(session, team_id=TEAM, key="DEBT-2")
+        assert item is not None
+        item.status = "wont_fix"
+        session.add(item)
+        session.commit()
+    result = cli("why", "DEBT-2")
+    assert result.code == 1
+    assert "DEBT-2: wont fix, so it has no score (only open items do)" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_snapshot_once_per_week_and_why_against_last_week(cli, cli_db: Engine, scored) -> None:
@@ -323,3 +336,25 @@ def test_capacity_hint(cli, scored) -> None:
     # M (3) + S (1) fit 4 points; L (8) does not
     chosen = [line.split()[0] for line in result.out.splitlines() if line.startswith("  DEBT")]
     assert sorted(chosen) == ["DEBT-1", "DEBT-2"]
+    scores = {row["key"]: row["score"] for row in json.loads(cli("top", "--json").out)}
+    for line in result.out.splitlines():
+        if line.startswith("  DEBT"):
+            key, _effort, score = line.split()[:3]
+            assert float(score) == scores[key]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--sprint-points", "0"), "--sprint-points: expected a number above 0"),
+        (("--sprint-points", "-4"), "--sprint-points: expected a number above 0"),
+        (("--sprint-points", "20000"), "and at most 10000"),
+        (("--share", "0"), "--share: expected a number above 0 and at most 1"),
+        (("--share", "1.5"), "--share: expected a number above 0 and at most 1"),
+    ],
+)
+def test_capacity_refuses_an_empty_or_impossible_budget(cli, scored, args, message) -> None:
+    result = cli("capacity", *args)
+    assert result.code == 1, result
+    assert message in result.err
+    assert "Debt budget" not in result.out
