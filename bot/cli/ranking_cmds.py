@@ -103,7 +103,7 @@ def why(
     if ranked is None or change is None:
         if record is None:
             fail(f"{key}: no debt item with that key")
-        fail(f"{key}: {record.status.replace('_', ' ')}, so it has no score (only open items do)")
+        fail(f"{key}: status {record.status}, so it has no score (only open items are ranked)")
     b = ranked.breakdown
     typer.echo(
         f"{b.key} {b.title}: score {score_with_arrow(b)}, "

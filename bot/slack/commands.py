@@ -70,11 +70,13 @@ def _why(req: Request) -> Payload:
             session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
         )
         change = why_change(session, ranking=ranking, team_id=req.team, key=key)
-        exists = register.get_item(session, team_id=req.team, key=key) is not None
+        record = register.get_item(session, team_id=req.team, key=key)
     ranked = ranking.find(key)
     if ranked is None or change is None:
+        if record is None:
+            return views.notice(f"No debt item `{key}`.")
         return views.notice(
-            f"`{key}` is not open, so it has no score." if exists else f"No debt item `{key}`."
+            f"`{key}` has status `{record.status}`, so it has no score: only open items are ranked."
         )
     lines = component_lines(
         ranked.breakdown, item=ranking.inputs[key], team=ranking.team, settings=ranking.settings

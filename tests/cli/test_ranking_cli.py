@@ -256,7 +256,7 @@ def test_why_of_a_closed_item_says_it_is_closed(cli, cli_db, scored) -> None:
         session.commit()
     result = cli("why", "DEBT-2")
     assert result.code == 1
-    assert "DEBT-2: wont fix, so it has no score (only open items do)" in result.err
+    assert "DEBT-2: status wont_fix, so it has no score (only open items are ranked)" in result.err
     assert "Traceback" not in result.err
 
 
