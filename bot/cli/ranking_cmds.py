@@ -90,6 +90,7 @@ def top(
 def why(
     key: Annotated[str, typer.Argument(help="The item's key, e.g. DEBT-12.")],
     team: TeamOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
 ) -> None:
     """Explain one item's score, component by component, and how it moved."""
     ctx = CliContext(team)
@@ -105,11 +106,20 @@ def why(
             fail(f"{key}: no debt item with that key")
         fail(f"{key}: status {record.status}, so it has no score (only open items are ranked)")
     b = ranked.breakdown
+    lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)
+    if as_json:
+        explained = {
+            **ranked.to_public_dict(),
+            "ranked_items": len(ranking.items),
+            "lines": [line.to_public_dict() for line in lines],
+            "change": change.to_public_dict(),
+        }
+        typer.echo(json.dumps(explained, indent=2, ensure_ascii=False))
+        return
     typer.echo(
         f"{b.key} {b.title}: score {score_with_arrow(b)}, "
         f"rank {ranked.rank} of {len(ranking.items)}"
     )
-    lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)
     for line in lines:
         typer.echo(f"  {line.label:<15} {line.points:>5.1f} / {line.weight:g}  {line.detail}")
     typer.echo(f"  {'total':<15} {b.shown().total:>5.1f}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.inputs import ItemInputs, TeamContext
 from bot.core.priority import ScoreBreakdown
@@ -32,6 +33,14 @@ class ComponentLine:
     points: float
     weight: float
     detail: str
+
+    def to_public_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.name,
+            "points": self.points,
+            "weight": self.weight,
+            "detail": self.detail,
+        }
 
 
 def score_with_arrow(breakdown: ScoreBreakdown) -> str:

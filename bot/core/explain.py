@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from bot.core.priority import ScoreBreakdown
 from bot.core.score_settings import COMPONENTS
@@ -35,6 +36,17 @@ class Change:
     deltas: tuple[ComponentDelta, ...]
     settings_changed: bool
     sentence: str
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """JSON-ready (``why --json``): the deltas largest first; they add up to ``delta``."""
+        return {
+            "since": None if self.since is None else self.since.isoformat(),
+            "previous_score": self.previous_score,
+            "delta": self.total_delta,
+            "components": [{"component": d.name, "delta": d.delta} for d in self.deltas],
+            "settings_changed": self.settings_changed,
+            "sentence": self.sentence,
+        }
 
 
 def _fmt(value: float, decimals: int) -> str:

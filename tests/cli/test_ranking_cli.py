@@ -247,6 +247,35 @@ def test_why_explains_every_component_and_hides_suppressed_counts(cli, scored) -
     assert missing.code == 1 and "DEBT-99: no debt item with that key" in missing.err
 
 
+def test_why_json_gives_the_lines_and_hides_suppressed_counts(cli, scored) -> None:
+    shown = json.loads(cli("why", "DEBT-1", "--json").out)
+    top = json.loads(cli("top", "--json").out)
+    assert (shown["rank"], shown["ranked_items"]) == (1, len(top))
+    assert shown["score"] == top[0]["score"] and shown["n_respondents"] == 6
+    lines = {line["component"]: line for line in shown["lines"]}
+    assert list(lines) == list(shown["components"])
+    assert all(lines[name]["points"] == shown["components"][name] for name in lines)
+    assert round(sum(line["points"] for line in shown["lines"]), 1) == shown["score"]
+    assert lines["pain"]["weight"] == 25 and "from 6 respondents" in lines["pain"]["detail"]
+    assert shown["change"] == {
+        "since": None,
+        "previous_score": None,
+        "delta": None,
+        "components": [],
+        "settings_changed": False,
+        "sentence": "New this week.",
+    }
+
+    hidden = cli("why", "DEBT-3", "--json")
+    data = json.loads(hidden.out)
+    assert data["suppressed"] is True and data["respondents"] == "fewer than 5"
+    assert data["n_respondents"] is None and data["pain_mean"] is None
+    assert data["pain_interval"] is None
+    assert "3 respondents" not in hidden.out and "mean 4." not in hidden.out
+    missing = cli("why", "DEBT-99", "--json")
+    assert missing.code == 1 and missing.out == ""
+
+
 def test_why_of_a_closed_item_says_it_is_closed(cli, cli_db, scored) -> None:
     with Session(cli_db) as session:
         item = register.get_item(session, team_id=TEAM, key="DEBT-2")
@@ -287,6 +316,15 @@ def test_snapshot_once_per_week_and_why_against_last_week(cli, cli_db: Engine, s
     else:
         word = "Up" if delta > 0 else "Down"
         assert f"{word} {abs(delta):.1f} since {since}" in why.out
+
+    data = json.loads(cli("why", "DEBT-1", "--json").out)
+    change = data["change"]
+    assert (change["since"], change["previous_score"]) == (since, before["DEBT-1"].total)
+    assert change["delta"] == delta and change["sentence"] in why.out
+    moves = [part["delta"] for part in change["components"]]
+    assert round(sum(moves), 1) == delta  # the component deltas add up to the total's
+    assert [abs(m) for m in moves] == sorted((abs(m) for m in moves), reverse=True)
+    assert {part["component"] for part in change["components"]} == set(data["components"])
 
 
 def test_weights_file_overrides_and_is_audited(
