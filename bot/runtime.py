@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.catalog import load_catalog
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
+from bot.teams import TeamError, resolve_team
 from storage.db import check_schema, make_engine, session_scope
 from storage.types import utcnow
 from surveys import LoadedTemplate
@@ -38,6 +39,23 @@ class Runtime:
         """One transaction per operation (commit on success, roll back on error)."""
         with session_scope(self.engine, write=write) as session:
             yield session
+
+    def posting_team(self) -> str:
+        """The workspace that polls and digests belong to.
+
+        ``default_team`` as resolved at start; when that failed (Slack could not be reached
+        for ``auth.test``, say), it is asked again here, so a run is never opened or a digest
+        snapshotted under no team. Raises LookupError with what to do when it still fails.
+        """
+        if not self.default_team:
+            try:
+                team = resolve_team(self.settings, self.engine, None)
+            except TeamError as exc:
+                raise LookupError(
+                    f"cannot tell which workspace to post for: {exc.reason}"
+                ) from None
+            self.default_team = team
+        return self.default_team
 
     @property
     def anon_secret(self) -> str | None:

@@ -11,7 +11,15 @@ INSTALLATIONS_TABLE = "slack_installations"
 
 
 class TeamError(Exception):
-    """The team could not be determined; the message says what to do."""
+    """The team could not be determined; the message says what to do.
+
+    ``reason`` is the message without the advice to pass ``--team``, for places that have
+    no such option (opening a poll, posting the digest).
+    """
+
+    def __init__(self, reason: str, advice: str = "; pass --team") -> None:
+        self.reason = reason
+        super().__init__(reason + advice)
 
 
 def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
@@ -44,24 +52,23 @@ def _token_team(settings: Settings) -> str:
         ) from None
     except OSError as exc:
         raise TeamError(
-            f"could not reach Slack to find the token's workspace ({exc.__class__.__name__}); "
-            "pass --team"
+            f"could not reach Slack to find the token's workspace ({exc.__class__.__name__})"
         ) from None
     if not isinstance(team, str) or not team:
-        raise TeamError("Slack's auth.test named no team; pass --team")
+        raise TeamError("Slack's auth.test named no team")
     return team
 
 
 def _only_installed_team(engine: Engine) -> str:
     if not inspect(engine).has_table(INSTALLATIONS_TABLE):
-        raise TeamError("no workspace is installed yet: install the app or pass --team")
+        raise TeamError("no workspace is installed yet", ": install the app or pass --team")
     with engine.connect() as conn:
         rows = conn.execute(
             text(f"SELECT DISTINCT team_id FROM {INSTALLATIONS_TABLE} WHERE team_id IS NOT NULL")
         ).scalars()
         teams = sorted(str(team) for team in rows)
     if not teams:
-        raise TeamError("no workspace is installed yet: install the app or pass --team")
+        raise TeamError("no workspace is installed yet", ": install the app or pass --team")
     if len(teams) > 1:
-        raise TeamError(f"several workspaces are installed ({', '.join(teams)}): pass --team")
+        raise TeamError(f"several workspaces are installed ({', '.join(teams)})", ": pass --team")
     return teams[0]

@@ -144,7 +144,7 @@ def post_digest(
     client = slack_client(runtime)
     now = runtime.clock()
     week = week_start(scheduled_for.date())
-    team = runtime.default_team
+    team = runtime.posting_team()
     with runtime.transaction() as session:
         full = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
         take_snapshot(session, ranking=full, team_id=team, actor=ACTOR, at=now)

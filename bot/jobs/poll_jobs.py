@@ -185,8 +185,8 @@ def open_poll(
 ) -> int | None:
     """Open the run of ``survey_id`` for ``scheduled_for`` once; its id when this call opened it."""
     survey = _survey(runtime, survey_id)
-    team, now = runtime.default_team, runtime.clock()
     client = slack_client(runtime)
+    team, now = runtime.posting_team(), runtime.clock()
     recipients = _recipients(runtime, survey, client)
     frozen = _frozen(runtime, survey, team, now)
     loaded = runtime.catalog[survey_id]

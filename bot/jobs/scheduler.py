@@ -208,11 +208,23 @@ def run_tick() -> None:
     _guarded("tick", lambda: poll_jobs.tick(runtime))
 
 
+def _team_or_none(runtime: Runtime) -> str | None:
+    """The posting team, or None (logged) while it cannot be told: the next catch-up retries."""
+    try:
+        return runtime.posting_team()
+    except LookupError as exc:
+        log.warning("nothing caught up: %s", exc)
+        return None
+
+
 def due_slots(
     runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
 ) -> list[tuple[str, datetime]]:
     """Each survey's latest slot within ``grace`` before ``now`` that has no run yet."""
-    due = []
+    due: list[tuple[str, datetime]] = []
+    team = _team_or_none(runtime)
+    if team is None:
+        return due
     with runtime.transaction(write=False) as session:
         for survey_id, loaded in sorted(runtime.catalog.items()):
             if loaded.survey is None:
@@ -220,9 +232,7 @@ def due_slots(
             slot = latest_fire_time(loaded.survey.trigger(), now, within=grace)
             if slot is None:
                 continue
-            run = polls.get_run(
-                session, team_id=runtime.default_team, survey_id=survey_id, scheduled_for=slot
-            )
+            run = polls.get_run(session, team_id=team, survey_id=survey_id, scheduled_for=slot)
             if run is None:
                 due.append((survey_id, slot))
     return due
@@ -232,7 +242,10 @@ def due_digests(
     runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
 ) -> list[tuple[str, datetime]]:
     """Each digest's latest slot within ``grace`` before ``now`` not yet posted everywhere."""
-    due = []
+    due: list[tuple[str, datetime]] = []
+    team = _team_or_none(runtime)
+    if team is None:
+        return due
     with runtime.transaction(write=False) as session:
         for digest_id, loaded in sorted(runtime.catalog.items()):
             digest = loaded.digest
@@ -243,7 +256,7 @@ def due_digests(
                 continue
             posted = digests.posts_for_week(
                 session,
-                team_id=runtime.default_team,
+                team_id=team,
                 digest_id=digest_id,
                 week=week_start(slot.date()),
             )

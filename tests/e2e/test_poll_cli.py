@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,32 @@ def test_poll_send_without_a_channel_says_what_to_set(
         result = cli("poll", "send", "weekly-debt-pulse")
     assert result.code == 1
     assert "set DEBTPULSE_POLL_CHANNEL" in result.err
+
+
+def test_poll_send_when_slack_cannot_be_reached_opens_nothing(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db.upgrade(db.make_engine(url))
+    with socket.socket() as closed:  # a port nobody listens on once this socket is closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+        "DATABASE_URL": url,
+        "DEBTPULSE_ANON_SECRET": "a",
+        "DEBTPULSE_POLL_CHANNEL": "C0POLLS",
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = cli("poll", "send", "weekly-debt-pulse")
+    assert result.code == 1
+    assert result.err.strip().endswith(
+        "cannot tell which workspace to post for: could not reach Slack to find the "
+        "token's workspace (URLError)"
+    ), result.err
+    assert "Traceback" not in result.err and "--team" not in result.err
+    with Session(db.make_engine(url)) as session:
+        assert session.exec(select(PollRun)).all() == []
+        assert session.exec(select(PollDelivery)).all() == []

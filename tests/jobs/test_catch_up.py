@@ -123,3 +123,34 @@ def test_a_failing_job_is_logged_not_raised(
         "tick failed",
     ]
     assert all(r.exc_info for r in failures)
+
+
+def test_no_catch_up_while_the_workspace_cannot_be_told_then_it_resumes(
+    make_runtime: MakeRuntime,
+    opened: list[Call],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.teams import TeamError
+
+    runtime = make_runtime(TEMPLATES)
+    with runtime.transaction() as session:
+        make_run(session, survey_id="pulse", scheduled_for=SLOT, team_id=TEAM)
+    runtime.default_team = ""  # auth.test failed when the process started
+    answers: list[str | Exception] = [TeamError("could not reach Slack (URLError)"), TEAM]
+
+    def resolve(*_: object) -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr("bot.runtime.resolve_team", resolve)
+    with caplog.at_level(logging.WARNING, logger=jobs.log.name):
+        assert jobs.catch_up(runtime, now=SLOT + timedelta(hours=2)) == []
+    assert "nothing caught up: cannot tell which workspace to post for: could not reach" in (
+        caplog.text
+    )
+    # an hour later Slack answers: the team's run exists, so nothing is opened twice
+    assert jobs.catch_up(runtime, now=SLOT + timedelta(hours=3)) == []
+    assert runtime.default_team == TEAM and opened == []
