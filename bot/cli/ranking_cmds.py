@@ -37,6 +37,21 @@ def _category(value: str | None) -> str | None:
     return value
 
 
+def _no_items(team: str, counts: dict[str, int]) -> str:
+    """ "No debt items in team T.", naming the teams that have some (a mistyped --team)."""
+    others = sorted(t for t in counts if t != team)
+    hint = f" Teams with debt items: {', '.join(others)} (pass --team)." if others else ""
+    return f"No debt items in team {team}.{hint}"
+
+
+def _nothing_ranked(team: str, counts: dict[str, int], filters: list[str]) -> str:
+    if not counts.get(team):
+        return _no_items(team, counts) + " Add some with `debtpulse debt import FILE.csv`."
+    if filters:
+        return f"No open debt items match {' '.join(filters)} in team {team}."
+    return f"No open debt items in team {team}: all {counts[team]} are resolved or won't fix."
+
+
 def top(
     team: TeamOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many items.")] = 10,
@@ -58,6 +73,7 @@ def top(
             category=_category(category),
             component=component,
         )
+        counts = register.team_item_counts(session) if not ranking.items else {}
     shown = ranking.items[:limit]
     if as_json:
         rows = [
@@ -66,7 +82,8 @@ def top(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not shown:
-        typer.echo("No open debt items. Add some with `debtpulse debt import FILE.csv`.")
+        filters = [f"--{n} {v}" for n, v in (("category", category), ("component", component)) if v]
+        typer.echo(_nothing_ranked(ctx.team, counts, filters))
         return
     typer.echo(
         f"{'#':>3}  {'key':<9} {'score':>5}    {'risk':>5} {'floor':>5} {'pain':>5} "
@@ -104,7 +121,10 @@ def why(
     if ranked is None or change is None:
         if record is None:
             fail(f"{key}: no debt item with that key")
-        fail(f"{key}: status {record.status}, so it has no score (only open items are ranked)")
+        fail(
+            f"{key}: status {record.status}, so it has no score "
+            "(only open and in_progress items are ranked)"
+        )
     b = ranked.breakdown
     lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)
     if as_json:
@@ -134,6 +154,9 @@ def snapshot(team: TeamOption = None, actor: ActorOption = None) -> None:
     settings, _ = ctx.weights
     now = utcnow()
     with db.session_scope(ctx.engine) as session:
+        counts = register.team_item_counts(session)
+        if not counts.get(ctx.team):
+            fail(_no_items(ctx.team, counts) + " No snapshot was stored.")
         ranking = current_ranking(session, team_id=ctx.team, now=now, settings=settings)
         result = take_snapshot(
             session, ranking=ranking, team_id=ctx.team, actor=actor_name(actor), at=now

@@ -285,7 +285,10 @@ def test_why_of_a_closed_item_says_it_is_closed(cli, cli_db, scored) -> None:
         session.commit()
     result = cli("why", "DEBT-2")
     assert result.code == 1
-    assert "DEBT-2: status wont_fix, so it has no score (only open items are ranked)" in result.err
+    assert (
+        "DEBT-2: status wont_fix, so it has no score (only open and in_progress items are ranked)"
+        in result.err
+    )
     assert "Traceback" not in result.err
 
 
@@ -396,3 +399,37 @@ def test_capacity_refuses_an_empty_or_impossible_budget(cli, scored, args, messa
     assert result.code == 1, result
     assert message in result.err
     assert "Debt budget" not in result.out
+
+
+def test_top_says_why_nothing_is_ranked(cli, cli_db: Engine, scored) -> None:
+    assert cli("top", "--component", "nope").out.strip() == (
+        "No open debt items match --component nope in team local."
+    )
+    empty = cli("top", "--team", "T0TYPO")
+    assert empty.code == 0
+    assert empty.out.strip() == (
+        "No debt items in team T0TYPO. Teams with debt items: local (pass --team). "
+        "Add some with `debtpulse debt import FILE.csv`."
+    )
+    assert json.loads(cli("top", "--team", "T0TYPO", "--json").out) == []
+    with Session(cli_db) as session:
+        items = register.list_items(session, team_id=TEAM)
+        for item in items:
+            item.status = "resolved"
+            session.add(item)
+        session.commit()
+    assert cli("top").out.strip() == (
+        f"No open debt items in team local: all {len(items)} are resolved or won't fix."
+    )
+
+
+def test_a_snapshot_of_a_team_without_items_is_refused(cli, cli_db: Engine, scored) -> None:
+    result = cli("snapshot", "--team", "T0TYPO")
+    assert result.code == 1
+    assert (
+        "No debt items in team T0TYPO. Teams with debt items: local (pass --team). "
+        "No snapshot was stored." in result.err
+    )
+    with Session(cli_db) as session:
+        assert session.exec(select(PrioritySnapshot)).all() == []
+        assert session.exec(select(AuditEvent).where(AuditEvent.team_id == "T0TYPO")).all() == []
