@@ -76,7 +76,8 @@ def _why(req: Request) -> Payload:
         if record is None:
             return views.notice(f"No debt item `{key}`.")
         return views.notice(
-            f"`{key}` has status `{record.status}`, so it has no score: only open items are ranked."
+            f"`{key}` has status `{record.status}`, so it has no score: "
+            "only `open` and `in_progress` items are ranked."
         )
     lines = component_lines(
         ranked.breakdown, item=ranking.inputs[key], team=ranking.team, settings=ranking.settings
