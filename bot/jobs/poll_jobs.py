@@ -112,12 +112,17 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str
         people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
     if audience.dm.channel_members:
         people |= _channel_members(client, audience.dm.channel_members)
+    return _humans(client, people, survey.id)
+
+
+def _humans(client: WebClient, people: set[str], what: str) -> dict[str, str | None]:
+    """The people among ``people`` (bots and deactivated users left out), with their time zone."""
     humans: dict[str, str | None] = {}
     for user in sorted(people):
         try:
             info = client.users_info(user=user)["user"]
         except SlackApiError as exc:  # one unknown member must not stop the poll for all
-            logger.warning("%s: a member was left out (%s)", survey.id, exc.response.get("error"))
+            logger.warning("%s: a member was left out (%s)", what, exc.response.get("error"))
             continue
         if not info.get("is_bot") and not info.get("deleted") and user != "USLACKBOT":
             humans[user] = info.get("tz") or None
@@ -167,17 +172,16 @@ def _due_times(
 
 
 def _audience_size(client: WebClient, recipients: dict[str, str | None]) -> int | None:
-    """How many people the run reaches: the DM recipients, or the channel's human members."""
+    """How many people the run reaches: the DM recipients, or the channel's human members
+    (like a DM audience: no bots, debtpulse included, and no deactivated users)."""
     first = next(iter(recipients), "")
     if not first.startswith(("C", "G")):
         return len(recipients)
     try:
-        members = _channel_members(client, first)
-        me = client.auth_test().get("user_id")
+        return len(_humans(client, _channel_members(client, first), first))
     except (SlackApiError, OSError) as exc:
         logger.info("the size of %s is unknown (%s)", first, exc)
         return None
-    return len(members - {me})
 
 
 def open_poll(

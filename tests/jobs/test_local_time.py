@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -140,3 +141,29 @@ def test_each_person_gets_the_dm_at_ten_their_time(
         "U0NY": 0,
         "U0TOKYO": 1,
     }
+
+
+def test_a_channel_polls_audience_counts_people_only(
+    make_runtime: MakeRuntime, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other bots, debtpulse itself and deactivated members are not people the poll reaches."""
+    from bot.sandbox import BOT_USER_ID
+
+    fake.workspace.add_user("U0JIRA", name="jira", is_bot=True)
+    fake.workspace.add_user("U0GONE", name="gone", deleted=True)
+    members = [BOT_USER_ID, "U0JIRA", "U0GONE", *PEOPLE]
+    fake.workspace.add_channel("C0POLLS", name="polls", members=members)
+    clock = Clock(datetime(2026, 11, 23, 9, 0, 5, tzinfo=UTC))
+    runtime = _runtime(make_runtime, fake, clock, monkeypatch)
+    monkeypatch.setattr(runtime.settings, "poll_channel", "C0POLLS")
+    channel_survey = SURVEY.replace("audience: {dm: {usergroup: S0TEAM}}\n", "").replace(
+        "per_recipient_timezone: true\n", ""
+    )
+    runtime.catalog["local-check"] = dataclasses.replace(
+        runtime.catalog["local-check"], template=validate_template(yaml.safe_load(channel_survey))
+    )
+    run_id = poll_jobs.open_poll(runtime, "local-check", clock())
+    with Session(runtime.engine) as session:
+        run = session.exec(select(PollRun).where(PollRun.id == run_id)).one()
+    assert run.audience == len(PEOPLE)
+    assert len(fake.messages(channel="C0POLLS")) == 1
