@@ -10,7 +10,7 @@ import typer
 from bot.cli.context import CliContext
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.core.capacity import capacity_hint
+from bot.core.capacity import capacity_hint, split_estimates
 from bot.core.display import component_lines, score_with_arrow, top_reasons, trend_arrow
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import take_snapshot, why_change
@@ -185,21 +185,14 @@ def capacity(
     budget = points * debt_share
     with db.session_scope(ctx.engine, write=False) as session:
         ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
-    try:
-        hint = capacity_hint(
-            [
-                (
-                    i.breakdown.key,
-                    i.breakdown.shown().total,
-                    ranking.records[i.breakdown.key].effort,
-                )
-                for i in ranking.items
-            ],
-            budget,
-            effort_scale=planning.effort_points,
-        )
-    except ValueError as exc:
-        fail(f"effort: {exc}")
+    usable, unusable = split_estimates(
+        [
+            (i.breakdown.key, i.breakdown.shown().total, ranking.records[i.breakdown.key].effort)
+            for i in ranking.items
+        ],
+        effort_scale=planning.effort_points,
+    )
+    hint = capacity_hint(usable, budget, effort_scale=planning.effort_points)
     typer.echo(f"Debt budget: {budget:g} points ({points:g} × {debt_share:.0%})")
     for key in hint.chosen:
         item = ranking.records[key]
@@ -207,5 +200,6 @@ def capacity(
         score = ranked.breakdown.shown().total if ranked is not None else 0.0
         typer.echo(f"  {key:<9} {item.effort:>3}  {score:>5.1f}  {item.title}")
     typer.echo(f"Total score {hint.total_score:.1f} for {hint.total_effort:g} points.")
-    if hint.unestimated:
-        typer.echo(f"No effort estimate yet: {', '.join(hint.unestimated)}")
+    apart = (*hint.unestimated, *unusable)
+    if apart:
+        typer.echo(f"No usable estimate yet: {', '.join(apart)}")

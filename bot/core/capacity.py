@@ -64,6 +64,29 @@ def _units(points: float, what: str) -> int:
     return int(units)
 
 
+def split_estimates(
+    items: Iterable[tuple[str, float, Effort]], *, effort_scale: Mapping[str, float]
+) -> tuple[list[tuple[str, float, Effort]], list[str]]:
+    """The items whose estimate the hint can use, and the keys of those it cannot.
+
+    An estimate that is neither a size of ``effort_scale`` nor whole or half points (a size
+    removed from ``weights.yaml``, say) is listed apart, like a missing one, rather than
+    failing the whole hint: the CLI and the digest both say "No usable estimate yet".
+    """
+    usable: list[tuple[str, float, Effort]] = []
+    unusable: list[str] = []
+    for key, score, effort in items:
+        try:
+            points = effort_points(effort, effort_scale=effort_scale)
+            if points is not None:
+                _units(points, key)
+        except ValueError:
+            unusable.append(key)
+        else:
+            usable.append((key, score, effort))
+    return usable, unusable
+
+
 def capacity_hint(
     items: Iterable[tuple[str, float, Effort]],
     budget_points: float,

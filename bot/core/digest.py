@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from bot.core.capacity import capacity_hint
+from bot.core.capacity import capacity_hint, split_estimates
 from bot.core.digest_model import (
     CapacityLine,
     CapacitySection,
@@ -191,15 +191,10 @@ def capacity(inputs: DigestInputs) -> CapacitySection:
     """The highest-scoring set of open items that fits the sprint's debt budget."""
     rows = {row.breakdown.key: row for row in inputs.items}
     scale = inputs.capacity.effort_points
-    usable, unusable = [], []
-    for row in inputs.items:
-        key = row.breakdown.key
-        try:  # an estimate that is neither a size of the scale nor points is listed apart
-            capacity_hint([(key, 1.0, row.effort)], 0, effort_scale=scale)
-        except ValueError:
-            unusable.append(key)
-        else:
-            usable.append((key, row.breakdown.shown().total, row.effort))
+    usable, unusable = split_estimates(
+        [(row.breakdown.key, row.breakdown.shown().total, row.effort) for row in inputs.items],
+        effort_scale=scale,
+    )
     hint = capacity_hint(usable, inputs.capacity.budget_points, effort_scale=scale)
     chosen = tuple(
         CapacityLine(

@@ -384,6 +384,20 @@ def test_capacity_hint(cli, scored) -> None:
             assert float(score) == scores[key]
 
 
+def test_capacity_lists_an_estimate_it_cannot_use_apart(cli, cli_db: Engine, scored) -> None:
+    with Session(cli_db) as session:
+        item = register.get_item(session, team_id=TEAM, key="DEBT-2")
+        assert item is not None
+        item.effort = "HUGE"  # a size since removed from weights.yaml's effort_points
+        session.add(item)
+        session.commit()
+    result = cli("capacity", "--sprint-points", "20", "--share", "0.2")
+    assert result.code == 0, result
+    chosen = [line.split()[0] for line in result.out.splitlines() if line.startswith("  DEBT")]
+    assert chosen == ["DEBT-1"]
+    assert "No usable estimate yet: DEBT-2" in result.out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

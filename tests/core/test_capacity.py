@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.core.capacity import capacity_hint, debt_budget, effort_points
+from bot.core.capacity import capacity_hint, debt_budget, effort_points, split_estimates
 
 
 def test_debt_budget() -> None:
@@ -101,3 +101,10 @@ def test_effort_points() -> None:
     assert effort_points("M", effort_scale={"S": 1, "M": 3}) == 3
     assert effort_points("2.5", effort_scale={}) == 2.5
     assert effort_points(None, effort_scale={}) is None
+
+
+def test_estimates_the_hint_cannot_use_are_listed_apart() -> None:
+    items = [("A", 30.0, "S"), ("B", 20.0, "HUGE"), ("C", 10.0, 1.3), ("D", 5.0, None)]
+    usable, unusable = split_estimates(items, effort_scale={"S": 1.0})
+    assert usable == [("A", 30.0, "S"), ("D", 5.0, None)]
+    assert unusable == ["B", "C"]  # not a size of the scale; not whole or half points
