@@ -298,7 +298,9 @@ def simulate(stream: Stream, template_db: Path, workdir: Path) -> Result:
                             "",
                         )
                     )
-            rows = parse_responses(out.getvalue(), catalog=catalog, anon_secret_set=True)
+            rows = parse_responses(
+                out.getvalue(), catalog=catalog, anon_secret_set=True, today=run_date
+            )
             if rows:
                 with db.session_scope(engine) as session:
                     store_responses(session, team_id=TEAM, rows=rows, anon_secret=ANON_SECRET)

@@ -113,7 +113,8 @@ class Settings(BaseSettings):
     @classmethod
     def _surveys_dir(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
-            raise ValueError(f"not a directory: {value}")
+            what = "not a directory" if value.exists() else "no such directory"
+            raise ValueError(f"{what}: {value}")
         return value
 
     # -- what the configuration implies --------------------------------------------------

@@ -27,16 +27,29 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SchemaOutOfDate(RuntimeError):
-    """The database is behind (or ahead of) the newest migration this code knows."""
+    """The database is behind (or ahead of) the newest migration this code knows.
 
-    def __init__(self, current: str | None, head: str | None) -> None:
+    ``ahead``: the database is at a revision this code does not know, which only a newer
+    debtpulse writes (migrations are never removed), so the advice is to upgrade debtpulse;
+    ``db upgrade`` cannot help and refuses it too.
+    """
+
+    def __init__(self, current: str | None, head: str | None, *, ahead: bool = False) -> None:
         self.current = current
         self.head = head
-        where = f"at revision {current}" if current else "not initialised"
-        super().__init__(
-            f"the database is {where} but this debtpulse needs revision {head}: "
-            "run `debtpulse db upgrade` first"
-        )
+        self.ahead = ahead
+        if ahead:
+            message = (
+                f"the database was migrated by a newer debtpulse (revision {current}; this one "
+                f"knows up to {head}): upgrade debtpulse to use it; nothing was changed"
+            )
+        else:
+            where = f"at revision {current}" if current else "not initialised"
+            message = (
+                f"the database is {where} but this debtpulse needs revision {head}: "
+                "run `debtpulse db upgrade` first"
+            )
+        super().__init__(message)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -128,11 +141,24 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision id of this code's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(s.revision for s in ScriptDirectory(str(_MIGRATIONS)).walk_revisions())
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Apply migrations up to ``revision``; returns (before, after)."""
+    """Apply migrations up to ``revision``; returns (before, after).
+
+    Raises SchemaOutOfDate (``ahead``), changing nothing, when a newer debtpulse migrated the
+    database: Alembic cannot start from a revision it does not know.
+    """
     from alembic import command
 
     before = current_revision(engine)
+    if before is not None and before not in known_revisions():
+        raise SchemaOutOfDate(before, head_revision(), ahead=True)
     command.upgrade(alembic_config(engine), revision)
     return before, current_revision(engine)
 
@@ -151,7 +177,11 @@ def stored_revision(engine: Engine) -> str | None:
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to run on a database that is not at the newest migration."""
+    """Refuse to run on a database that is not at the newest migration.
+
+    Only on a mismatch are the migration scripts read, to tell behind from ahead.
+    """
     current = stored_revision(engine)
     if current != SCHEMA_HEAD:
-        raise SchemaOutOfDate(current, SCHEMA_HEAD)
+        ahead = current is not None and current not in known_revisions()
+        raise SchemaOutOfDate(current, SCHEMA_HEAD, ahead=ahead)

@@ -125,8 +125,9 @@ def cli_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setenv("DATABASE_URL", url)
     if engine.dialect.name == "postgresql":
         schema = engine.dialect.default_schema_name
-        monkeypatch.setattr(
-            "bot.cli.context.make_engine",
-            lambda u: db.make_engine(u, connect_args={"options": f"-csearch_path={schema}"}),
-        )
+        for where in ("bot.cli.context.make_engine", "bot.cli.serve_cmds.make_engine"):
+            monkeypatch.setattr(
+                where,
+                lambda u: db.make_engine(u, connect_args={"options": f"-csearch_path={schema}"}),
+            )
     return engine

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 
 from bot.cli.context import CliContext
-from bot.cli.errors import fail
+from bot.cli.errors import check_writable, fail, write_file
 from bot.cli.options import TeamOption
+from bot.config import ConfigError
 from bot.core.blocktext import blocks_to_text
 from bot.runtime import Runtime, build_runtime
 
@@ -20,6 +22,13 @@ DigestOption = Annotated[
 ]
 
 
+def _no_such_digest(digest: str | None, exc: LookupError) -> NoReturn:
+    """``--digest`` is blamed only when it was given; else the default was not found."""
+    if digest is not None:
+        fail(f"--digest: {exc.args[0]}")
+    fail(f"{exc.args[0]}: pass --digest ID")
+
+
 def _runtime(team: str | None) -> Runtime:
     ctx = CliContext(team)
     return build_runtime(ctx.settings, engine=ctx.engine, default_team=ctx.team)
@@ -29,7 +38,7 @@ def preview(
     digest: DigestOption = None,
     team: TeamOption = None,
     chart: Annotated[
-        str | None,
+        Path | None,
         typer.Option(
             help="Also write the chart PNG here (needs the charts extra: debtpulse\\[charts])."
         ),
@@ -38,19 +47,20 @@ def preview(
     """Show the digest as it would be posted now, as text; nothing is posted or stored."""
     from bot.jobs import digest_jobs  # Slack code loads only for digest commands
 
+    if chart is not None:
+        check_writable(chart, "--chart")
     runtime = _runtime(team)
     try:
         built = digest_jobs.preview(runtime, digest)
     except LookupError as exc:
-        fail(f"--digest: {exc.args[0]}")
+        _no_such_digest(digest, exc)
     message = built.message
     typer.echo(blocks_to_text(message["blocks"], fallback=message["text"]))
     if chart is not None:
         png = digest_jobs.chart_png(runtime, built)
         if png is None:
             fail("--chart: no chart to draw (it needs the charts extra and at least one score)")
-        with open(chart, "wb") as out:
-            out.write(png)
+        write_file(chart, png, "--chart")
         typer.echo(f"chart written to {chart}")
 
 
@@ -63,16 +73,24 @@ def post(
     """Post the digest to its channels now (once per week unless --force)."""
     from bot.cli.serve_cmds import make_runtime
     from bot.jobs import digest_jobs
-    from bot.jobs.poll_jobs import NoBotToken
 
     runtime = make_runtime(CliContext().settings)
     digest_id = digest or digest_jobs.default_digest_id(runtime)
     try:
-        results = digest_jobs.post_digest(runtime, digest_id, runtime.clock(), force=force)
-    except NoBotToken as exc:
-        fail(str(exc.args[0]))
+        template = digest_jobs.digest_template(runtime, digest_id)
     except LookupError as exc:
-        fail(f"--digest: {exc.args[0]}")
+        _no_such_digest(digest, exc)
+    try:
+        digest_jobs.channels_of(runtime, template)
+    except LookupError:
+        raise ConfigError(
+            "DEBTPULSE_DIGEST_CHANNELS",
+            f"required but not set (digest {template.id} lists no channels of its own)",
+        ) from None
+    try:
+        results = digest_jobs.post_digest(runtime, digest_id, runtime.clock(), force=force)
+    except LookupError as exc:  # no bot token, or no workspace to post for
+        fail(str(exc.args[0]))
     for result in results:
         typer.echo(str(result))
     if any(r.outcome == "failed" for r in results):

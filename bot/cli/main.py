@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from bot.cli import digest_cmds, ranking_cmds, serve_cmds, worker_cmds
 from bot.cli.context import CliContext
-from bot.cli.errors import fail, guarded
+from bot.cli.errors import check_writable, fail, guarded, write_file
 from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core import register as register_service
 from bot.core.catalog import load_catalog
@@ -57,15 +58,16 @@ app.command("run")(worker_cmds.run)
 app.command("demo")(demo_command)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, argument: str = "FILE") -> str:
+    """The text of ``path``; a failure is one line naming ``argument``."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        fail(f"{path}: no such file")
+        fail(f"{argument}: cannot read {path} (no such file)")
     except UnicodeDecodeError:
-        fail(f"{path}: not UTF-8 text")
+        fail(f"{argument}: cannot read {path} (not UTF-8 text)")
     except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
+        fail(f"{argument}: cannot read {path} ({exc.strerror or exc.__class__.__name__})")
 
 
 @db_app.command("upgrade")
@@ -108,13 +110,15 @@ def debt_export(
     team: TeamOption = None,
 ) -> None:
     """Write the register as CSV (the import layout)."""
+    if output is not None:
+        check_writable(output, "--output")
     ctx = CliContext(team)
     with db.session_scope(ctx.engine, write=False) as session:
         text = register_service.export_register(session, team_id=ctx.team)
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text.encode("utf-8"), "--output")
         typer.echo(f"wrote {output}")
 
 
@@ -128,6 +132,9 @@ def surveys_check(
     """Validate templates; list every problem as file:line: field: message."""
     if directory is None:
         directory = CliContext().settings.surveys_dir or builtin_dir()
+    elif not directory.is_dir():
+        reason = "not a directory" if directory.exists() else "no such directory"
+        fail(f"DIRECTORY: cannot read {directory} ({reason})")
     errors = check(directory)
     try:
         load_weights(directory, min_group=5)
@@ -152,7 +159,12 @@ def responses_import(
     ctx = CliContext(team)
     catalog = load_catalog(ctx.settings.surveys_dir)
     secret = ctx.settings.anon_secret.get_secret_value() if ctx.settings.anon_secret else None
-    rows = parse_responses(_read(file), catalog=catalog, anon_secret_set=secret is not None)
+    rows = parse_responses(
+        _read(file),
+        catalog=catalog,
+        anon_secret_set=secret is not None,
+        today=date.today(),  # the importer's own date: a run date after it is refused
+    )
     with db.session_scope(ctx.engine) as session:
         summary = store_responses(session, team_id=ctx.team, rows=rows, anon_secret=secret)
     typer.echo(f"{file}: {summary}")

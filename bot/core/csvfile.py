@@ -8,20 +8,62 @@ from collections.abc import Iterator, Sequence
 
 from bot.core.problems import InputRejected, Problem
 
+Row = tuple[int, dict[str, str]]
+
+
+def _csv_problem(line: int, error: csv.Error) -> Problem:
+    """A CSV syntax error as one line a person can act on."""
+    message = str(error)
+    if message.startswith("field larger than field limit"):
+        return Problem(line, "row", f"a cell is longer than {csv.field_size_limit()} characters")
+    if message == "unexpected end of data":
+        return Problem(line, "row", 'a quoted cell is never closed (a " is missing)')
+    if message.startswith("',' expected after"):
+        return Problem(
+            line, "row", 'text after a closing quote; write a " inside a quoted cell as ""'
+        )
+    return Problem(line, "row", f"not valid CSV ({message})")
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first line, cells)`` per record; a CSV syntax error raises InputRejected.
+
+    Strict parsing: an unterminated quote or text after a closing quote is an error rather
+    than a cell silently swallowing the rest of the file.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputRejected([_csv_problem(start, exc)]) from None
+        yield start, row
+
 
 def read_rows(
     text: str, *, columns: Sequence[str], required: Sequence[str]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line number, row)`` for each data row, cells stripped of surrounding blanks.
+) -> tuple[list[Row], list[Problem]]:
+    """Return ``(rows, problems)``: each well-formed data row with its line number, cells
+    stripped of surrounding blanks, and a problem for each malformed one.
 
-    The header must name only known columns and every required one; a row with more cells
-    than the header is an error. Line numbers count the header as line 1.
+    The header must name only known columns and every required one, otherwise
+    InputRejected is raised at once. Every data row must have exactly one cell per header
+    column (blank cells are fine; a blank line is skipped). A CSV syntax error (a quote
+    never closed, a cell over the csv module's size limit) ends the reading: it is the last
+    problem returned. Line numbers count the header as line 1; a row's number is the line
+    it starts on.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    records = _records(text)
     try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        raise InputRejected([Problem(1, "header", "the file is empty")]) from None
+        first = next(records, None)
+    except InputRejected as exc:
+        raise InputRejected([Problem(1, "header", exc.problems[0].message)]) from None
+    if first is None:
+        raise InputRejected([Problem(1, "header", "the file is empty")])
+    header = [name.strip() for name in first[1]]
     problems = [
         Problem(1, name or "(blank)", f"unknown column; expected any of: {', '.join(columns)}")
         for name in header
@@ -37,16 +79,20 @@ def read_rows(
         seen.add(name)
     if problems:
         raise InputRejected(problems)
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):
-            raise InputRejected(
-                [Problem(line, "row", f"{len(row)} cells but the header has {len(header)}")]
-            )
-        cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
-        yield line, cells
+    rows: list[Row] = []
+    try:
+        for line, row in records:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(
+                    Problem(line, "row", f"expected {len(header)} cells, found {len(row)}")
+                )
+                continue
+            rows.append((line, {name: row[i].strip() for i, name in enumerate(header)}))
+    except InputRejected as exc:
+        problems += exc.problems
+    return rows, problems
 
 
 def write_rows(columns: Sequence[str], rows: Sequence[dict[str, object]]) -> str:

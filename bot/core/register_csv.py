@@ -34,6 +34,7 @@ RISK_COLUMNS = ("impact", "likelihood", "detectability")
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 EFFORT_PATTERN = re.compile(r"^(XS|S|M|L|XL|\d+(\.\d+)?)$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
+OWNER_HELP = "expected a Slack user id (U123), a mention like <@U123>, or a team name"
 
 Score = Annotated[int, Field(ge=1, le=5)]
 
@@ -70,9 +71,11 @@ class RegisterRow(BaseModel):
     @field_validator("owner")
     @classmethod
     def _owner(cls, value: str | None) -> str | None:
-        if value and (mention := _MENTION.match(value)):
+        if not value:
+            return value
+        if mention := _MENTION.match(value):
             return mention.group(1)
-        return value
+        return check_owner(value)
 
     @field_validator("effort")
     @classmethod
@@ -107,12 +110,32 @@ class RegisterRow(BaseModel):
         }
 
 
+def check_owner(value: str) -> str:
+    """A plain owner: a user id, or free text such as a team name (shown as written).
+
+    Slack markup is refused: a channel or group mention (``<#C123>``, ``<!subteam^S1>``),
+    a broken user mention (``<@bob>``), or a bare ``@name`` / ``#channel``, which Slack would
+    never turn into a person.
+    """
+    if value.startswith("<#") or value.startswith("#"):
+        raise ValueError(f"{value!r} is a channel, not a person; {OWNER_HELP}")
+    if value.startswith("<!"):
+        raise ValueError(f"{value!r} is a group mention, not a person; {OWNER_HELP}")
+    if "<" in value or ">" in value:
+        raise ValueError(f"{value!r} is not a valid user mention; {OWNER_HELP}")
+    if value.startswith("@"):
+        raise ValueError(f"{value!r} is a display name, not a mention; {OWNER_HELP}")
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be on one line")
+    return value
+
+
 def parse_register(text: str) -> list[tuple[int, RegisterRow]]:
     """Validate every row; raise InputRejected listing every problem in the file."""
     rows: list[tuple[int, RegisterRow]] = []
-    problems: list[Problem] = []
     first_line: dict[str, int] = {}
-    for line, cells in read_rows(text, columns=COLUMNS, required=REQUIRED):
+    parsed, problems = read_rows(text, columns=COLUMNS, required=REQUIRED)
+    for line, cells in parsed:
         values = {name: cell for name, cell in cells.items() if cell != ""}
         try:
             row = RegisterRow.model_validate(values)

@@ -19,6 +19,7 @@ from bot.core.problems import InputRejected, Problem
 from storage import polls, register, responses
 from storage.models import PollRun
 from surveys import LoadedTemplate
+from surveys.questions import LikertQuestion, Question
 
 COLUMNS = ("survey_id", "run_date", "respondent", "question_id", "debt_key", "value", "text")
 REQUIRED = ("survey_id", "run_date", "respondent", "question_id", "value")
@@ -36,6 +37,13 @@ class ResponseRow:
     value: float | None
     text: str | None
 
+    @property
+    def slot(self) -> tuple[str, date, str, str, str | None]:
+        """What one stored answer is keyed by: a second row for it would replace the first."""
+        question = self.survey.survey.question(self.question_id) if self.survey.survey else None
+        item = self.debt_key if question is not None and question.over_debt_items else None
+        return (self.survey.id, self.run_date, self.respondent, self.question_id, item)
+
 
 @dataclass(frozen=True)
 class ResponsesSummary:
@@ -45,36 +53,87 @@ class ResponsesSummary:
 
     def __str__(self) -> str:
         return (
-            f"{self.answers} answers stored from {self.respondents} respondents, "
-            f"{self.runs_created} runs created"
+            f"{_count(self.answers, 'answer')} stored from "
+            f"{_count(self.respondents, 'respondent')}, "
+            f"{_count(self.runs_created, 'run')} created"
         )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def parse_responses(
-    text: str, *, catalog: dict[str, LoadedTemplate], anon_secret_set: bool
+    text: str,
+    *,
+    catalog: dict[str, LoadedTemplate],
+    anon_secret_set: bool,
+    today: date,
 ) -> list[ResponseRow]:
-    """Check every row against the surveys; raise InputRejected with every problem."""
+    """Check every row against the surveys; raise InputRejected with every problem.
+
+    A ``run_date`` after ``today`` (the caller's date) is refused: it would become the
+    newest run.
+    """
     rows: list[ResponseRow] = []
-    problems: list[Problem] = []
-    for line, cells in read_rows(text, columns=COLUMNS, required=REQUIRED):
+    parsed, problems = read_rows(text, columns=COLUMNS, required=REQUIRED)
+    first_line: dict[tuple[str, date, str, str, str | None], int] = {}
+    for line, cells in parsed:
         try:
-            rows.append(_parse_row(line, cells, catalog, anon_secret_set))
+            row = _parse_row(line, cells, catalog, anon_secret_set, today)
         except InputRejected as exc:
             problems += exc.problems
+            continue
+        slot = row.slot
+        if slot in first_line:
+            about = f" about {row.debt_key}" if slot[4] else ""
+            problems.append(
+                Problem(
+                    line,
+                    "respondent",
+                    f"{row.respondent}'s answer to {row.question_id}{about} on "
+                    f"{row.run_date} is already on line {first_line[slot]}",
+                )
+            )
+            continue
+        first_line[slot] = line
+        rows.append(row)
     if problems:
         raise InputRejected(problems)
     return rows
 
 
+def _stray_cells(line: int, question: Question, cells: dict[str, str]) -> list[Problem]:
+    """A cell the question does not take is an error, not silently dropped."""
+    value, text = cells.get("value", ""), cells.get("text", "")
+    if question.type == "text" and value:
+        return [Problem(line, "value", f"question {question.id} takes text, not a value")]
+    if question.type in ("likert", "nps") and text:
+        return [Problem(line, "text", f"question {question.id} takes a value, not text")]
+    if question.type == "choice" and value and text:
+        return [Problem(line, "text", f"question {question.id} takes its option in value only")]
+    if question.type == "debt_item_choice":
+        return [
+            Problem(line, name, f"question {question.id} takes its answer in debt_key only")
+            for name, cell in (("value", value), ("text", text))
+            if cell
+        ]
+    return []
+
+
 def _parse_row(
-    line: int, cells: dict[str, str], catalog: dict[str, LoadedTemplate], anon_secret_set: bool
+    line: int,
+    cells: dict[str, str],
+    catalog: dict[str, LoadedTemplate],
+    anon_secret_set: bool,
+    today: date,
 ) -> ResponseRow:
     problems = []
     survey = catalog.get(cells["survey_id"])
     if survey is None or survey.survey is None:
         known = ", ".join(sorted(t.id for t in catalog.values() if t.survey is not None))
         raise InputRejected(
-            [Problem(line, "survey_id", f"no survey {cells['survey_id']!r} ({known})")]
+            [Problem(line, "survey_id", f"no survey {cells['survey_id']!r} (known: {known})")]
         )
     if survey.survey.anonymous and not anon_secret_set:
         problems.append(
@@ -87,6 +146,8 @@ def _parse_row(
             Problem(line, "run_date", f"expected YYYY-MM-DD, got {cells['run_date']!r}")
         )
         run_date = date.min
+    if run_date > today:
+        problems.append(Problem(line, "run_date", f"{run_date} is after today ({today})"))
     respondent = cells["respondent"]
     if not respondent or len(respondent) > MAX_RESPONDENT:
         problems.append(
@@ -103,7 +164,7 @@ def _parse_row(
             )
         )
         raise InputRejected(problems)
-    debt_key = cells.get("debt_key") or None
+    debt_key = cells.get("debt_key", "").upper() or None
     about_item = question.over_debt_items or question.type == "debt_item_choice"
     if about_item and debt_key is None:
         problems.append(Problem(line, "debt_key", f"question {question.id} is about a debt item"))
@@ -111,6 +172,7 @@ def _parse_row(
         problems.append(
             Problem(line, "debt_key", f"question {question.id} is not about a debt item")
         )
+    problems += _stray_cells(line, question, cells)
     text = cells.get("text") or None
     if question.type == "debt_item_choice":
         text = debt_key
@@ -118,6 +180,8 @@ def _parse_row(
         answer = check_answer(question, value=cells["value"], text=text)
     except AnswerError as exc:
         problems.append(Problem(line, exc.field, exc.message))
+    else:
+        problems += _whole_points(line, question, answer.value)
     if problems:
         raise InputRejected(problems)
     return ResponseRow(
@@ -130,6 +194,14 @@ def _parse_row(
         value=answer.value,
         text=answer.text,
     )
+
+
+def _whole_points(line: int, question: Question, value: float | None) -> list[Problem]:
+    """Only the points of a likert scale are answers: 4.5 is not (NPS is checked already)."""
+    if isinstance(question, LikertQuestion) and value is not None and value != int(value):
+        low, high = question.scale.min, question.scale.max
+        return [Problem(line, "value", f"expected a whole number from {low} to {high}")]
+    return []
 
 
 def _run_for(

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlmodel import Session
 
 from bot.core.problems import InputRejected, Problem, from_validation_error
 from storage import register, signals
 from storage.models import SignalKind
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of our clock a sender's ``observed_at`` may be before it is refused."""
 
 
 class SignalIn(BaseModel):
@@ -26,6 +36,11 @@ class SignalIn(BaseModel):
     observed_at: AwareDatetime
     dedup_key: str = Field(min_length=1, max_length=200)
 
+    @field_validator("debt_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return value.upper()  # keys are stored upper-case, like the register import's
+
 
 @dataclass(frozen=True)
 class SignalSummary:
@@ -33,7 +48,8 @@ class SignalSummary:
     duplicates: int
 
     def __str__(self) -> str:
-        return f"{self.stored} stored, {self.duplicates} duplicates skipped"
+        skipped = "duplicate" if self.duplicates == 1 else "duplicates"
+        return f"{self.stored} stored, {self.duplicates} {skipped} skipped"
 
 
 def parse_signal(line: int, raw: str) -> SignalIn:
@@ -47,7 +63,19 @@ def parse_signal(line: int, raw: str) -> SignalIn:
     try:
         return SignalIn.model_validate(data)
     except ValidationError as exc:
-        raise InputRejected(from_validation_error(line, exc)) from None
+        raise InputRejected(_field_problems(line, exc)) from None
+
+
+def _field_problems(line: int, exc: ValidationError) -> list[Problem]:
+    """Like from_validation_error, but a field left out is "required" (it is absent, not
+    empty), and an empty string where text is required is "required but empty"."""
+    problems = from_validation_error(line, exc)
+    for n, (error, problem) in enumerate(zip(exc.errors(), problems, strict=True)):
+        if error["type"] == "missing":
+            problems[n] = Problem(line, problem.column, "required")
+        elif error["type"] == "string_too_short" and str(error.get("input")).strip() == "":
+            problems[n] = Problem(line, problem.column, "required but empty")
+    return problems
 
 
 def parse_jsonl(text: str) -> list[tuple[int, SignalIn]]:
@@ -69,7 +97,8 @@ def parse_jsonl(text: str) -> list[tuple[int, SignalIn]]:
 def store_signals(
     session: Session, *, team_id: str, items: list[tuple[int, SignalIn]], now: datetime
 ) -> SignalSummary:
-    """Store signals in the caller's transaction; an unknown debt key rejects them all."""
+    """Store signals in the caller's transaction; an unknown debt key, or an ``observed_at``
+    more than CLOCK_SKEW after ``now`` (it would count undecayed), rejects them all."""
     keys = {signal.debt_key for _, signal in items}
     ids = {}
     for key in keys:
@@ -81,8 +110,13 @@ def store_signals(
         for line, signal in items
         if signal.debt_key not in ids
     ]
-    if unknown:
-        raise InputRejected(unknown)
+    future = [
+        Problem(line, "observed_at", "in the future")
+        for line, signal in items
+        if signal.observed_at > now + CLOCK_SKEW
+    ]
+    if unknown or future:
+        raise InputRejected(unknown + future)
     stored = 0
     for _, signal in items:
         item_id = ids[signal.debt_key]

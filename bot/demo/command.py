@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.errors import fail
+from bot.cli.errors import check_writable, fail
 
 DEFAULT_CHART = Path("debtpulse-demo-chart.png")
 
@@ -29,6 +29,7 @@ def demo(
     """The whole loop offline against the local fake Slack: polls, answers, signals, digest."""
     from bot.demo.run import DemoError, DemoOptions, run_demo  # Slack code loads only here
 
+    check_writable(chart, "--chart")
     options = DemoOptions(weeks=weeks, team_size=team_size, seed=seed, db=db, chart=chart)
     try:
         run_demo(options, echo=typer.echo)

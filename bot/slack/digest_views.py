@@ -7,22 +7,27 @@ most 3,000 characters, and the message keeps under 50 blocks).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.core.digest import MOVE_RANKS, DigestContent, TopItem
 from bot.slack.limits import TEXT, SlackBlock
-from bot.slack.views import context, divider, header, message, packed_sections, section
+from bot.slack.views import (
+    context,
+    divider,
+    header,
+    is_user_id,
+    message,
+    packed_sections,
+    section,
+)
 from surveys import Mrkdwn, mrkdwn_escape
 from surveys.messages import render_message
-
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def _owner(item: TopItem) -> str | Mrkdwn:
     if not item.owner:
         return "no owner"
-    return Mrkdwn(f"<@{item.owner}>") if USER_ID.match(item.owner) else item.owner
+    return Mrkdwn(f"<@{item.owner}>") if is_user_id(item.owner) else item.owner
 
 
 def _fallback(content: DigestContent) -> str:

@@ -6,6 +6,7 @@ Interpolated text is escaped for mrkdwn (``&``, ``<``, ``>``) with the shared es
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,14 @@ EFFORTS = ("XS", "S", "M", "L", "XL")
 
 
 # -- small pieces ---------------------------------------------------------------------------
+
+
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def is_user_id(owner: str) -> bool:
+    """A Slack user id (shown as a mention), not a team name such as ``UX-team``."""
+    return bool(USER_ID.match(owner))
 
 
 def text(value: str, *, kind: str = "mrkdwn", limit: int = TEXT) -> dict[str, Any]:
@@ -148,7 +157,7 @@ def _respondents(item: RankedItem) -> str:
 
 def ranking_line(item: RankedItem, record: DebtItem | None) -> str:
     b = item.breakdown
-    owner = f" · <@{record.owner}>" if record is not None and record.owner.startswith("U") else ""
+    owner = f" · <@{record.owner}>" if record is not None and is_user_id(record.owner) else ""
     reasons = top_reasons(b)
     return (
         f"*{item.rank}. {esc(b.key)} {esc(b.title)}* — *{b.shown().total:.1f}* {trend_arrow(b)}\n"
@@ -194,7 +203,7 @@ def item_message(
     facts = [
         f"*Category:* {esc(item.category)}",
         f"*Status:* {esc(item.status)}",
-        f"*Owner:* {f'<@{item.owner}>' if item.owner.startswith('U') else esc(item.owner) or '—'}",
+        f"*Owner:* {f'<@{item.owner}>' if is_user_id(item.owner) else esc(item.owner) or '—'}",
         f"*Effort:* {esc(item.effort) or '—'}",
         f"*Component:* {esc(item.component) or '—'}",
     ]

@@ -28,7 +28,7 @@ from bot.teams import resolve_team
         ("DEBTPULSE_POLL_CHANNEL", "general", "DEBTPULSE_POLL_CHANNEL: not a Slack channel id"),
         ("DATABASE_URL", "mysql://u:pw@h/db", "DATABASE_URL: sqlite:///PATH or postgresql"),
         ("SLACK_API_URL", "slack.local", "SLACK_API_URL: an http(s) URL expected"),
-        ("DEBTPULSE_SURVEYS_DIR", "/no/such/dir", "DEBTPULSE_SURVEYS_DIR: not a directory"),
+        ("DEBTPULSE_SURVEYS_DIR", "/no/such/dir", "DEBTPULSE_SURVEYS_DIR: no such directory"),
     ],
 )
 def test_a_bad_value_names_the_variable(

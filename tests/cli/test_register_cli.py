@@ -83,6 +83,22 @@ def test_reimport_updates_and_audits_status_and_owner(cli, cli_db: Engine, tmp_p
         ("key,title\nDEBT-9,\n", "line 2: title: required for a new item"),
         ("key,title,effort\nDEBT-9,X,huge\n", "line 2: effort: expected S, M, L"),
         ("key,title\nDEBT-9,X\nDEBT-9,Y\n", "line 3: key: DEBT-9 already on line 2"),
+        ("key,title\nDEBT-9,X\ndebt-9,Y\n", "line 3: key: DEBT-9 already on line 2"),
+        # the owner is a person (or a team name), never a channel or broken markup
+        ("key,title,owner\nDEBT-9,X,<#C123>\n", "line 2: owner: '<#C123>' is a channel, not a"),
+        ("key,title,owner\nDEBT-9,X,#ml-platform\n", "line 2: owner: '#ml-platform' is a chan"),
+        ("key,title,owner\nDEBT-9,X,<!subteam^S1>\n", "line 2: owner: '<!subteam^S1>' is a gro"),
+        ("key,title,owner\nDEBT-9,X,<@bob>\n", "line 2: owner: '<@bob>' is not a valid user"),
+        ("key,title,owner\nDEBT-9,X,<@U0ABC\n", "line 2: owner: '<@U0ABC' is not a valid user"),
+        ("key,title,owner\nDEBT-9,X,@alice\n", "line 2: owner: '@alice' is a display name"),
+        # malformed CSV: one line naming the row, never a traceback
+        ("key,title\nDEBT-9," + "x" * 200_000 + "\n", "line 2: row: a cell is longer than 131072"),
+        ('key,title\nDEBT-9,"' + "x" * 200_000 + '"\n', "line 2: row: a cell is longer than"),
+        ("key,title,category\nDEBT-9,X\n", "line 2: row: expected 3 cells, found 2"),
+        ("key,title\nDEBT-9,X,operational\n", "line 2: row: expected 2 cells, found 3"),
+        ('key,title\nX-7,"unterminated\n', "line 2: row: a quoted cell is never closed"),
+        ('key,title\nDEBT-9,"X"Y\n', "line 2: row: text after a closing quote"),
+        ('key,"title\nDEBT-9,X\n', "line 1: header: a quoted cell is never closed"),
     ],
 )
 def test_a_bad_file_is_rejected_whole(
@@ -90,14 +106,48 @@ def test_a_bad_file_is_rejected_whole(
 ) -> None:
     cli("debt", "import", _write(tmp_path, "reg.csv", GOOD))
     before = _counts(cli_db)
-    # a good row too: it must not be written either
-    bad = text + "DEBT-50,Would be new\n" if text.startswith("key,title") else text
+    # a good row too (as many cells as the header): it must not be written either
+    columns = text.split("\n", 1)[0].count(",") + 1
+    good = "DEBT-50,Would be new" + "," * (columns - 2) + "\n"
+    bad = text + good if text.startswith("key,title") else text
     result = cli("debt", "import", _write(tmp_path, "bad.csv", bad))
     assert result.code == 1
     assert expected in result.err
     assert "nothing was changed" in result.err
     assert "Traceback" not in result.err
     assert _counts(cli_db) == before
+
+
+def test_owner_takes_a_user_a_mention_or_a_team_name(cli, cli_db: Engine, tmp_path: Path) -> None:
+    text = (
+        "key,title,owner\nDEBT-1,A,U0ANA\nDEBT-2,B,<@U0BEN|ben>\nDEBT-3,C,ml-platform\nDEBT-4,D,\n"
+    )
+    result = cli("debt", "import", _write(tmp_path, "reg.csv", text))
+    assert result.code == 0, result
+    with Session(cli_db) as session:
+        owners = {i.key: i.owner for i in session.exec(select(DebtItem))}
+    assert owners == {"DEBT-1": "U0ANA", "DEBT-2": "U0BEN", "DEBT-3": "ml-platform", "DEBT-4": ""}
+
+
+def test_a_quoted_cell_may_span_lines(cli, cli_db: Engine, tmp_path: Path) -> None:
+    text = 'key,title,description\nDEBT-1,A,"two\nlines"\nDEBT-1,B,"three\nmore\nlines"\n'
+    result = cli("debt", "import", _write(tmp_path, "reg.csv", text))
+    # rows are numbered by the line they start on
+    assert "line 4: key: DEBT-1 already on line 2" in result.err
+
+
+def test_malformed_rows_are_listed_with_the_other_problems(
+    cli, cli_db: Engine, tmp_path: Path
+) -> None:
+    text = "key,title,category\nDEBT-1,A,misc\nDEBT-2,B\nDEBT-3,C,operational\n"
+    result = cli("debt", "import", _write(tmp_path, "bad.csv", text))
+    assert result.code == 1
+    assert result.err.splitlines()[:2] == [
+        "line 2: category: Input should be 'experimentation' or 'operational'",
+        "line 3: row: expected 3 cells, found 2",
+    ]
+    assert "rejected: 2 problems" in result.err
+    assert _counts(cli_db) == (0, 0, 0)
 
 
 def test_every_problem_in_a_file_is_listed(cli, cli_db: Engine, tmp_path: Path) -> None:
@@ -151,7 +201,21 @@ def test_signals_import_and_dedup(cli, cli_db: Engine, tmp_path: Path) -> None:
         ),
         (
             '{"debt_key": "DEBT-1", "kind": "alert", "observed_at": "2026-11-20T10:00:00Z"}',
-            "line 3: dedup_key: required but empty",
+            "line 3: dedup_key: required\n",
+        ),
+        (
+            '{"debt_key": "DEBT-1", "kind": "alert", "observed_at": "2026-11-20T10:00:00Z",'
+            ' "dedup_key": " "}',
+            "line 3: dedup_key: required but empty\n",
+        ),
+        (
+            '{"debt_key": "DEBT-1", "kind": "alert", "dedup_key": "x"}',
+            "line 3: observed_at: required\n",
+        ),
+        (
+            '{"debt_key": "DEBT-1", "kind": "alert", "observed_at": "2030-01-01T00:00:00Z",'
+            ' "dedup_key": "x"}',
+            "line 3: observed_at: in the future\n",
         ),
         (
             '{"debt_key": "DEBT-77", "kind": "alert", "observed_at": "2026-11-20T10:00:00Z",'
@@ -175,3 +239,19 @@ def test_bad_signals_reject_the_file(
     assert expected in result.err
     with Session(cli_db) as session:
         assert session.exec(select(func.count()).select_from(Signal)).one() == 0
+
+
+def test_signal_keys_match_in_any_case(cli, cli_db: Engine, tmp_path: Path) -> None:
+    cli("debt", "import", _write(tmp_path, "reg.csv", GOOD))
+    line = (
+        '{"debt_key": "debt-2", "kind": "drift", "observed_at": "2026-11-20T10:00:00Z",'
+        ' "dedup_key": "DR-1"}\n'
+    )
+    first = cli("signals", "import", _write(tmp_path, "s.jsonl", line))
+    assert first.code == 0, first
+    assert first.out.endswith(": 1 stored, 0 duplicates skipped\n")
+    again = cli("signals", "import", _write(tmp_path, "s.jsonl", line))
+    assert again.out.endswith(": 0 stored, 1 duplicate skipped\n")
+    with Session(cli_db) as session:
+        item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-2")).one()
+        assert [s.debt_item_id for s in session.exec(select(Signal))] == [item.id]

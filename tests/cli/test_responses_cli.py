@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from storage.models import Participation, PollRun, Response
+from storage.models import DebtItem, Participation, PollRun, Response
 
 REGISTER = "key,title\nDEBT-1,Flaky data ingestion\nDEBT-2,No schema validation\n"
 HEADER = "survey_id,run_date,respondent,question_id,debt_key,value,text\n"
@@ -92,6 +93,60 @@ def test_re_import_replaces_answers(cli, registered: Engine, tmp_path: Path) -> 
             "weekly-debt-pulse,2026-11-16,a,note,DEBT-1,,hi",
             "line 8: debt_key: question note is not",
         ),
+        # a run in the future would become the newest run in the digest
+        (
+            "weekly-debt-pulse,2099-11-02,c,pain,DEBT-2,3,",
+            "line 8: run_date: 2099-11-02 is after today (",
+        ),
+        # only the points of the scale
+        (
+            "weekly-debt-pulse,2026-11-16,a,pain,DEBT-1,4.5,",
+            "line 8: value: expected a whole number from 1 to 5",
+        ),
+        ("weekly-debt-pulse,2026-11-16,a,pain,DEBT-1,6.5,", "line 8: value: 6.5 is outside"),
+        # the same answer twice: only one could be stored (keys match in any case)
+        (
+            "weekly-debt-pulse,2026-11-16,bob@example.com,pain,debt-1,2,",
+            "line 8: respondent: bob@example.com's answer to pain about DEBT-1 on 2026-11-16"
+            " is already on line 4",
+        ),
+        (
+            "weekly-debt-pulse,2026-11-16,bob@example.com,worst,DEBT-2,,",
+            "line 8: respondent: bob@example.com's answer to worst on 2026-11-16"
+            " is already on line 5",
+        ),
+        # a cell the question does not take
+        ("weekly-debt-pulse,2026-11-16,a,note,,3,hi", "line 8: value: question note takes text"),
+        (
+            "weekly-debt-pulse,2026-11-16,a,pain,DEBT-1,3,awful",
+            "line 8: text: question pain takes a value, not text",
+        ),
+        (
+            "weekly-debt-pulse,2026-11-16,a,worst,DEBT-1,3,",
+            "line 8: value: question worst takes its answer in debt_key only",
+        ),
+        (
+            "weekly-debt-pulse,2026-11-16,a,worst,DEBT-1,,DEBT-2",
+            "line 8: text: question worst takes its answer in debt_key only",
+        ),
+        (
+            "monthly-category-check,2026-11-16,a,focus,,both,operational",
+            "line 8: text: question focus takes its option in value only",
+        ),
+        # malformed CSV
+        ("weekly-debt-pulse,2026-11-16,a", "line 8: row: expected 7 cells, found 3"),
+        (
+            "weekly-debt-pulse,2026-11-16,a,pain,DEBT-1,3,,x,y",
+            "line 8: row: expected 7 cells, found 9",
+        ),
+        (
+            'weekly-debt-pulse,2026-11-16,a,note,,,"unterminated',
+            'line 8: row: a quoted cell is never closed (a " is missing)',
+        ),
+        (
+            "weekly-debt-pulse,2026-11-16,a,note,,," + "x" * 200_000,
+            "line 8: row: a cell is longer than 131072 characters",
+        ),
     ],
 )
 def test_a_bad_row_rejects_the_file(
@@ -100,9 +155,43 @@ def test_a_bad_row_rejects_the_file(
     result = cli("responses", "import", _write(tmp_path, GOOD + row + "\n"))
     assert result.code == 1
     assert expected in result.err
+    assert "Traceback" not in result.err
+    assert "nothing was changed" in result.err
     with Session(registered) as session:
         assert session.exec(select(func.count()).select_from(Response)).one() == 0
         assert session.exec(select(func.count()).select_from(PollRun)).one() == 0
+
+
+def test_one_answer_is_counted_in_the_singular(cli, registered: Engine, tmp_path: Path) -> None:
+    one = HEADER + "weekly-debt-pulse,2026-11-16,c,pain,DEBT-2,3,\n"
+    result = cli("responses", "import", _write(tmp_path, one))
+    assert result.code == 0, result
+    assert result.out.endswith(": 1 answer stored from 1 respondent, 1 run created\n")
+
+
+def test_debt_keys_match_in_any_case(cli, registered: Engine, tmp_path: Path) -> None:
+    text = HEADER + (
+        "weekly-debt-pulse,2026-11-16,c,pain,debt-2,3,\n"
+        "weekly-debt-pulse,2026-11-16,c,worst,Debt-1,,\n"
+    )
+    result = cli("responses", "import", _write(tmp_path, text))
+    assert result.code == 0, result
+    assert "2 answers stored from 1 respondent, 1 run created" in result.out
+    with Session(registered) as session:
+        item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-2")).one()
+        rows = {r.question_id: r for r in session.exec(select(Response))}
+    assert (rows["pain"].debt_item_id, rows["pain"].value) == (item.id, 3)
+    assert rows["worst"].text == "DEBT-1"
+
+
+def test_todays_run_date_is_accepted(cli, registered: Engine, tmp_path: Path) -> None:
+    today = date.today().isoformat()
+    result = cli(
+        "responses",
+        "import",
+        _write(tmp_path, HEADER + f"weekly-debt-pulse,{today},c,pain,DEBT-2,3,\n"),
+    )
+    assert result.code == 0, result
 
 
 def test_anonymous_survey_needs_the_secret(

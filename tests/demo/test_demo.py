@@ -124,6 +124,18 @@ def test_a_used_database_file_is_refused_in_one_line(
     assert used.read_text() == "not empty"
 
 
+def test_a_chart_path_that_cannot_be_written_is_refused_before_anything_runs(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    result = cli("demo", "--db", str(fresh), "--chart", str(tmp_path), "--weeks", "1")
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        f"debtpulse: --chart: cannot write {tmp_path} (Is a directory)"
+    ]
+    assert not fresh.exists()
+
+
 def test_a_failing_step_is_named_and_the_servers_stop(
     cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,7 +102,9 @@ def _seed(database_url: str, folder: Path) -> None:
             reason="seed",
             now=SLOT - timedelta(weeks=6),
         )
-        rows = parse_responses(_answers(4), catalog=runtime.catalog, anon_secret_set=True)
+        rows = parse_responses(
+            _answers(4), catalog=runtime.catalog, anon_secret_set=True, today=SLOT.date()
+        )
         store_responses(session, team_id=TEAM, rows=rows, anon_secret="e2e-anon-secret")
     for weeks_ago in (3, 2, 1):  # earlier weekly snapshots: the chart's history
         at = SLOT.astimezone(UTC) - timedelta(weeks=weeks_ago)

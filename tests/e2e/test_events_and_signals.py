@@ -109,7 +109,7 @@ def test_signals_endpoint_auth_validation_and_dedup(e2e: Stack) -> None:
     status, body = _post(e2e, {k: v for k, v in signal.items() if k != "observed_at"})
     assert status == 422 and body["errors"][0] == {
         "field": "observed_at",
-        "message": "required but empty",
+        "message": "required",
     }
     status, body = _post(e2e, signal | {"debt_key": "DEBT-999"})
     assert status == 422 and body["errors"][0]["field"] == "debt_key"

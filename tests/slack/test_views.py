@@ -117,3 +117,13 @@ def test_a_suppressed_score_has_no_stray_dot() -> None:
     assert text.startswith("*Score 10.0* · rank 1\n")
     shown = views.why_message(_shown(2), [], change)["blocks"][1]["text"]["text"]
     assert shown.startswith("*Score 10.0 →* · rank 2\n")
+
+
+def test_a_team_name_owner_is_text_and_a_user_id_a_mention() -> None:
+    item = _shown(1)
+    team = DebtItem(team_id="T", key="DEBT-1", title="x", owner="UX-team")
+    person = DebtItem(team_id="T", key="DEBT-1", title="x", owner="U0OWNER1")
+    assert "<@" not in views.ranking_line(item, team)
+    assert "<@U0OWNER1>" in views.ranking_line(item, person)
+    card = views.item_message(team, None, item)["blocks"][1]["text"]["text"]
+    assert "*Owner:* UX-team" in card and "<@" not in card

@@ -85,11 +85,30 @@ def test_start_up_check_refuses_a_database_that_is_behind(tmp_path: Path) -> Non
     engine = db.make_engine(f"sqlite:///{tmp_path / 'stale.db'}")
     with pytest.raises(db.SchemaOutOfDate, match="debtpulse db upgrade"):
         db.check_schema(engine)
-    with engine.begin() as conn:  # a revision this code does not know (older or newer)
-        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
-        conn.execute(text("INSERT INTO alembic_version VALUES ('0000')"))
-    with pytest.raises(db.SchemaOutOfDate, match=r"at revision 0000.*debtpulse db upgrade"):
+    db.upgrade(engine, "0003")  # an older revision: upgrading helps
+    with pytest.raises(db.SchemaOutOfDate, match=r"at revision 0003.*debtpulse db upgrade") as e:
         db.check_schema(engine)
+    assert not e.value.ahead
+
+
+def test_a_database_from_a_newer_debtpulse_is_refused_and_left_alone(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'newer.db'}")
+    db.upgrade(engine)
+    with engine.begin() as conn:  # a revision only a newer debtpulse knows
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    tables = set(inspect(engine).get_table_names())
+    expected = (
+        f"the database was migrated by a newer debtpulse (revision 0099; this one knows up to "
+        f"{db.SCHEMA_HEAD}): upgrade debtpulse to use it; nothing was changed"
+    )
+    with pytest.raises(db.SchemaOutOfDate) as checked:
+        db.check_schema(engine)
+    assert checked.value.ahead and str(checked.value) == expected
+    with pytest.raises(db.SchemaOutOfDate) as upgraded:
+        db.upgrade(engine)
+    assert upgraded.value.ahead and str(upgraded.value) == expected
+    assert db.stored_revision(engine) == "0099"
+    assert set(inspect(engine).get_table_names()) == tables
 
 
 def test_cli_refuses_a_stale_database_and_names_the_upgrade_command(tmp_path: Path) -> None:
