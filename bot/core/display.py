@@ -77,6 +77,11 @@ def _risk_detail(item: ItemInputs, breakdown: ScoreBreakdown) -> str:
 def _pain_detail(breakdown: ScoreBreakdown, team: TeamContext, s: ScoreSettings) -> str:
     mu0 = s.default_team_pain if team.mean_pain is None else team.mean_pain
     if breakdown.suppressed:
+        if team.mean_pain is None:  # no item has enough people yet: nothing to pool
+            return (
+                f"fewer than {breakdown.min_group} respondents, and no item has that many "
+                f"yet: the default {mu0:.2f} is used"
+            )
         return f"fewer than {breakdown.min_group} respondents: the team's mean {mu0:.2f} is used"
     mean = breakdown.pain_mean
     interval = breakdown.pain_interval

@@ -257,10 +257,16 @@ def team_context(
     aggregates: Iterable[PainAggregate], *, settings: ScoreSettings = DEFAULT_SETTINGS
 ) -> TeamContext:
     """μ₀ (and, with ``breadth_prior_source="team"``, the team-wide Wilson bound) from the
-    items' aggregates, or from one team-wide aggregate."""
-    total = sum(aggregates, EMPTY_PAIN)
+    aggregates of the items that meet the anonymity threshold (``settings.min_group``).
+
+    A suppressed item's answers never enter the team's mean: "the team's mean" shown for a
+    suppressed item would otherwise give away the answer of the one person who rated it.
+    With no item over the threshold there is no team mean (μ₀ falls back to the default).
+    """
+    shown = [a for a in aggregates if a.n_respondents >= settings.min_group]
+    total = sum(shown, EMPTY_PAIN)
     mean = None if total.mean is None else min(max(total.mean, PAIN_MIN), PAIN_MAX)
     breadth = None
-    if settings.breadth_prior_source == "team":
+    if settings.breadth_prior_source == "team" and shown:
         breadth = wilson_lower_bound(total.sum_w_high, total.sum_w, z=settings.wilson_z)
     return TeamContext(mean_pain=mean, breadth_prior=breadth)

@@ -91,3 +91,32 @@ def test_a_rotated_secret_never_adds_up_two_counts(
     assert cli("responses", "import", str(answers)).code == 0
     rows = {row["key"]: row for row in json.loads(cli("top", "--json").out)}
     assert rows["DEBT-2"]["suppressed"] is True
+
+
+def test_a_lone_answer_never_shows_through_the_team_mean(
+    cli, cli_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One person rates DEBT-2 a 5: its Pain must not read "the team's mean 5.00"."""
+    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "s3cret-for-tests")
+    register = tmp_path / "reg.csv"
+    register.write_text(REGISTER)
+    assert cli("debt", "import", str(register)).code == 0
+    answers = tmp_path / "answers.csv"
+    answers.write_text(
+        HEADER + f"weekly-debt-pulse,{_weeks_ago(1)},lone@example.com,pain,DEBT-2,5,\n"
+    )
+    assert cli("responses", "import", str(answers)).code == 0
+    why = cli("why", "DEBT-2")
+    assert "no item has that many yet: the default 1.00 is used" in why.out
+    assert "5.00" not in why.out
+    shown = json.loads(cli("why", "DEBT-2", "--json").out)
+    assert shown["components"]["pain"] == 0.0
+
+    # Five people rate DEBT-1 a 2: the team's mean is theirs, without the lone 5.
+    rows = [
+        f"weekly-debt-pulse,{_weeks_ago(1)},p{n}@example.com,pain,DEBT-1,2,\n" for n in range(5)
+    ]
+    answers.write_text(HEADER + "".join(rows))
+    assert cli("responses", "import", str(answers)).code == 0
+    assert "the team's mean 2.00 is used" in cli("why", "DEBT-2").out
+    assert "toward the team's 2.00" in cli("why", "DEBT-1").out

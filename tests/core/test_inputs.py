@@ -115,14 +115,31 @@ def test_item_validation_and_plain_tuples() -> None:
 
 
 def test_team_context() -> None:
-    a = aggregate_pain(answers(5, 5), now=NOW)
-    b = aggregate_pain(answers(1, 3, 1), now=NOW)
-    # μ₀ = (10 + 5) / 5 = 3
-    assert team_context([a, b]) == TeamContext(mean_pain=3.0, breadth_prior=None)
-    # the team-wide Wilson bound of 2 out of 5 as the breadth prior:
-    # (0.4 + 0.16384 − 1.28·√(0.24/5 + 0.016384)) / 1.32768 = (0.56384 − 0.324788) / 1.32768
+    a = aggregate_pain(answers(5, 5, 1, 1, 3), now=NOW)
+    b = aggregate_pain(answers(1, 3, 1, 1, 1), now=NOW)
+    # μ₀ = (15 + 7) / 10 = 2.2
+    both = team_context([a, b])
+    assert both.mean_pain == pytest.approx(2.2) and both.breadth_prior is None
+    # the team-wide Wilson bound of 2 out of 10 as the breadth prior:
+    # (0.2 + 0.08192 − 1.28·√(0.016 + 0.004096)) / 1.16384 = (0.28192 − 0.181453) / 1.16384
     team = team_context([a, b], settings=ScoreSettings(breadth_prior_source="team"))
-    assert team.breadth_prior == pytest.approx(0.180053, abs=1e-6)
+    assert team.breadth_prior == pytest.approx(0.086323, abs=1e-6)
     assert team_context([]) == TeamContext()
+
+
+def test_items_under_the_threshold_never_enter_the_team_mean() -> None:
+    """One person's answer about a suppressed item must not be readable as "the team's mean"."""
+    shown = aggregate_pain(answers(2, 2, 2, 2, 2), now=NOW)  # 5 people: over the threshold
+    lone = aggregate_pain(answers(5), now=NOW)  # 1 person: suppressed
+    assert team_context([shown, lone]) == TeamContext(mean_pain=2.0)
+    assert team_context([lone]) == TeamContext()  # nothing to pool: the default μ₀
+    settings = ScoreSettings(breadth_prior_source="team")
+    assert team_context([lone], settings=settings).breadth_prior is None
+    # with a lower threshold the same answers count
+    assert team_context([shown, lone], settings=ScoreSettings(min_group=3)).mean_pain == 2.0
+    four = aggregate_pain(answers(5, 5, 5, 5), now=NOW)
+    assert team_context([shown, four], settings=ScoreSettings(min_group=3)).mean_pain == (
+        pytest.approx(30 / 9)  # (5·2 + 4·5) / 9
+    )
     with pytest.raises(ValueError):
         TeamContext(mean_pain=0.5)
