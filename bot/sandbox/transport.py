@@ -59,6 +59,13 @@ def sign(secret: str, timestamp: str, body: str) -> str:
 class SignedSender:
     """POSTs bodies to ``bot_url`` signed with ``signing_secret``."""
 
+    def resend_last(self, *, retry_num: int = 1) -> DriverResponse:
+        """The last request again, as a Slack retry: the same body with ``X-Slack-Retry-Num``."""
+        if self.last_sent is None:
+            raise LookupError("nothing was sent yet")
+        body, content_type = self.last_sent
+        return self.send(body, content_type=content_type, retry_num=retry_num)
+
     def __init__(
         self,
         bot_url: str,
@@ -71,6 +78,7 @@ class SignedSender:
         self.signing_secret = signing_secret
         self.timeout = timeout
         self.raise_on_timeout = raise_on_timeout
+        self.last_sent: tuple[str, str] | None = None  # (body, content type), for resend_last
 
     def send(
         self,
@@ -82,6 +90,7 @@ class SignedSender:
         tamper: Tamper | None = None,
     ) -> DriverResponse:
         """POST ``body`` signed as Slack signs it; flag (or raise) if no answer in time."""
+        self.last_sent = (body, content_type)
         tamper = tamper or Tamper()
         timestamp = str(int(time.time()) + tamper.timestamp_offset)
         signature = sign(tamper.secret or self.signing_secret, timestamp, body)

@@ -1,7 +1,14 @@
-"""Per-request concerns, as Bolt middleware: runtime, team, lead check, event dedup.
+"""Per-request concerns, as Bolt middleware: runtime, team, lead check, redelivery.
 
 Listeners find ``context["runtime"]`` (database transactions, settings), ``context["team"]``
-and ``context["is_lead"]`` ready, and never see a redelivered event.
+and ``context["is_lead"]`` ready, and never see a redelivered event or a retried
+interaction.
+
+Slack retries Events API deliveries (the same ``event_id``, with ``X-Slack-Retry-Num``); those
+are recognised by ``event_id``, recorded in the database, so a retry after a restart is
+caught too. Slash commands and interactions (clicks, modal submissions) are never retried by
+Slack itself; one that arrives with ``X-Slack-Retry-Num`` is a replay of a request already
+delivered, and is acknowledged without acting again: no second item, upload or confirmation.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
@@ -64,11 +71,17 @@ def install(app: App, runtime: Runtime) -> None:
     """Register the middleware on ``app``, in order."""
     leads = LeadDirectory(runtime.settings.leads)
 
-    def prepare(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    def prepare(
+        context: BoltContext, body: dict[str, Any], request: BoltRequest, next: Callable[[], Any]
+    ) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not event_id and request.headers.get("x-slack-retry-num"):
+            kind = body.get("type") or body.get("command") or "request"
+            logger.info("a retried %s was acknowledged and not acted on again", kind)
+            return BoltResponse(status=200, body="")
         context["runtime"] = runtime
         context["team"] = _team_of(context, body) or runtime.default_team
         context["is_lead"] = leads.is_lead(context.user_id, context.client)
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with runtime.transaction() as session:
                 first = events.first_delivery(

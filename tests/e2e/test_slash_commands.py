@@ -221,3 +221,25 @@ def test_slack_and_cli_show_the_same_numbers(e2e: Stack) -> None:
         e2e.driver.slash(text=f"why {key}")
         why = _wait_reply(e2e, MEMBER, "Score ")
         assert f"*Score {score:.1f}*" in why
+
+
+def test_a_retried_submission_or_command_acts_once(e2e: Stack) -> None:
+    """DESIGN §7: Slack retries (X-Slack-Retry-Num) never create duplicate rows or messages."""
+    lead = e2e.lead()
+    lead.slash(text="add")
+    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+    assert lead.submit_modal({"title": "Dup me", "category": "operational"}).ok
+    _wait_reply(e2e, LEAD, "Added *DEBT-")
+    retried = lead.resend_last(retry_num=1)
+    assert retried.ok and retried.body_text == ""
+
+    assert lead.slash(text="export").ok
+    _wait_reply(e2e, LEAD, "Sent the register")
+    assert lead.resend_last(retry_num=2).ok
+    time.sleep(0.5)  # what a second handling would have posted by now
+    with Session(e2e.engine()) as session:
+        titles = [item.title for item in session.exec(select(DebtItem))]
+    assert titles.count("Dup me") == 1
+    added = [t for t in _ephemeral_texts(e2e, LEAD) if "Added *DEBT-" in t]
+    assert len(added) == 1
+    assert len(e2e.fake.uploaded_files) == 1
