@@ -23,7 +23,7 @@ from bot.core.snapshots import why_change
 from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
 from bot.slack import views
-from bot.slack.parse import Command, UsageError, parse
+from bot.slack.parse import USAGE, Command, UsageError, parse
 from storage import polls, register
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,10 @@ def _top(req: Request) -> Payload:
         )
     limit = int(req.arg("limit") or 10)
     scope = " ".join(str(a) for a in (req.arg("category"), req.arg("component")) if a)
+    if not ranking.items and scope:
+        given = {name: req.arg(name) for name in ("category", "component")}
+        filters = [f"{name} `{value}`" for name, value in given.items() if value]
+        return views.notice(f"No open debt items in {' and '.join(filters)}. Usage: {USAGE['top']}")
     title = f"Top {min(limit, len(ranking.items))} debt items" + (f" · {scope}" if scope else "")
     return views.top_message(ranking.items[:limit], ranking.records, title=title)
 

@@ -42,7 +42,8 @@ USAGE = {
     "export": "/debt export",
 }
 MAX_TOP = 50
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[0-9]+$")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: "²" or "٣" is not a number here
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -109,34 +110,37 @@ def parse(text: str) -> Command:
         return Command(name, {"key": _key(rest[0], usage), "user": user})
     if name == "status":
         _exact(rest, 2, name)
-        if rest[1] not in {s.value for s in Status}:
+        status = rest[1].lower()
+        if status not in {s.value for s in Status}:
             raise UsageError(f"`{rest[1]}` is not a status", usage)
-        return Command(name, {"key": _key(rest[0], usage), "status": rest[1]})
+        return Command(name, {"key": _key(rest[0], usage), "status": status})
     if name == "poll":
-        if len(rest) != 2 or rest[0] not in {"send", "close"}:
+        action = rest[0].lower() if rest else ""
+        if len(rest) != 2 or action not in {"send", "close"}:
             raise UsageError("expected `send SURVEY_ID` or `close RUN`", usage)
-        if rest[0] == "close" and not rest[1].isdigit():
+        if action == "close" and not _NUMBER.match(rest[1]):
             raise UsageError(f"`{rest[1]}` is not a run number", usage)
-        return Command(name, {"action": rest[0], "target": rest[1]})
+        return Command(name, {"action": action, "target": rest[1]})
     # digest
-    if rest == ["post", "force"]:
+    words = [word.lower() for word in rest]
+    if words == ["post", "force"]:
         return Command(name, {"action": "post", "force": True})
-    if len(rest) != 1 or rest[0] not in {"preview", "post"}:
+    if len(words) != 1 or words[0] not in {"preview", "post"}:
         raise UsageError("expected `preview`, `post` or `post force`", usage)
-    return Command(name, {"action": rest[0]})
+    return Command(name, {"action": words[0]})
 
 
 def _parse_top(rest: list[str]) -> Command:
     args: dict[str, object] = {"limit": 10}
     usage = USAGE["top"]
     remaining = list(rest)
-    if remaining and remaining[0].isdigit():
+    if remaining and re.fullmatch(r"[-+]?[0-9]+", remaining[0]):
         limit = int(remaining.pop(0))
         if not 1 <= limit <= MAX_TOP:
             raise UsageError(f"N must be between 1 and {MAX_TOP}", usage)
         args["limit"] = limit
-    if remaining and remaining[0] in {c.value for c in Category}:
-        args["category"] = remaining.pop(0)
+    if remaining and remaining[0].lower() in {c.value for c in Category}:
+        args["category"] = remaining.pop(0).lower()
     if remaining:
         args["component"] = remaining.pop(0)
     if remaining:

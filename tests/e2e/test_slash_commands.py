@@ -243,3 +243,17 @@ def test_a_retried_submission_or_command_acts_once(e2e: Stack) -> None:
     added = [t for t in _ephemeral_texts(e2e, LEAD) if "Added *DEBT-" in t]
     assert len(added) == 1
     assert len(e2e.fake.uploaded_files) == 1
+
+
+def test_odd_top_arguments_get_an_answer_not_an_error(e2e: Stack) -> None:
+    lead = e2e.lead()
+    lead.slash(text="add")
+    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+    lead.submit_modal({"title": "Flaky ingestion", "category": "operational"})
+    _wait_reply(e2e, LEAD, "Added *DEBT-")
+
+    response = e2e.driver.slash(text="top ²")
+    assert response.status == 200
+    _wait_reply(e2e, MEMBER, "No open debt items in component `²`. Usage: /debt top [N]")
+    assert e2e.driver.slash(text="top 5 Operational").ok
+    assert "Flaky ingestion" in _wait_reply(e2e, MEMBER, "debt items · operational")

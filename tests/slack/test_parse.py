@@ -36,6 +36,14 @@ from bot.slack.parse import Command, UsageError, parse
         ("digest preview", Command("digest", {"action": "preview"})),
         ("digest post", Command("digest", {"action": "post"})),
         ("export", Command("export")),
+        # words in any case, as keys already are
+        ("top 3 Operational", Command("top", {"limit": 3, "category": "operational"})),
+        (
+            "status debt-1 Resolved",
+            Command("status", {"key": "DEBT-1", "status": "resolved"}),
+        ),
+        ("Digest Post Force", Command("digest", {"action": "post", "force": True})),
+        ("poll Close 7", Command("poll", {"action": "close", "target": "7"})),
     ],
 )
 def test_valid_commands(text: str, expected: Command) -> None:
@@ -58,6 +66,11 @@ def test_valid_commands(text: str, expected: Command) -> None:
         ("poll close latest", "`latest` is not a run number"),
         ("digest mail", "expected `preview`, `post` or `post force`"),
         ("export now", "too many arguments for `export`"),
+        # digits Python's isdigit() takes but int() or the database cannot
+        ("poll close ²", "`²` is not a run number"),
+        ("poll close 99999999999999999999", "is not a run number"),
+        ("top -3", "N must be between 1 and 50"),
+        ("why DEBT-١", "is not a debt item key"),
     ],
 )
 def test_malformed_commands_name_the_problem(text: str, message: str) -> None:
