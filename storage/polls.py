@@ -286,6 +286,7 @@ class RunState(NamedTuple):
     team_id: str
     status: str
     closes_at: datetime | None
+    closed_at: datetime | None
     anonymous: bool
     content_hash: str
 

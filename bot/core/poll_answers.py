@@ -92,7 +92,7 @@ def record_answers(
 ) -> int:
     """Store the answers (re-answers replace earlier ones); returns how many were stored."""
     if run.status != "open" or (run.closes_at is not None and now >= run.closes_at):
-        raise PollClosed(run.closes_at)
+        raise PollClosed(run.closed_at or run.closes_at)  # closed early: when it really closed
     assert run.id is not None
     run_id = run.id
     survey = frozen_survey(run, load=lambda: polls.run_frozen(session, run_id=run_id))

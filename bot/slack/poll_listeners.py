@@ -128,7 +128,7 @@ def open_answer_modal(
         respond(
             response_type="ephemeral",
             replace_original=False,
-            text=_closed_text(run.closes_at if run else None),
+            text=_closed_text((run.closed_at or run.closes_at) if run else None),
         )
         return
     channel = (body.get("channel") or {}).get("id")
@@ -239,7 +239,10 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
                 now=runtime.clock(),
             )
     except PollClosed:
-        ack(response_action="errors", errors={first_block: _closed_text(run.closes_at)})
+        ack(
+            response_action="errors",
+            errors={first_block: _closed_text(run.closed_at or run.closes_at)},
+        )
         return
     except Exception:
         logger.exception("run %s: answers could not be stored", run_id)

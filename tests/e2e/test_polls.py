@@ -241,6 +241,18 @@ def test_closing_posts_results_in_the_thread(stack: PollStack, monkeypatch) -> N
     message = stack.fake.messages(channel=POLLS)[0]
     assert "poll_open" not in json.dumps(message.blocks)  # no Answer button once closed
 
+    # Closed early: a late click is told when it really closed, not the planned close.
+    closed = _run(stack, "team-pulse")
+    assert closed.closed_at is not None and closed.closes_at is not None
+    assert closed.closed_at < closed.closes_at
+    # the Answer button of a message the person still sees from before the close
+    stack.driver(PEOPLE[0]).block_action("poll_open", str(closed.id), channel=POLLS)
+    said = f"This poll closed at {closed.closed_at:%a %d %b %H:%M} UTC"
+    stack.fake.wait_for(
+        lambda: any(said in json.dumps(p.payload) for p in stack.fake.response_url_posts),
+        timeout=5,
+    )
+
 
 def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> None:
     lead = stack.driver(LEAD)
