@@ -148,18 +148,27 @@ def recent_runs(session: Session, *, team_id: str, limit: int = 15) -> list[RunS
     ]
 
 
-def open_runs_without(session: Session, *, team_id: str, user_id: str) -> list[PollRun]:
-    """Open runs of the team that ``user_id`` has not answered yet."""
+def open_runs_reaching(
+    session: Session, *, team_id: str, user_id: str
+) -> list[tuple[PollRun, str]]:
+    """Open runs ``user_id`` has not answered that were delivered to them or to a channel,
+    each with that recipient (the user's id for a DM, else the channel's id)."""
     answered = select(Participation.poll_run_id).where(Participation.user_id == user_id)
-    return list(
-        session.exec(
-            select(PollRun).where(
-                PollRun.team_id == team_id,
-                PollRun.status == "open",
-                col(PollRun.id).not_in(answered),
-            )
+    rows = session.exec(
+        select(PollRun, PollDelivery.recipient)
+        .join(PollDelivery, col(PollDelivery.poll_run_id) == col(PollRun.id))
+        .where(
+            PollRun.team_id == team_id,
+            PollRun.status == "open",
+            col(PollRun.id).not_in(answered),
+            PollDelivery.status == "sent",
+            (col(PollDelivery.recipient) == user_id)
+            | col(PollDelivery.recipient).startswith("C")
+            | col(PollDelivery.recipient).startswith("G"),
         )
+        .order_by(col(PollRun.id))
     )
+    return [(run, recipient) for run, recipient in rows]
 
 
 def get_run_by_id(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:

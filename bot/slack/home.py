@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.ranking import OPEN_STATUSES, current_ranking
 from bot.runtime import Runtime
@@ -13,6 +16,7 @@ from bot.slack import views
 from storage import polls, register
 
 HOME_TOP = 10
+logger = logging.getLogger(__name__)
 
 
 def publish_home(event: dict[str, Any], context: BoltContext) -> None:
@@ -25,7 +29,7 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
         ranking = current_ranking(
             session, team_id=team, now=runtime.clock(), settings=runtime.score_settings
         )
-        waiting = polls.open_runs_without(session, team_id=team, user_id=user)
+        waiting = polls.open_runs_reaching(session, team_id=team, user_id=user)
         owned = [
             item
             for item in register.list_items(session, team_id=team, statuses=OPEN_STATUSES)
@@ -33,10 +37,14 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
         ]
     titles = {t.id: t.survey.title for t in runtime.catalog.values() if t.survey is not None}
     open_polls = [
-        f"{titles.get(run.survey_id, run.survey_id)} (closes {run.closes_at:%a %d %b %H:%M} UTC)"
-        if run.closes_at
-        else titles.get(run.survey_id, run.survey_id)
-        for run in waiting
+        views.HomePoll(
+            run_id=run.id or 0,
+            title=titles.get(run.survey_id, run.survey_id),
+            channel=None if recipient == user else recipient,
+            closes_at=run.closes_at,
+        )
+        for run, recipient in waiting
+        if recipient == user or _member_of(context.client, recipient, user)
     ]
     context.client.views_publish(
         user_id=user,
@@ -47,6 +55,22 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
             owned=owned,
         ),
     )
+
+
+def _member_of(client: WebClient, channel: str, user: str) -> bool:
+    """Whether ``user`` is in ``channel`` (a channel poll is for its members only)."""
+    cursor = None
+    try:
+        while True:
+            page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
+            if user in page["members"]:
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+    except SlackApiError as exc:  # an unknown or archived channel: not shown
+        logger.info("members of %s unknown (%s)", channel, exc.response.get("error"))
+        return False
 
 
 def ignore(ack: Ack) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from bot.core.polls import SummaryLine, sample_items, single_inline_question
 from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
 from bot.slack.views import (
+    OPEN_ACTION,
     button,
     context,
     header,
@@ -25,7 +26,6 @@ from bot.slack.views import (
     text,
 )
 
-OPEN_ACTION = "poll_open"
 VOTE_ACTION = "poll_vote"
 SUBMIT_CALLBACK = "poll_submit"
 BLOCK_SEPARATOR = "|"

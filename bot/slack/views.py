@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.core.display import ComponentLine, score_with_arrow, top_reasons, trend_arrow
@@ -45,6 +47,7 @@ EFFORTS = ("XS", "S", "M", "L", "XL")
 # -- small pieces ---------------------------------------------------------------------------
 
 
+OPEN_ACTION = "poll_open"  # the Answer button of a poll (channel message, DM or App Home)
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -373,11 +376,29 @@ def assess_modal(item: DebtItem, current: Assessment | None, *, metadata: str) -
 # -- App Home -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HomePoll:
+    """An open poll the user can still answer: in their DMs, or in a channel they are in."""
+
+    run_id: int
+    title: str
+    channel: str | None
+    closes_at: datetime | None
+
+
+def _home_poll(poll: HomePoll) -> SlackBlock:
+    where = f" in <#{poll.channel}>" if poll.channel else " in your DMs"
+    closes = f" · closes {poll.closes_at:%a %d %b %H:%M} UTC" if poll.closes_at else ""
+    block = section(f"*{esc(poll.title)}*{where}{closes}")
+    block["accessory"] = button("Answer", OPEN_ACTION, str(poll.run_id), style="primary")
+    return block
+
+
 def home_view(
     *,
     top: Sequence[RankedItem],
     records: dict[str, DebtItem],
-    open_polls: Sequence[str],
+    open_polls: Sequence[HomePoll],
     owned: Sequence[DebtItem],
 ) -> dict[str, Any]:
     blocks: list[SlackBlock] = [header("Top debt priorities")]
@@ -386,7 +407,7 @@ def home_view(
     else:
         blocks.append(section("No open debt items yet."))
     blocks += [divider(), header("Your open polls")]
-    blocks += [section(esc(p)) for p in open_polls] or [section("Nothing to answer right now.")]
+    blocks += [_home_poll(p) for p in open_polls] or [section("Nothing to answer right now.")]
     blocks += [divider(), header("Items you own")]
     blocks += [section(f"*{esc(i.key)}* {esc(i.title)} — {esc(i.status)}") for i in owned] or [
         section("You own no open debt items.")

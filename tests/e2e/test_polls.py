@@ -78,6 +78,9 @@ questions:
     type: likert
     prompt: "How much did debt slow you down this week?"
 """
+HOME_SURVEY = LIVE_SURVEY.replace("id: live-vote", "id: home-check").replace(
+    "title: Live vote", "title: Home check"
+)
 
 
 class PollStack:
@@ -114,6 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollStack]:
     (folder / "team-pulse.yaml").write_text(CHANNEL_SURVEY)
     (folder / "dm-check.yaml").write_text(DM_SURVEY)
     (folder / "live-vote.yaml").write_text(LIVE_SURVEY)
+    (folder / "home-check.yaml").write_text(HOME_SURVEY)
     database_url = f"sqlite:///{folder / 'debtpulse.db'}"
     engine = db.make_engine(database_url)
     db.upgrade(engine)
@@ -351,3 +355,51 @@ def test_a_named_survey_shows_its_results_while_open(stack: PollStack, monkeypat
     assert len(summary) == 1
     assert f"mean {mean:.1f} from 6" in summary[0] and "6 answered" in summary[0]
     assert len(stack.fake.rejections) == 0
+
+
+def _home(stack: PollStack, user: str, published: int) -> str:
+    stack.driver(user).app_home_opened(user)
+    stack.fake.wait_for(
+        lambda: (
+            len(
+                [c for c in stack.fake.calls_to("views.publish") if c.params.get("user_id") == user]
+            )
+            >= published
+        ),
+        timeout=5,
+    )
+    view = stack.fake.home(user)
+    assert view is not None
+    return json.dumps(view.blocks, ensure_ascii=False)
+
+
+def test_app_home_offers_the_polls_a_person_can_answer(stack: PollStack) -> None:
+    stack.fake.workspace.add_user("U0OUTSIDE", name="outside")
+    lead = stack.driver(LEAD)
+    assert lead.slash(text="poll send home-check", channel=POLLS).ok
+    stack.fake.wait_for(lambda: "Home check" in str(stack.fake.messages(channel=POLLS)), timeout=10)
+    run = _run(stack, "home-check")
+    person = PEOPLE[9]
+    home = _home(stack, person, 1)
+    assert f"*Home check* in <#{POLLS}>" in home
+    assert '"action_id": "poll_open"' in home and f'"value": "{run.id}"' in home
+    assert "Nothing to answer right now." in _home(stack, "U0OUTSIDE", 1)  # not in the channel
+    # Answer from the Home tab opens the poll's modal
+    view = stack.fake.home(person)
+    assert view is not None
+    stack.driver(person).block_action("poll_open", str(run.id), view=view.view)
+    stack.fake.wait_for(lambda: stack.fake.open_modal(person), timeout=5)
+    # once answered, it is gone from the list
+    assert stack.driver(person).click_button(action_id="poll_vote_3", user=person).ok
+
+    def answered() -> bool:
+        with stack.session() as session:
+            rows = session.exec(
+                select(Participation).where(
+                    Participation.poll_run_id == run.id, Participation.user_id == person
+                )
+            ).all()
+        return bool(rows)
+
+    stack.fake.wait_for(answered, timeout=5)
+    assert "Home check" not in _home(stack, person, 2)
