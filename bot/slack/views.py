@@ -118,14 +118,16 @@ def message(blocks: list[SlackBlock], fallback: str) -> dict[str, Any]:
 
 
 def help_message(*, is_lead: bool) -> dict[str, Any]:
-    everyone = ["top", "show", "why", "polls", "digest"]
-    leads = ["add", "assess", "owner", "status", "poll", "export"]
-    lines = [f"`{USAGE[name]}`" for name in everyone]
+    everyone = [USAGE[name] for name in ("top", "show", "why", "polls")]
+    everyone.append("/debt digest preview")
+    leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
+    leads.append("/debt digest post [force]")
+    lines = [f"`{usage}`" for usage in everyone]
     blocks = [
         section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),
         section("*For everyone*\n" + "\n".join(lines)),
     ]
-    lead_lines = "\n".join(f"`{USAGE[name]}`" for name in leads)
+    lead_lines = "\n".join(f"`{usage}`" for usage in leads)
     suffix = "" if is_lead else "\n_(leads only — ask a lead listed in DEBTPULSE_LEADS)_"
     blocks.append(section("*For leads*\n" + lead_lines + suffix))
     return message(blocks, "debtpulse commands")

@@ -127,3 +127,11 @@ def test_a_team_name_owner_is_text_and_a_user_id_a_mention() -> None:
     assert "<@U0OWNER1>" in views.ranking_line(item, person)
     card = views.item_message(team, None, item)["blocks"][1]["text"]["text"]
     assert "*Owner:* UX-team" in card and "<@" not in card
+
+
+def test_help_puts_digest_post_with_the_lead_commands() -> None:
+    everyone, leads = (
+        block["text"]["text"] for block in views.help_message(is_lead=False)["blocks"][1:3]
+    )
+    assert "`/debt digest preview`" in everyone and "post" not in everyone
+    assert "`/debt digest post [force]`" in leads and "leads only" in leads
