@@ -24,6 +24,7 @@ from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
 from bot.slack import views
 from bot.slack.parse import USAGE, Command, UsageError, parse
+from bot.slack.people import not_a_person
 from storage import polls, register
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,9 @@ def _change(req: Request, field: str, value: str) -> Payload:
 
 
 def _owner(req: Request) -> Payload:
+    problem = not_a_person(req.client, req.arg("user"))
+    if problem is not None:
+        return views.notice(f":x: {problem}; the owner was not changed.")
     return _change(req, "owner", req.arg("user"))
 
 

@@ -17,6 +17,7 @@ from bot.core import register as register_service
 from bot.core.register_csv import RegisterRow
 from bot.runtime import Runtime
 from bot.slack import views
+from bot.slack.people import not_a_person
 from bot.slack.replies import tell
 from storage import register
 
@@ -93,6 +94,14 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
         return
     if not row.title:
         ack(response_action="errors", errors={"title": "A title is required."})
+        return
+    problem = (
+        not_a_person(context.client, row.owner)
+        if row.owner and views.is_user_id(row.owner)
+        else None
+    )
+    if problem is not None:
+        ack(response_action="errors", errors={"owner": f"{problem}: choose a person."})
         return
     ack()
     now = runtime.clock()

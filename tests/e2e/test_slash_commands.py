@@ -257,3 +257,30 @@ def test_odd_top_arguments_get_an_answer_not_an_error(e2e: Stack) -> None:
     _wait_reply(e2e, MEMBER, "No open debt items in component `²`. Usage: /debt top [N]")
     assert e2e.driver.slash(text="top 5 Operational").ok
     assert "Flaky ingestion" in _wait_reply(e2e, MEMBER, "debt items · operational")
+
+
+def test_an_owner_must_be_a_person_of_the_workspace(e2e: Stack) -> None:
+    from bot.sandbox import BOT_USER_ID
+
+    lead = e2e.lead()
+    lead.slash(text="add")
+    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+    refused = lead.submit_modal(
+        {"title": "Owned by a bot", "category": "operational", "owner": BOT_USER_ID}
+    )
+    assert refused.ok
+    assert not refused.ack_errors  # Slack accepted the ack
+    modal = e2e.fake.open_modal(LEAD)
+    assert modal is not None
+    errors = modal.errors or {}
+    assert errors["owner"] == f"<@{BOT_USER_ID}> is a bot, not a person: choose a person."
+    with Session(e2e.engine()) as session:
+        assert not session.exec(select(DebtItem).where(DebtItem.title == "Owned by a bot")).all()
+
+    assert lead.slash(text=f"owner DEBT-1 <@{BOT_USER_ID}>").ok
+    _wait_reply(e2e, LEAD, f"<@{BOT_USER_ID}> is a bot, not a person; the owner was not changed.")
+    assert lead.slash(text="owner DEBT-1 <@U0NOBODY>").ok
+    _wait_reply(e2e, LEAD, "<@U0NOBODY> is not a member of this workspace")
+    with Session(e2e.engine()) as session:
+        item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-1")).one()
+    assert item.owner not in {BOT_USER_ID, "U0NOBODY"}
