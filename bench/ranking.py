@@ -16,8 +16,9 @@ Compared orderings, each against the true ordering (Kendall's tau-b, ties allowe
   μ₀ (all tied);
 - naive: the raw mean of every answer so far (an item nobody answered gets the team mean);
 - rule: the same raw mean, but items the score suppresses (fewer than ``min_group``
-  respondents) at the team mean — a raw-mean ranking that obeys the anonymity rule, i.e.
-  what any debtpulse output could show;
+  respondents) at the raw mean of the items that are shown — a raw-mean ranking that obeys
+  the anonymity rule (a suppressed item's answers enter no number, the team's mean
+  included), i.e. what any debtpulse output could show;
 - sent: pain + breadth + trend (the whole sentiment part of the score), for information;
 - nosupp: the same shrunk mean without the minimum-group rule, to separate what the
   statistics do from what the anonymity rule costs.
@@ -68,6 +69,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot.core.catalog import load_catalog
+from bot.core.inputs import PainAggregate
 from bot.core.ranking import current_ranking
 from bot.core.register import import_register
 from bot.core.register_csv import parse_register
@@ -325,7 +327,9 @@ def _week(
     settings = DEFAULT_SETTINGS.model_copy(update={"min_group": min_group})
     with db.session_scope(engine, write=False) as session:
         ranking = current_ranking(session, team_id=TEAM, now=now, settings=settings)
-    mu0 = settings.default_team_pain if ranking.team.mean_pain is None else ranking.team.mean_pain
+    # nosupp is the shrunk mean without the rule, so its μ₀ pools every item's answers
+    every = sum((ranking.inputs[_key(item)].pain for item in range(N_ITEMS)), PainAggregate())
+    mu0 = settings.default_team_pain if every.mean is None else every.mean
     score, sentiment, nosupp = [], [], []
     hidden: list[bool] = []
     suppressed = 0
@@ -346,7 +350,12 @@ def _week(
     total = sum(counts)
     team_mean = sum(sums) / total if total else settings.default_team_pain
     naive = [s / c if c else team_mean for s, c in zip(sums, counts, strict=True)]
-    naive_rule = [team_mean if h else v for v, h in zip(naive, hidden, strict=True)]
+    # Under the rule, a suppressed item's answers enter no number at all, the team's mean
+    # included: suppressed items sit at the raw mean of the items that can be shown.
+    shown_total = sum(c for c, h in zip(counts, hidden, strict=True) if not h)
+    shown_sum = sum(s for s, h in zip(sums, hidden, strict=True) if not h)
+    shown_mean = shown_sum / shown_total if shown_total else settings.default_team_pain
+    naive_rule = [shown_mean if h else v for v, h in zip(naive, hidden, strict=True)]
     return Week(
         score=_rounded(score),
         sentiment=_rounded(sentiment),
@@ -590,7 +599,7 @@ def report(rows: list[Row], seeds: int, seconds: float, min_group: int) -> None:
         "tau = Kendall tau-b against the true order; score = the score's pain component "
         "(shrunk mean, as shipped: suppressed items = μ₀); naive = raw mean;\n"
         "sent = pain+breadth+trend; nosupp = shrunk mean without the min-group rule; "
-        "rule = raw mean with the score's suppressed items at the team mean; "
+        "rule = raw mean with the score's suppressed items at the shown items' mean; "
         "supp = share of items suppressed in the last week;\n"
         "resp/item = distinct respondents per item so far; ans/item = answers per item so far; "
         "churn = mean |rank change| week over week."
