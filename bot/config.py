@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     """Every variable of DESIGN §3; names are the environment variables themselves."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        env_ignore_empty=True,  # `SLACK_SIGNING_SECRET=` is "not set", not an empty secret
     )
 
     slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
@@ -98,8 +102,24 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
+        """The URL must be one debtpulse can open; messages never repeat it (passwords)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("sqlite:///PATH or postgresql+psycopg://… expected")
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError("not a database URL (check its host, port and path)") from None
+        if url.get_backend_name() == "sqlite" and url.host:
+            raise ValueError("sqlite:///PATH expected, with three slashes (a file has no host)")
+        try:
+            url.get_dialect().import_dbapi()
+        except (ArgumentError, ImportError):
+            raise ValueError(
+                f"the driver {url.drivername} is not installed: use postgresql+psycopg://…"
+            ) from None
         return value
 
     @field_validator("slack_api_url")

@@ -47,9 +47,7 @@ def _token_team(settings: Settings) -> str:
         team = client.auth_test().get("team_id")
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown error")
-        raise ConfigError(
-            "SLACK_BOT_TOKEN", f"Slack refused the token ({error}); pass --team to skip the check"
-        ) from None
+        raise ConfigError("SLACK_BOT_TOKEN", f"Slack refused the token ({error})") from None
     except OSError as exc:
         raise TeamError(
             f"could not reach Slack to find the token's workspace ({exc.__class__.__name__})"

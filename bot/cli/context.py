@@ -7,7 +7,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
 from bot.teams import resolve_team
@@ -34,7 +34,12 @@ class CliContext:
 
     @cached_property
     def team(self) -> str:
-        return resolve_team(self.settings, self.raw_engine, self.team_option)
+        try:
+            return resolve_team(self.settings, self.raw_engine, self.team_option)
+        except ConfigError as exc:  # data commands can do without Slack: say how
+            raise ConfigError(
+                exc.variable, f"{exc.expected}; pass --team to skip the check"
+            ) from None
 
     @cached_property
     def weights(self) -> tuple[ScoreSettings, Capacity]:

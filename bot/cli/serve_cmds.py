@@ -120,22 +120,3 @@ def serve(
             ),
         }
     ).run()
-
-
-def socket() -> None:
-    """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    settings = load_settings()
-    settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")
-    assert settings.slack_app_token is not None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    runtime = make_runtime(settings)
-    from bot.jobs.worker import background_worker
-    from bot.slack.app import build_app
-
-    handler = SocketModeHandler(build_app(runtime), settings.slack_app_token.get_secret_value())
-    with background_worker(runtime):  # the scheduler runs alongside, as in `debtpulse run`
-        handler.start()

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import serve_cmds
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,3 +76,35 @@ def run(
     os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
     with background_worker(runtime):
         serve_cmds.serve(host=host, port=port, workers=1, threads=threads)
+
+
+def socket() -> None:
+    """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN).
+
+    It connects first, so a refused app token is one line and no scheduler ever starts; then
+    the scheduler runs alongside, as in ``run``. SIGTERM and SIGINT stop both and release the
+    scheduler lease, so a spare worker takes over at once.
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.jobs.worker import background_worker
+    from bot.slack.app import build_app
+
+    settings = load_settings()
+    settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")
+    assert settings.slack_app_token is not None
+    _log_to_stderr()
+    runtime = worker_runtime(settings)
+    handler = SocketModeHandler(build_app(runtime), settings.slack_app_token.get_secret_value())
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        raise ConfigError("SLACK_APP_TOKEN", f"Slack refused Socket Mode ({error})") from None
+    stop = threading.Event()
+    try:
+        with _stop_on_signals(stop), background_worker(runtime):
+            stop.wait()
+    finally:
+        handler.close()

@@ -65,6 +65,20 @@ class _SameTokenNotice(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
+class _RejectedRequestDetails(logging.Filter):
+    """Bolt logs a request with a bad signature in full: its body holds user ids and, for a
+    modal, the answers. Keep the line (an operator wants to see rejections), drop the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid request signature detected"):
+            record.msg = "Invalid request signature detected (the request is not logged)"
+            record.args = ()
+        return True
+
+
+_REJECTED = _RejectedRequestDetails()
+
+
 def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     """The Bolt app for ``runtime``: single-workspace token, or OAuth when configured."""
     settings = runtime.settings
@@ -93,6 +107,9 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         )
         (logger or get_bolt_logger(App)).removeFilter(notice)
+    verification = logging.getLogger("slack_bolt.RequestVerification")
+    if _REJECTED not in verification.filters:
+        verification.addFilter(_REJECTED)
     middleware.install(app, runtime)
     # Bolt tries listeners in this order: answers, by far the most frequent requests, first.
     poll_listeners.register_listeners(app)

@@ -27,14 +27,29 @@ from bot.teams import resolve_team
         ("DEBTPULSE_DIGEST_CHANNELS", "C01,#general", "DEBTPULSE_DIGEST_CHANNELS: not a Slack"),
         ("DEBTPULSE_POLL_CHANNEL", "general", "DEBTPULSE_POLL_CHANNEL: not a Slack channel id"),
         ("DATABASE_URL", "mysql://u:pw@h/db", "DATABASE_URL: sqlite:///PATH or postgresql"),
+        (
+            "DATABASE_URL",
+            "postgresql+psycopg://u:pw@h:notaport/db",
+            "DATABASE_URL: not a database URL (check its host, port and path)",
+        ),
+        ("DATABASE_URL", "sqlite://relative.db", "DATABASE_URL: sqlite:///PATH expected, with"),
+        (
+            "DATABASE_URL",
+            "postgresql+asyncpg://u:pw@h/db",
+            "DATABASE_URL: the driver postgresql+asyncpg is not installed",
+        ),
+        ("SLACK_SIGNING_SECRET", "", None),
         ("SLACK_API_URL", "slack.local", "SLACK_API_URL: an http(s) URL expected"),
         ("DEBTPULSE_SURVEYS_DIR", "/no/such/dir", "DEBTPULSE_SURVEYS_DIR: no such directory"),
     ],
 )
 def test_a_bad_value_names_the_variable(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str | None
 ) -> None:
     monkeypatch.setenv(variable, value)
+    if expected is None:  # an empty value is "not set": the check that needs it says so
+        assert getattr(load_settings(), variable.lower()) is None
+        return
     with pytest.raises(ConfigError) as error:
         load_settings()
     assert expected in str(error.value)
@@ -121,6 +136,13 @@ def test_team_is_the_tokens_workspace(
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: Slack refused the token") as error:
         resolve_team(load_settings(), engine, None)
     assert "xoxb-bad-secret" not in str(error.value)
+    assert "--team" not in str(error.value)  # serve, worker and socket have no such option
+    # a data command can skip the check, and says so
+    from bot.cli.context import CliContext
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 't.db'}")
+    with pytest.raises(ConfigError, match=r"; pass --team to skip the check$"):
+        _ = CliContext().team
 
 
 def test_team_without_slack_is_local(tmp_path: Path) -> None:

@@ -59,6 +59,9 @@ def test_bad_signatures_get_401_and_no_web_api_call(e2e: Stack, tamper: Tamper) 
     assert response.status == 401
     time.sleep(0.2)
     assert e2e.fake.calls == []
+    # the rejection is logged without the request: its body holds user ids (and answers)
+    log = e2e.log.read_text()
+    assert MEMBER not in log and "text=help" not in log
 
 
 def test_a_299_second_old_request_is_accepted(e2e: Stack) -> None:
