@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket as stdlib_socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,17 @@ def worker() -> None:
         run_worker(runtime, stop_event=stop)
 
 
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse before the scheduler starts (and takes the lease) when the port is taken."""
+    with stdlib_socket.socket() as probe:
+        probe.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            raise ConfigError("PORT", f"cannot listen on {host}:{port} ({reason})") from None
+
+
 def run(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
     port: Annotated[int | None, typer.Option(help="Port (default: PORT or 3000).")] = None,
@@ -69,7 +81,9 @@ def run(
     """The web app (one gunicorn worker) and the scheduler in one process."""
     from bot.jobs.worker import background_worker
 
-    runtime = worker_runtime(load_settings())
+    settings = load_settings()
+    runtime = worker_runtime(settings)
+    _require_free_port(host, port or settings.port)
     _log_to_stderr()
     # gunicorn forks its web worker from this process: the child must not reuse (or close)
     # the worker thread's database connections; it opens its own.

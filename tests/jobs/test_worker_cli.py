@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from typing import Any
 
@@ -106,6 +107,24 @@ def test_run_serves_with_one_web_worker_and_the_scheduler_beside_it(
         "worker_running": True,
     }
     assert worker_stopped.is_set()  # leaving `run` stopped the scheduler
+
+
+def test_run_refuses_a_taken_port_before_the_scheduler_starts(
+    make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime({"named.yaml": ANONYMOUS["named.yaml"]})
+    monkeypatch.setattr("bot.cli.serve_cmds.make_runtime", lambda settings: runtime)
+    started: list[str] = []
+    monkeypatch.setattr(worker_module, "run_worker", lambda rt, **kw: started.append("worker"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as error:
+            worker_cmds.run(host="127.0.0.1", port=port, threads=4)
+    expected = f"configuration error: PORT: cannot listen on 127.0.0.1:{port}"
+    assert str(error.value).startswith(expected)
+    assert started == []  # no scheduler, no lease taken
 
 
 @pytest.mark.parametrize(
