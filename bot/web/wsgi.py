@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -63,7 +64,18 @@ def make_wsgi_app(
     if runtime.settings.oauth_enabled:
         slack_paths |= {INSTALL_PATH, REDIRECT_PATH}
 
+    url = runtime.engine.url
+    sqlite_file = (
+        Path(url.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        else None
+    )
+
     def health(start_response: StartResponse) -> list[bytes]:
+        # An open SQLite connection still reads a deleted file: look for the file itself.
+        if sqlite_file is not None and not sqlite_file.exists():
+            logger.warning("health check: the SQLite database file is gone")
+            return _json(start_response, 503, {"ok": False, "database": "unavailable"})
         try:
             with runtime.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
