@@ -319,7 +319,10 @@ class PrioritySnapshot(SQLModel, table=True):
     )
     rank: int
     score: float
-    components: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    components: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # as shown
+    # unrounded, so "why" can tell a component that moved from a rounding unit that did;
+    # None for snapshots taken before migration 0007
+    exact_components: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     n_respondents: int = Field(default=0)
     suppressed: bool = Field(default=False)
     weights_version: str = Field(max_length=64)

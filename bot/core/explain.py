@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.priority import ScoreBreakdown
+from bot.core.rounding import spread_total
 from bot.core.score_settings import COMPONENTS
 
 
@@ -86,15 +87,18 @@ def explain_change(
     if previous.key != current.key:
         raise ValueError(f"cannot compare {current.key} with {previous.key}")
     before = previous.shown(decimals)
-    raw = [
-        ComponentDelta(name, round(now_shown.components[name] - before.components[name], decimals))
-        for name in COMPONENTS
-    ]
-    deltas = tuple(
-        ComponentDelta(d.name, d.delta + 0.0)
-        for d in sorted(raw, key=lambda d: -abs(d.delta))  # stable: ties keep COMPONENTS order
-    )
     total = round(now_shown.total - before.total, decimals) + 0.0
+    # The shown total's change, spread over the exact component changes: a component whose
+    # exact value did not move shows no rounding unit (snapshots keep exact components).
+    spread = spread_total(
+        {name: current.components[name] - previous.components[name] for name in COMPONENTS},
+        total,
+        decimals,
+    )
+    deltas = tuple(
+        ComponentDelta(name, spread[name] + 0.0)
+        for name in sorted(COMPONENTS, key=lambda n: -abs(spread[n]))  # stable on ties
+    )
     since = previous.as_of.date()
     settings_changed = previous.settings_version != current.settings_version
     sentence = _sentence(total, since, deltas, decimals)

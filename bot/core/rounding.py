@@ -57,3 +57,30 @@ def round_components(components: Mapping[str, float], total_decimals: int = 1) -
         floors[names[i]] += 1
     shown = {name: _as_float(units, total_decimals) for name, units in floors.items()}
     return Rounded(components=shown, total=_as_float(total_units, total_decimals))
+
+
+def spread_total(changes: Mapping[str, float], total: float, decimals: int = 1) -> dict[str, float]:
+    """Round ``changes`` to ``decimals`` so that they sum exactly to ``total`` (already shown
+    to ``decimals``), by largest remainder; a change that is zero stays zero.
+
+    For "why did it move": ``total`` is the difference of two shown totals and ``changes``
+    the exact component differences, so an unchanged component never shows a rounding unit.
+    """
+    units_total = int(_decimal(total).scaleb(decimals).to_integral_value(rounding=ROUND_HALF_UP))
+    scaled = {name: _decimal(value).scaleb(decimals) for name, value in changes.items()}
+    moving = [name for name, value in scaled.items() if abs(value) > NOISE.scaleb(decimals)]
+    units = {name: 0 for name in scaled}
+    if not moving:
+        if units_total:
+            raise ValueError("a total moved while no change did")
+        return {name: 0.0 for name in scaled}
+    for name in moving:
+        units[name] = int(scaled[name].to_integral_value(rounding=ROUND_FLOOR))
+    missing = units_total - sum(units.values())
+    # largest remainders take a unit first; when units are to be taken back, the smallest give
+    by_remainder = sorted(moving, key=lambda name: -(scaled[name] - units[name]))
+    step = 1 if missing > 0 else -1
+    order = by_remainder if missing > 0 else list(reversed(by_remainder))
+    for i in range(abs(missing)):
+        units[order[i % len(order)]] += step
+    return {name: _as_float(count, decimals) for name, count in units.items()}

@@ -82,6 +82,7 @@ def take_snapshot(
                 "rank": ranked.rank,
                 "score": public["score"],
                 "components": public["components"],
+                "exact_components": dict(ranked.breakdown.components),
                 "n_respondents": public["n_respondents"] or 0,
                 "suppressed": public["suppressed"],
             }
@@ -112,7 +113,7 @@ def previous_breakdown(
         return None
     return ScoreBreakdown.from_snapshot(
         key=key,
-        components=row.components,
+        components=row.exact_components or row.components,
         taken_for=week,
         settings_version=row.weights_version,
         suppressed=row.suppressed,

@@ -15,6 +15,7 @@ from bot.core.anonymity import day_only
 from bot.core.inputs import ItemInputs, PainAnswer, aggregate_pain, team_context
 from bot.core.priority import score_item
 from bot.core.ranking import current_ranking, week_start
+from bot.core.rounding import round_components
 from bot.core.score_settings import ScoreSettings
 from bot.core.snapshots import take_snapshot
 from storage import db, polls, register, responses
@@ -306,6 +307,18 @@ def test_snapshot_once_per_week_and_why_against_last_week(cli, cli_db: Engine, s
     with Session(cli_db) as session:
         weeks = session.exec(select(PrioritySnapshot.taken_for).distinct()).all()
         assert len(weeks) == 2
+        stored = session.exec(
+            select(PrioritySnapshot).where(PrioritySnapshot.taken_for == max(weeks))
+        ).all()
+        # the shown numbers and, for "why", the exact ones they were rounded from
+        for row in stored:
+            assert row.exact_components is not None
+            assert set(row.exact_components) == set(row.components)
+            assert round_components(row.exact_components).total == row.score
+            assert all(
+                abs(row.exact_components[n] - row.components[n]) < 0.1 + 1e-9
+                for n in row.components
+            )
         weights = session.exec(
             select(AuditEvent).where(AuditEvent.action == "weights.changed")
         ).all()

@@ -97,3 +97,19 @@ def test_other_item_is_refused() -> None:
     )
     with pytest.raises(ValueError):
         explain_change(breakdown(), other)
+
+
+def test_a_component_that_did_not_move_shows_no_rounding_unit() -> None:
+    """risk 0.44 and trend 5.02 show as 0.5 + 5.0 = 5.5 (largest remainder: risk's .04 beats
+    trend's .02); with trend at 2.96 they show as 0.4 + 3.0 = 3.4. Between shown numbers risk
+    fell 0.1 and trend 2.0; the exact change is trend's alone, so trend −2.1 and risk 0."""
+    before = breakdown(taken_for=LAST_WEEK, risk=0.44, trend=5.02)
+    now = breakdown(risk=0.44, trend=2.96)
+    assert before.shown().components["risk"] == 0.5 and now.shown().components["risk"] == 0.4
+    change = explain_change(now, before)
+    assert change.total_delta == -2.1
+    assert change.deltas[0] == ComponentDelta("trend", -2.1)
+    assert {d.name: d.delta for d in change.deltas[1:]} == dict.fromkeys(
+        ("risk", "severity_floor", "pain", "breadth", "signals"), 0.0
+    )
+    assert change.sentence == "Down 2.1 since 2026-11-09: trend -2.1."

@@ -258,3 +258,35 @@ def test_suppressed_public_dict_reveals_nothing_about_the_answers(
     assert a["respondents"] == f"fewer than {s.min_group}"
     # Different answers (and weekly means) below the threshold: the very same public view.
     assert a == b
+
+
+_PARTS = ("risk", "severity_floor", "pain", "breadth", "trend", "signals")
+_component = st.floats(min_value=0, max_value=35, allow_nan=False).map(lambda v: round(v, 4))
+
+
+@props
+@given(
+    before=st.fixed_dictionaries({name: _component for name in _PARTS}),
+    moved=st.dictionaries(st.sampled_from(_PARTS), _component, max_size=6),
+)
+def test_why_deltas_add_up_and_unmoved_parts_stay_at_zero(
+    before: dict[str, float], moved: dict[str, float]
+) -> None:
+    from bot.core.explain import explain_change
+    from bot.core.priority import ScoreBreakdown
+
+    now = {**before, **moved}
+    last_week = NOW - timedelta(weeks=1)
+    old = ScoreBreakdown.from_snapshot(
+        key="DEBT-1", components=before, taken_for=last_week, settings_version="v"
+    )
+    new = ScoreBreakdown.from_snapshot(
+        key="DEBT-1", components=now, taken_for=NOW, settings_version="v"
+    )
+    change = explain_change(new, old)
+    assert change.total_delta is not None
+    units = sum(round(d.delta * 10) for d in change.deltas)
+    assert units == round(change.total_delta * 10)
+    for delta in change.deltas:
+        if now[delta.name] == before[delta.name]:
+            assert delta.delta == 0.0

@@ -66,3 +66,18 @@ def test_rejects_bad_input() -> None:
         round_components({"a": float("nan")})
     with pytest.raises(ValueError):
         round_components({"a": 1.0}, -1)
+
+
+def test_spread_total_keeps_unmoved_parts_at_zero_and_adds_up() -> None:
+    from bot.core.rounding import spread_total
+
+    # exact changes 0.26 + 0.26 = 0.52 shown as a 0.6 change: floors 0.2 + 0.2, two units
+    # missing, one each (ties go to the earlier part)
+    assert spread_total({"a": 0.26, "b": 0.26, "c": 0.0}, 0.6) == {"a": 0.3, "b": 0.3, "c": 0.0}
+    # shown change 0.4 for exact 0.52: floors 0.2 + 0.2 already add up
+    assert spread_total({"a": 0.26, "b": 0.26, "c": 0.0}, 0.4) == {"a": 0.2, "b": 0.2, "c": 0.0}
+    # a shown change below the floors: the smallest remainder gives a unit back
+    assert spread_total({"a": 0.29, "b": 0.21}, 0.3) == {"a": 0.2, "b": 0.1}
+    # negative changes round down too: −0.26 → −0.3 floor, a unit back to the largest remainder
+    assert spread_total({"a": -0.26, "b": 0.0}, -0.2) == {"a": -0.2, "b": 0.0}
+    assert spread_total({"a": 0.0}, 0.0) == {"a": 0.0}
