@@ -169,6 +169,21 @@ def test_a_database_url_that_is_not_a_database_is_one_line(
         )
 
 
+def test_a_mistyped_sqlite_path_is_refused_without_creating_a_file(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "debtplse.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{typo}")
+    result = cli("top")
+    assert result.code == 2, result
+    assert _one_line(result.err) == (
+        f"debtpulse: the database is not initialised but this debtpulse needs revision "
+        f"{db.SCHEMA_HEAD}: run `debtpulse db upgrade` first"
+    )
+    assert not typo.exists()
+    assert cli("db", "upgrade").code == 0 and typo.exists()  # creating it is upgrade's job
+
+
 # -- a database migrated by a newer debtpulse ---------------------------------------------
 
 
