@@ -9,13 +9,14 @@ error naming the field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal, Self, get_args
 
 from jinja2 import TemplateSyntaxError
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from surveys.fields import Label, Slug, TemplateModel, fail, problem
-from surveys.render import template_variables
+from surveys.render import RenderError, render, template_variables
 
 __all__ = [
     "NPS_MAX",
@@ -46,14 +47,35 @@ NPS_MAX = 10
 MAX_SCALE_POINTS = 11
 
 
+@dataclass(frozen=True)
+class _SampleItem:
+    """What a prompt's ``item`` holds when the poll opens (id, key, title), for the check."""
+
+    id: int = 12
+    key: str = "DEBT-12"
+    title: str = "Flaky data ingestion"
+
+
 def _check_prompt(source: str) -> str:
+    """The prompt compiles, reads no name but ``item``, and renders with a sample item: a
+    template that passes the check does not fail later, when its poll opens."""
     if not source.strip():
         raise problem("must not be empty")
     try:
-        template_variables(source)
+        names = template_variables(source)
     except TemplateSyntaxError as exc:
         where = f" (line {exc.lineno} of the prompt)" if exc.lineno and exc.lineno > 1 else ""
         raise problem(f"{exc.message or 'syntax error'}{where}") from None
+    unknown = sorted(names - {"item"})
+    if unknown:
+        raise problem(
+            f"uses {unknown[0]!r}, which a prompt does not have: it may use only item "
+            "(item.key, item.title, item.id) in a for_each question"
+        )
+    try:
+        render(source, item=_SampleItem())
+    except RenderError as exc:
+        raise problem(f"cannot be shown: {exc.message}") from None
     return source
 
 

@@ -147,7 +147,8 @@ def surveys_check(
     templates = load_directory(directory).templates
     for loaded in templates.values():
         typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
-    typer.echo(f"{len(templates)} templates in {directory}: no problems")
+    count = f"{len(templates)} template{'' if len(templates) == 1 else 's'}"
+    typer.echo(f"{count} in {directory}: no problems")
 
 
 @responses_app.command("import")

@@ -261,3 +261,15 @@ def test_a_missing_default_digest_does_not_blame_an_option(
     assert _one_line(result.err) == (
         "debtpulse: no digest 'weekly-digest' (known: none): pass --digest ID"
     )
+
+
+def test_surveys_check_counts_in_the_singular_too(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    library = Path(__file__).parents[2] / "surveys" / "library"
+    (folder / "weekly-debt-pulse.yaml").write_text(
+        (library / "weekly-debt-pulse.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    result = cli("surveys", "check", str(folder))
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == f"1 template in {folder}: no problems"

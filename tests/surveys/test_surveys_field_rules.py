@@ -196,3 +196,36 @@ def test_live_results_need_a_named_survey(write: WriteTemplate, problems: Proble
     ]
     named = yaml.safe_load(with_setting("anonymous: false\nresults_hidden_until_close: false"))
     assert validate_template(named).results_hidden_until_close is False  # type: ignore[union-attr]
+
+
+PER_ITEM = """
+id: team-pulse                                  # 1
+title: Team pulse                               # 2
+schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+open_for: 48h                                   # 4
+questions:                                      # 5
+  - id: rating                                  # 6
+    type: likert                                # 7
+    prompt: "PROMPT"                            # 8
+    for_each: {debt_items: {status: open}}      # 9
+"""
+
+
+def test_a_prompt_that_would_fail_when_the_poll_opens_fails_the_check(
+    write: WriteTemplate, problems: Problems
+) -> None:
+    """surveys check renders each prompt with a sample item, as the poll will when it opens."""
+    for prompt, message in [
+        (
+            "How is {{ team }} doing?",
+            "uses 'team', which a prompt does not have: it may use only item "
+            "(item.key, item.title, item.id) in a for_each question",
+        ),
+        ("{{ item.owner }} owns it", "cannot be shown: "),
+        ("{{ item.key.nope }}", "cannot be shown: "),
+    ]:
+        found = problems(write("prompt.yaml", PER_ITEM.replace("PROMPT", prompt)))
+        assert len(found) == 1 and found[0][:2] == (8, "questions.0.prompt"), found
+        assert found[0][2].startswith(message), found
+    valid = validate_template(yaml.safe_load(PER_ITEM.replace("PROMPT", "{{ item.title }}")))
+    assert valid.id == "team-pulse"
