@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
 from bot.teams import resolve_team
-from storage.db import SCHEMA_HEAD, SchemaOutOfDate, check_schema, make_engine
+from storage.db import SCHEMA_HEAD, SchemaOutOfDate, check_schema, make_engine, sqlite_file
 
 
 @dataclass
@@ -33,9 +31,8 @@ class CliContext:
     def engine(self) -> Engine:
         """The engine of a database at the newest schema; a SQLite file that does not exist
         is refused before connecting, which would leave an empty file behind (a typo'd path)."""
-        url = make_url(self.settings.database_url)
-        sqlite_file = url.get_backend_name() == "sqlite" and url.database not in ("", ":memory:")
-        if sqlite_file and url.database and not Path(url.database).exists():
+        path = sqlite_file(self.settings.database_url)
+        if path is not None and not path.exists():
             raise SchemaOutOfDate(None, SCHEMA_HEAD)
         check_schema(self.raw_engine)
         return self.raw_engine

@@ -30,6 +30,7 @@ from bot.core.ranking import current_ranking
 from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.client import make_client
+from bot.slack.people import channel_members, why_not_a_person
 from storage import polls, register, responses
 from storage.models import PollDelivery, PollRun
 from surveys import Survey
@@ -85,18 +86,6 @@ def _survey(runtime: Runtime, survey_id: str) -> Survey:
     return loaded.survey
 
 
-def _channel_members(client: WebClient, channel: str) -> set[str]:
-    """Every member of ``channel``, page by page."""
-    members: set[str] = set()
-    cursor = None
-    while True:
-        page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
-        members |= set(page["members"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return members
-
-
 def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str, str | None]:
     """The channel, or the people of a DM audience (bots and deactivated users left out),
     each with their Slack time zone when known."""
@@ -111,7 +100,7 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str
     if audience.dm.usergroup:
         people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
     if audience.dm.channel_members:
-        people |= _channel_members(client, audience.dm.channel_members)
+        people |= channel_members(client, audience.dm.channel_members)
     return _humans(client, people, survey.id)
 
 
@@ -124,7 +113,7 @@ def _humans(client: WebClient, people: set[str], what: str) -> dict[str, str | N
         except SlackApiError as exc:  # one unknown member must not stop the poll for all
             logger.warning("%s: a member was left out (%s)", what, exc.response.get("error"))
             continue
-        if not info.get("is_bot") and not info.get("deleted") and user != "USLACKBOT":
+        if why_not_a_person(user, info) is None:
             humans[user] = info.get("tz") or None
     return humans
 
@@ -178,7 +167,7 @@ def _audience_size(client: WebClient, recipients: dict[str, str | None]) -> int 
     if not first.startswith(("C", "G")):
         return len(recipients)
     try:
-        return len(_humans(client, _channel_members(client, first), first))
+        return len(_humans(client, channel_members(client, first), first))
     except (SlackApiError, OSError) as exc:
         logger.info("the size of %s is unknown (%s)", first, exc)
         return None

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.ranking import OPEN_STATUSES, current_ranking
 from bot.runtime import Runtime
 from bot.slack import views
+from bot.slack.people import channel_members
 from storage import polls, register
 
 HOME_TOP = 10
@@ -59,15 +60,8 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
 
 def _member_of(client: WebClient, channel: str, user: str) -> bool:
     """Whether ``user`` is in ``channel`` (a channel poll is for its members only)."""
-    cursor = None
     try:
-        while True:
-            page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
-            if user in page["members"]:
-                return True
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return False
+        return user in channel_members(client, channel)
     except SlackApiError as exc:  # an unknown or archived channel: not shown
         logger.info("members of %s unknown (%s)", channel, exc.response.get("error"))
         return False

@@ -1,13 +1,37 @@
-"""Is this Slack user a person who can own debt? One ``users.info`` call, asked when set."""
+"""Who is a person in Slack: channel members, and whether a user is a person (no bot,
+not deactivated) — for poll audiences, App Home and debt owners alike."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 logger = logging.getLogger(__name__)
+
+
+def channel_members(client: WebClient, channel: str) -> set[str]:
+    """Every member of ``channel``, page by page."""
+    members: set[str] = set()
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
+        members |= set(page["members"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
+def why_not_a_person(user: str, info: Mapping[str, Any]) -> str | None:
+    """From ``users.info``: why ``user`` is not a person (a bot, deactivated), or None."""
+    if info.get("is_bot") or user == "USLACKBOT":
+        return f"<@{user}> is a bot, not a person"
+    if info.get("deleted"):
+        return f"<@{user}> is deactivated"
+    return None
 
 
 def not_a_person(client: WebClient, user: str) -> str | None:
@@ -28,8 +52,4 @@ def not_a_person(client: WebClient, user: str) -> str | None:
     except OSError as exc:
         logger.warning("could not check %s with users.info: %s", user, exc.__class__.__name__)
         return None
-    if info.get("is_bot") or user == "USLACKBOT":
-        return f"<@{user}> is a bot, not a person"
-    if info.get("deleted"):
-        return f"<@{user}> is deactivated"
-    return None
+    return why_not_a_person(user, info)

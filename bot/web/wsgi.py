@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from bot.runtime import Runtime
 from bot.slack.app import INSTALL_PATH, REDIRECT_PATH
 from bot.web import signals_api
+from storage.db import sqlite_file
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -64,16 +64,11 @@ def make_wsgi_app(
     if runtime.settings.oauth_enabled:
         slack_paths |= {INSTALL_PATH, REDIRECT_PATH}
 
-    url = runtime.engine.url
-    sqlite_file = (
-        Path(url.database)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-        else None
-    )
+    database_file = sqlite_file(runtime.engine.url)
 
     def health(start_response: StartResponse) -> list[bytes]:
         # An open SQLite connection still reads a deleted file: look for the file itself.
-        if sqlite_file is not None and not sqlite_file.exists():
+        if database_file is not None and not database_file.exists():
             logger.warning("health check: the SQLite database file is gone")
             return _json(start_response, 503, {"ok": False, "database": "unavailable"})
         try:

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from bot.sandbox import Tamper
+from bot.sandbox import SlackDriver, Tamper
 from storage.models import Assessment, AuditEvent, DebtItem
 from tests.e2e.conftest import LEAD, MEMBER, Stack
 
@@ -24,6 +24,15 @@ def _ephemeral_texts(stack: Stack, user: str) -> list[str]:
     for post in stack.fake.response_url_posts:
         texts.append(json.dumps(post.payload, ensure_ascii=False))
     return texts
+
+
+def _add_item(stack: Stack, lead: SlackDriver, title: str, category: str = "operational") -> None:
+    """The lead adds an item through `/debt add` and its modal; the submission is the last
+    request the driver sent (``resend_last`` replays it)."""
+    lead.slash(text="add")
+    stack.fake.wait_for_calls("views.open", count=1, timeout=5)
+    assert lead.submit_modal({"title": title, "category": category}).ok
+    _wait_reply(stack, LEAD, "Added *DEBT-")
 
 
 def _wait_reply(stack: Stack, user: str, needle: str, timeout: float = 5.0) -> str:
@@ -137,10 +146,7 @@ def test_add_modal_validates_then_creates_an_audited_item(e2e: Stack) -> None:
 
 def test_reading_and_changing_commands(e2e: Stack) -> None:
     lead = e2e.lead()
-    lead.slash(text="add")
-    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
-    lead.submit_modal({"title": "No schema validation", "category": "experimentation"})
-    _wait_reply(e2e, LEAD, "Added *DEBT-")
+    _add_item(e2e, lead, "No schema validation", "experimentation")
 
     assert e2e.driver.slash(text="top").ok
     top = _wait_reply(e2e, MEMBER, "debt items")
@@ -229,10 +235,7 @@ def test_slack_and_cli_show_the_same_numbers(e2e: Stack) -> None:
 def test_a_retried_submission_or_command_acts_once(e2e: Stack) -> None:
     """DESIGN §7: Slack retries (X-Slack-Retry-Num) never create duplicate rows or messages."""
     lead = e2e.lead()
-    lead.slash(text="add")
-    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
-    assert lead.submit_modal({"title": "Dup me", "category": "operational"}).ok
-    _wait_reply(e2e, LEAD, "Added *DEBT-")
+    _add_item(e2e, lead, "Dup me")
     retried = lead.resend_last(retry_num=1)
     assert retried.ok and retried.body_text == ""
 
@@ -250,10 +253,7 @@ def test_a_retried_submission_or_command_acts_once(e2e: Stack) -> None:
 
 def test_odd_top_arguments_get_an_answer_not_an_error(e2e: Stack) -> None:
     lead = e2e.lead()
-    lead.slash(text="add")
-    e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
-    lead.submit_modal({"title": "Flaky ingestion", "category": "operational"})
-    _wait_reply(e2e, LEAD, "Added *DEBT-")
+    _add_item(e2e, lead, "Flaky ingestion")
 
     response = e2e.driver.slash(text="top ²")
     assert response.status == 200

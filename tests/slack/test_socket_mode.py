@@ -27,6 +27,20 @@ def _no_worker(runtime: Any) -> Iterator[None]:
         WORKER.append("stopped")  # leaving the block stops it and releases the lease
 
 
+def _socket_env(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, url: str, *, app_token: str
+) -> None:
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_APP_TOKEN": app_token,
+        "SLACK_API_URL": fake.base_url,
+        "DATABASE_URL": url,
+        "DEBTPULSE_ANON_SECRET": "anon",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_socket_mode_runs_the_same_listeners(
     monkeypatch: pytest.MonkeyPatch, tmp_path, cli
 ) -> None:
@@ -57,15 +71,7 @@ def test_socket_mode_runs_the_same_listeners(
 
     monkeypatch.setattr("bot.slack.app.build_app", spy)
     with FakeSlack() as fake:
-        for name, value in {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_APP_TOKEN": "xapp-1-secret",
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": url,
-            "DEBTPULSE_ANON_SECRET": "anon",
-        }.items():
-            monkeypatch.setenv(name, value)
+        _socket_env(monkeypatch, fake, url, app_token="xapp-1-secret")
         result = cli("socket")
     assert result.code == 0, result
     assert started == {
@@ -95,15 +101,7 @@ def test_a_refused_app_token_is_one_line_and_starts_no_scheduler(
     WORKER.clear()
     monkeypatch.setattr("bot.jobs.worker.background_worker", _no_worker)
     with FakeSlack() as fake:  # the fake has no apps.connections.open: Slack says no
-        for name, value in {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_APP_TOKEN": "xapp-1-revoked",
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": url,
-            "DEBTPULSE_ANON_SECRET": "anon",
-        }.items():
-            monkeypatch.setenv(name, value)
+        _socket_env(monkeypatch, fake, url, app_token="xapp-1-revoked")
         result = cli("socket")
     assert result.code == 2
     assert result.err.strip().splitlines() == [
