@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
@@ -175,24 +176,53 @@ def _duplicate_question_ids(raw: list[Any]) -> list[InitErrorDetails]:
     return details
 
 
-def _reserved_ids(questions: list[Question]) -> list[InitErrorDetails]:
+_QUESTION = TypeAdapter[Question](Question)
+
+
+def _valid_questions(raw: list[Any]) -> list[tuple[int, Question]]:
+    """The questions of ``raw`` that are valid on their own, with their index.
+
+    When another question has an error, the rules across questions still run on these, so
+    one ``surveys check`` lists every problem instead of revealing them a round at a time.
+    """
+    valid = []
+    for index, question in enumerate(raw):
+        try:
+            valid.append((index, _QUESTION.validate_python(question)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _reserved_ids(questions: list[tuple[int, Question]]) -> list[InitErrorDetails]:
     """The ``pain`` question feeds the priority score, so its shape is fixed."""
-    details = []
-    for index, question in enumerate(questions):
+    details: list[InitErrorDetails] = []
+    for index, question in questions:
         if question.id != PAIN_QUESTION_ID:
             continue
         reason = "the 'pain' question feeds the priority score and"
+        rules: list[tuple[tuple[str | int, ...], str]] = []
         if not isinstance(question, LikertQuestion):
-            loc: tuple[str | int, ...] = (index, "type")
-            message = f"{reason} must be a likert question"
+            rules.append(((index, "type"), f"{reason} must be a likert question"))
         elif (question.scale.min, question.scale.max) != (1, 5):
-            loc, message = (index, "scale"), f"{reason} must use the scale 1..5"
-        elif question.for_each is None:
-            loc, message = (index, "id"), f"{reason} must be asked for_each debt item"
-        else:
-            continue
-        details.append(InitErrorDetails(type=problem(message), loc=loc, input=question.id))
+            rules.append(((index, "scale"), f"{reason} must use the scale 1..5"))
+        if not question.over_debt_items:
+            rules.append(((index, "id"), f"{reason} must be asked for_each debt item"))
+        details.extend(
+            InitErrorDetails(type=problem(message), loc=loc, input=question.id)
+            for loc, message in rules
+        )
     return details
+
+
+def _asks_about_items(raw: object) -> bool:
+    """Whether the raw ``questions`` could hold a per-item question (unsure counts as yes)."""
+    if not isinstance(raw, list):
+        return True
+    return any(not isinstance(q, Mapping) or q.get("for_each") is not None for q in raw)
+
+
+SAMPLE_NEEDS_ITEMS = "sample needs a question with for_each (it limits the debt items asked about)"
 
 
 EARLIEST_ZONE = "Etc/GMT-14"  # UTC+14 (the POSIX sign is inverted): the first local morning
@@ -297,17 +327,35 @@ class Survey(TemplateModel):
                 )
             details.extend(_duplicate_question_ids(value))
         if questions is not None:
-            details.extend(_reserved_ids(questions))
+            details.extend(_reserved_ids(list(enumerate(questions))))
+        elif isinstance(value, list):
+            details.extend(_reserved_ids(_valid_questions(value)))
         if details:
             reraise("Survey", details)
         return questions
 
-    @model_validator(mode="after")
-    def _sample_needs_items(self) -> Self:
-        if self.sample is not None and not any(q.over_debt_items for q in self.questions):
-            message = "sample needs a question with for_each (it limits the debt items asked about)"
-            fail("Survey", [(("sample",), message, self.sample)])
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sample_needs_items(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """``sample`` without a per-item question; reported with the other errors, if any."""
+        try:
+            survey = handler(data)
+        except ValidationError as exc:
+            sample = data.get("sample") if isinstance(data, Mapping) else None
+            errors = exc.errors()
+            if (
+                sample is None
+                or any(tuple(error["loc"])[:1] == ("sample",) for error in errors)
+                or _asks_about_items(data.get("questions"))
+            ):
+                raise
+            missing = InitErrorDetails(
+                type=problem(SAMPLE_NEEDS_ITEMS), loc=("sample",), input=sample
+            )
+            reraise("Survey", [*(as_init_details(error) for error in errors), missing])
+        if survey.sample is not None and not any(q.over_debt_items for q in survey.questions):
+            fail("Survey", [(("sample",), SAMPLE_NEEDS_ITEMS, survey.sample)])
+        return survey
 
     def question(self, question_id: str) -> Question | None:
         """The question with ``question_id``, if any."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import digest_cmds, ranking_cmds, serve_cmds, worker_cmds
+from bot.cli import digest_cmds, ranking_cmds, serve_cmds, surveys_cmds, worker_cmds
 from bot.cli.context import CliContext
 from bot.cli.errors import check_writable, fail, guarded, write_file
 from bot.cli.options import ActorOption, TeamOption, actor_name
@@ -17,11 +17,9 @@ from bot.core.catalog import load_catalog
 from bot.core.register_csv import parse_register
 from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.signals_in import parse_jsonl, store_signals
-from bot.core.weights_file import load_weights
 from bot.demo.command import demo as demo_command
 from storage import db
 from storage.types import utcnow
-from surveys import TemplateErrors, builtin_dir, check, load_directory
 
 app = typer.Typer(
     help="debtpulse: measure how much technical debt hurts, and rank what to fix first.",
@@ -39,6 +37,7 @@ surveys_app = typer.Typer(help="Survey and digest templates.", no_args_is_help=T
 responses_app = typer.Typer(help="Poll answers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(surveys_app, name="surveys")
+surveys_app.command("check")(surveys_cmds.surveys_check)
 app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
@@ -120,35 +119,6 @@ def debt_export(
     else:
         write_file(output, text.encode("utf-8"), "--output")
         typer.echo(f"wrote {output}")
-
-
-@surveys_app.command("check")
-def surveys_check(
-    directory: Annotated[
-        Path | None,
-        typer.Argument(help="Templates folder (default: DEBTPULSE_SURVEYS_DIR or the built-ins)."),
-    ] = None,
-) -> None:
-    """Validate templates; list every problem as file:line: field: message."""
-    if directory is None:
-        directory = CliContext().settings.surveys_dir or builtin_dir()
-    elif not directory.is_dir():
-        reason = "not a directory" if directory.exists() else "no such directory"
-        fail(f"DIRECTORY: cannot read {directory} ({reason})")
-    errors = check(directory)
-    try:
-        load_weights(directory, min_group=5)
-    except TemplateErrors as exc:
-        errors += exc.errors
-    if errors:
-        for error in errors:
-            typer.echo(str(error), err=True)
-        fail(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in {directory}")
-    templates = load_directory(directory).templates
-    for loaded in templates.values():
-        typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
-    count = f"{len(templates)} template{'' if len(templates) == 1 else 's'}"
-    typer.echo(f"{count} in {directory}: no problems")
 
 
 @responses_app.command("import")

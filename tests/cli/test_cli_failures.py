@@ -142,17 +142,45 @@ def test_a_file_that_cannot_be_read_is_one_line_naming_the_argument(
         assert _one_line(result.err) == f"debtpulse: FILE: cannot read {path} ({reason})"
 
 
-def test_surveys_check_tells_a_missing_folder_from_a_file(cli, tmp_path: Path) -> None:
+def test_surveys_check_names_a_missing_path(cli, tmp_path: Path) -> None:
     missing = tmp_path / "nope"
     result = cli("surveys", "check", str(missing))
     assert result.code == 1, result
-    expected = f"debtpulse: DIRECTORY: cannot read {missing} (no such directory)"
+    expected = f"debtpulse: PATH: cannot read {missing} (no such file or directory)"
     assert _one_line(result.err) == expected
-    a_file = tmp_path / "file.yaml"
-    a_file.write_text("id: x\n")
-    result = cli("surveys", "check", str(a_file))
+
+
+def test_surveys_check_takes_one_template_file(cli, tmp_path: Path) -> None:
+    """An author checks the file being edited; its problems are listed, the folder's not."""
+    (tmp_path / "other.yaml").write_text("id: [broken\n")
+    good = tmp_path / "pulse.yaml"
+    good.write_text(
+        "id: team-pulse\ntitle: Team pulse\n"
+        'schedule: {cron: "0 10 * * MON", timezone: UTC}\nopen_for: 48h\n'
+        "questions:\n  - {id: note, type: text, prompt: 'Anything?'}\n"
+    )
+    result = cli("surveys", "check", str(good))
+    assert result.code == 0, result
+    assert result.out.splitlines()[0] == "ok  survey  team-pulse  (pulse.yaml)"
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("open_for: 48h", "open_for: 48 hours"))
+    result = cli("surveys", "check", str(bad))
     assert result.code == 1, result
-    assert _one_line(result.err) == f"debtpulse: DIRECTORY: cannot read {a_file} (not a directory)"
+    lines = result.err.strip().splitlines()
+    assert lines[0].startswith(f"{bad}:4: open_for: ")
+    assert lines[-1] == f"debtpulse: 1 problem in {bad}"
+
+
+def test_surveys_check_takes_the_weights_file(cli, tmp_path: Path) -> None:
+    weights = tmp_path / "weights.yaml"
+    weights.write_text("weights: {risk: 50}\n")
+    result = cli("surveys", "check", str(weights))
+    assert result.code == 1, result
+    assert result.err.strip().splitlines() == [
+        f"{weights}:1: weights: weights must add up to 100, not 115",
+        f"debtpulse: 1 problem in {weights}",
+    ]
 
 
 def test_a_database_url_that_is_not_a_database_is_one_line(

@@ -86,10 +86,20 @@ def test_the_pain_question_is_the_scored_likert(write: WriteTemplate, problems: 
     )
     assert problems(path) == [
         (
+            5,
+            "sample",
+            "sample needs a question with for_each (it limits the debt items asked about)",
+        ),
+        (
+            7,
+            "questions.0.id",
+            "the 'pain' question feeds the priority score and must be asked for_each debt item",
+        ),
+        (
             10,
             "questions.0.scale",
             "the 'pain' question feeds the priority score and must use the scale 1..5",
-        )
+        ),
     ]
 
 
@@ -117,6 +127,76 @@ def test_sample_needs_a_per_item_question(write: WriteTemplate, problems: Proble
             "sample needs a question with for_each (it limits the debt items asked about)",
         )
     ]
+
+
+def test_rules_across_fields_are_reported_with_field_errors(
+    write: WriteTemplate, problems: Problems
+) -> None:
+    """One check lists every problem: a typo elsewhere does not hide the pain and sample rules."""
+    path = write(
+        "together.yaml",
+        """
+        id: team-pulse                                  # 1
+        title: Team pulse                               # 2
+        schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+        open_for: 48h                                   # 4
+        sample: 3                                       # 5
+        questions:                                      # 6
+          - id: pain                                    # 7
+            type: likert                                # 8
+            prompt: "How much does debt hurt?"          # 9
+          - id: note                                    # 10
+            type: text                                  # 11
+            prompt: "Anything?"                         # 12
+            max_lenght: 200                             # 13
+        """,
+    )
+    assert problems(path) == [
+        (
+            5,
+            "sample",
+            "sample needs a question with for_each (it limits the debt items asked about)",
+        ),
+        (
+            7,
+            "questions.0.id",
+            "the 'pain' question feeds the priority score and must be asked for_each debt item",
+        ),
+        (13, "questions.1.max_lenght", "unknown field; did you mean 'max_length'?"),
+    ]
+
+
+def test_sample_is_not_blamed_when_a_per_item_question_has_its_own_error(
+    write: WriteTemplate, problems: Problems
+) -> None:
+    path = write(
+        "per-item.yaml",
+        """
+        id: team-pulse                                  # 1
+        title: Team pulse                               # 2
+        schedule: {cron: "0 10 * * MON", timezone: UTC} # 3
+        open_for: 48h                                   # 4
+        sample: 3                                       # 5
+        questions:                                      # 6
+          - id: pain                                    # 7
+            type: likert                                # 8
+            prompt: "{{ item.title }}"                  # 9
+            for_each: {debt_items: {}}                  # 10
+            scale: {min: 1, max: 7}                     # 11
+        """,
+    )
+    assert problems(path) == [
+        (
+            11,
+            "questions.0.scale",
+            "the 'pain' question feeds the priority score and must use the scale 1..5",
+        )
+    ]
+
+
+def test_a_bad_sample_value_is_reported_once(write: WriteTemplate, problems: Problems) -> None:
+    path = write("zero.yaml", with_setting("sample: 0  # 5"))
+    assert problems(path) == [(5, "sample", "Input should be greater than or equal to 1")]
 
 
 def test_per_recipient_timezone_needs_a_dm_audience(

@@ -1,0 +1,75 @@
+"""``debtpulse surveys check``: validate a templates folder, or one file, before a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.context import CliContext
+from bot.cli.errors import fail
+from bot.core.weights_file import WEIGHTS_FILE, load_weights
+from surveys import TemplateError, TemplateErrors, builtin_dir, check, load_directory, load_file
+
+# Every DEBTPULSE_MIN_GROUP is accepted here; weights.yaml may not set it (its own rule).
+_ANY_MIN_GROUP = 5
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _weights_problems(directory: Path) -> list[TemplateError]:
+    try:
+        load_weights(directory, min_group=_ANY_MIN_GROUP)
+    except TemplateErrors as exc:
+        return list(exc.errors)
+    return []
+
+
+def _report(problems: list[TemplateError], where: Path) -> None:
+    if problems:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        fail(f"{_plural(len(problems), 'problem')} in {where}")
+
+
+def _check_file(path: Path) -> None:
+    if path.name == WEIGHTS_FILE:
+        _report(_weights_problems(path.parent), path)
+        typer.echo(f"ok  weights  ({path.name})")
+        typer.echo(f"{path}: no problems")
+        return
+    try:
+        loaded = load_file(path)
+    except TemplateErrors as exc:
+        _report(list(exc.errors), path)
+        return
+    typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
+    typer.echo(f"{path}: no problems (ids shared with other files are checked per folder)")
+
+
+def surveys_check(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A templates folder, or one template file "
+            "(default: DEBTPULSE_SURVEYS_DIR or the built-ins).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Validate templates; list every problem as file:line: field: message."""
+    if path is not None and path.is_file():
+        _check_file(path)
+        return
+    if path is None:
+        path = CliContext().settings.surveys_dir or builtin_dir()
+    elif not path.is_dir():
+        fail(f"PATH: cannot read {path} (no such file or directory)")
+    _report([*check(path), *_weights_problems(path)], path)
+    templates = load_directory(path).templates
+    for loaded in templates.values():
+        typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
+    typer.echo(f"{_plural(len(templates), 'template')} in {path}: no problems")
