@@ -185,8 +185,8 @@ def _run(
         )
         echo(f"  fake Slack at {fake.root_url} · bot at {running.url} · database {database}")
         echo(
-            "  the weekly pulse is a channel poll in #debt-pulse (reminders go by DM to DM "
-            "audiences only); the digest goes to #debt-digest"
+            "  the weekly pulse is a channel poll in #debt-pulse (its reminder is a reply in "
+            "the poll's thread); the digest goes to #debt-digest"
         )
         sim = Sim(running, truth, REGISTER, options.seed, resolve_week=(options.weeks + 1) // 2)
         with step("import the debt register"):

@@ -370,7 +370,8 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
 
 
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
-    """DM the non-respondents of a DM run whose next reminder offset has passed."""
+    """Remind as each reminder offset passes: by DM each DM recipient who has not answered;
+    in a channel poll's thread (shown in the channel too) unless everyone has answered."""
     survey = _survey(runtime, run.survey_id) if run.survey_id in runtime.catalog else None
     if survey is None or not survey.reminders or run.opened_at is None or run.id is None:
         return 0
@@ -380,26 +381,34 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
     client = slack_client(runtime)
     count = 0
     for delivery in sent:
-        person = delivery.recipient
+        recipient = delivery.recipient
+        person = recipient.startswith(("U", "W"))
         received = delivery.due_at or run.opened_at  # reminders count from their own DM
         due = sum(1 for offset in survey.reminders if received + offset <= now)
         due = min(due, survey.max_reminders)
-        if (
-            not person.startswith(("U", "W"))
-            or person in answered
-            or delivery.reminders_sent >= due
-        ):
+        everyone = run.audience is not None and len(answered) >= run.audience
+        if delivery.reminders_sent >= due or (recipient in answered if person else everyone):
             continue
         assert delivery.id is not None
         with runtime.transaction() as session:
             polls.note_reminder(session, delivery_id=delivery.id, now=now)
+        reminder = poll_views.reminder_message(
+            run_id=run.id,
+            frozen=run.frozen,
+            closes_at=run.closes_at,
+            **({} if person else {"answered": len(answered), "audience": run.audience}),
+        )
+        where = (
+            {"channel": delivery.channel_id or recipient}
+            if person
+            else {
+                "channel": delivery.channel_id,
+                "thread_ts": delivery.message_ts,
+                "reply_broadcast": True,
+            }
+        )
         try:
-            client.chat_postMessage(
-                channel=delivery.channel_id or person,
-                **poll_views.reminder_message(
-                    run_id=run.id, frozen=run.frozen, closes_at=run.closes_at
-                ),
-            )
+            client.chat_postMessage(**where, **reminder)
             count += 1
         except SlackApiError as exc:
             logger.warning("run %s: a reminder failed (%s)", run.id, exc.response.get("error"))

@@ -171,10 +171,22 @@ def poll_modal(
     return view, asked
 
 
-def reminder_message(*, run_id: int, frozen: dict[str, Any], closes_at: datetime | None) -> dict:
+def reminder_message(
+    *,
+    run_id: int,
+    frozen: dict[str, Any],
+    closes_at: datetime | None,
+    answered: int | None = None,
+    audience: int | None = None,
+) -> dict:
+    """A reminder: by DM to one person, or in a channel poll's thread with how many answered."""
     title = frozen.get("title", "Debt poll")
+    so_far = ""
+    if answered is not None:
+        of = f" of {audience}" if audience else ""
+        so_far = f" {answered}{of} {'has' if answered == 1 else 'have'} answered so far."
     blocks = [
-        section(f"A reminder: *{title}* is still open and takes a minute."),
+        section(f"A reminder: *{title}* is still open and takes a minute.{so_far}"),
         {
             "type": "actions",
             "block_id": f"remind-{run_id}",

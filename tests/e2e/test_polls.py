@@ -78,6 +78,19 @@ questions:
     type: likert
     prompt: "How much did debt slow you down this week?"
 """
+NUDGE_SURVEY = f"""
+id: nudge-check
+title: Nudge check
+schedule: {{cron: "0 9 * * THU", timezone: UTC}}
+audience: {{channel: {POLLS}}}
+open_for: 24h
+reminders: [4h, 8h, 12h]
+max_reminders: 2
+questions:
+  - id: mood
+    type: likert
+    prompt: "How much did debt slow you down this week?"
+"""
 HOME_SURVEY = LIVE_SURVEY.replace("id: live-vote", "id: home-check").replace(
     "title: Live vote", "title: Home check"
 )
@@ -118,6 +131,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollStack]:
     (folder / "dm-check.yaml").write_text(DM_SURVEY)
     (folder / "live-vote.yaml").write_text(LIVE_SURVEY)
     (folder / "home-check.yaml").write_text(HOME_SURVEY)
+    (folder / "nudge-check.yaml").write_text(NUDGE_SURVEY)
     database_url = f"sqlite:///{folder / 'debtpulse.db'}"
     engine = db.make_engine(database_url)
     db.upgrade(engine)
@@ -403,3 +417,55 @@ def test_app_home_offers_the_polls_a_person_can_answer(stack: PollStack) -> None
 
     stack.fake.wait_for(answered, timeout=5)
     assert "Home check" not in _home(stack, person, 2)
+
+
+def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch) -> None:
+    lead = stack.driver(LEAD)
+    assert lead.slash(text="poll send nudge-check", channel=POLLS).ok
+    poll = stack.fake.wait_for(
+        lambda: [m for m in stack.fake.messages(channel=POLLS) if m.text.startswith("Nudge")],
+        timeout=10,
+    )[0]
+    run = _run(stack, "nudge-check")
+    assert run.audience == 31  # the lead and 30 people; no bots
+    for person in PEOPLE[:3]:
+        stack.driver(person).block_action("poll_vote_4", f"{run.id}:mood:4", channel=POLLS)
+
+    def answered() -> int:
+        with stack.session() as session:
+            return len(
+                session.exec(select(Participation).where(Participation.poll_run_id == run.id)).all()
+            )
+
+    stack.fake.wait_for(lambda: answered() == 3, timeout=5)
+
+    def reminders() -> list:
+        return [
+            c
+            for c in stack.fake.calls_to("chat.postMessage")
+            if str(c.params.get("text", "")).startswith("Reminder: Nudge check")
+        ]
+
+    poll_jobs.tick(stack.worker(monkeypatch, shift=timedelta(hours=1)))
+    assert reminders() == []  # the first offset (4 h) has not passed
+    worker = stack.worker(monkeypatch, shift=timedelta(hours=9))  # 4 h and 8 h passed
+    poll_jobs.tick(worker)
+    poll_jobs.tick(worker)
+    # one reminder per passed offset, in the poll's thread and shown in the channel
+    sent = reminders()
+    assert len(sent) == 2
+    for call in sent:
+        assert call.params["channel"] == POLLS
+        assert call.params["thread_ts"] == poll.ts
+        assert call.params["reply_broadcast"] in (True, "true", "1")
+    text_ = json.dumps(stack.fake.messages(channel=POLLS)[-1].blocks)
+    assert "*Nudge check* is still open" in text_ and "3 of 31 have answered so far." in text_
+    assert '"action_id": "poll_open"' in text_
+    poll_jobs.tick(stack.worker(monkeypatch, shift=timedelta(hours=13)))
+    assert len(reminders()) == 2  # max_reminders: 2
+    with stack.session() as session:
+        delivery = session.exec(
+            select(PollDelivery).where(PollDelivery.poll_run_id == run.id)
+        ).one()
+    assert delivery.reminders_sent == 2
+    assert len(stack.fake.rejections) == 0
