@@ -16,6 +16,7 @@ from bot.jobs import poll_jobs
 from bot.jobs.scheduler import latest_fire_time
 from bot.runtime import Runtime
 from bot.sandbox import BOT_TOKEN, FakeSlack
+from storage import polls
 from storage.models import PollDelivery, PollRun
 from surveys import validate_template
 from tests.jobs.conftest import MakeRuntime
@@ -167,3 +168,31 @@ def test_a_channel_polls_audience_counts_people_only(
         run = session.exec(select(PollRun).where(PollRun.id == run_id)).one()
     assert run.audience == len(PEOPLE)
     assert len(fake.messages(channel="C0POLLS")) == 1
+
+    # The 4 h reminder goes to the poll's thread while someone has not answered...
+    people = list(PEOPLE)
+    with runtime.transaction() as session:
+        for person in people[:-1]:
+            polls.record_participation(session, run=run, user_id=person, answered_on=clock().date())
+    clock.now += timedelta(hours=4)
+    poll_jobs.tick(runtime)
+    replies = [m for m in fake.messages(channel="C0POLLS") if m.thread_ts]
+    assert [m.text for m in replies] == ["Reminder: Local check (closes Tue 24 Nov 09:00 UTC)"]
+    assert "3 of 4 have answered so far." in str(replies[0].blocks)
+    # ...and not once everyone has.
+    with runtime.transaction() as session:
+        polls.record_participation(session, run=run, user_id=people[-1], answered_on=clock().date())
+    survey = SURVEY.replace("reminders: [4h]", "reminders: [4h, 8h]")
+    runtime.catalog["local-check"] = dataclasses.replace(
+        runtime.catalog["local-check"],
+        template=validate_template(
+            yaml.safe_load(
+                survey.replace("audience: {dm: {usergroup: S0TEAM}}\n", "").replace(
+                    "per_recipient_timezone: true\n", ""
+                )
+            )
+        ),
+    )
+    clock.now += timedelta(hours=5)
+    poll_jobs.tick(runtime)
+    assert len([m for m in fake.messages(channel="C0POLLS") if m.thread_ts]) == 1
