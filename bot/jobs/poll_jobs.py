@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -36,7 +36,9 @@ from storage.models import PollDelivery, PollRun
 from surveys import Survey
 
 logger = logging.getLogger(__name__)
-SENDING = "sending"
+#: Longer than one send can take with the client's retries (a DM is two calls, each waiting
+#: out up to three rate limits): a delivery claimed longer ago was interrupted.
+SEND_TIMEOUT = timedelta(minutes=10)
 #: Errors after which a recipient is skipped for good (recorded, never retried).
 PERMANENT = {
     "cannot_dm_bot",
@@ -290,12 +292,18 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         assert delivery.id is not None
         if delivery.due_at is not None and delivery.due_at > now:
             continue  # the recipient's local time has not come yet: a later tick sends it
-        if delivery.last_error == SENDING:
-            # A send was under way when the process stopped: it may have landed, so it is
-            # not repeated (nobody gets a second copy).
-            _mark(runtime, delivery.id, status="failed", error="interrupted while sending")
+        if delivery.last_error == polls.SENDING:
+            # Being sent by another caller, or a send that was under way when its process
+            # stopped: that one may have landed, so it is given up, never repeated.
+            with runtime.transaction() as session:
+                polls.give_up_interrupted(
+                    session, delivery_id=delivery.id, claimed_before=now - SEND_TIMEOUT, now=now
+                )
             continue
-        _mark(runtime, delivery.id, status="pending", error=SENDING)
+        with runtime.transaction() as session:
+            claimed = polls.claim_delivery(session, delivery_id=delivery.id, now=runtime.clock())
+        if not claimed:
+            continue  # another caller sent it or is sending it since this list was read
         try:
             channel, ts = _send(
                 client,
