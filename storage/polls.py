@@ -293,10 +293,11 @@ def previous_run(session: Session, *, run: PollRun) -> PollRun | None:
     ).first()
 
 
-def note_reminder(session: Session, *, delivery_id: int, now: datetime) -> None:
+def note_reminder(session: Session, *, delivery_id: int, covers: int, now: datetime) -> None:
+    """Record a reminder that covers the first ``covers`` reminder offsets of the run."""
     delivery = session.get(PollDelivery, delivery_id)
     assert delivery is not None
-    delivery.reminders_sent += 1
+    delivery.reminders_sent = max(delivery.reminders_sent, covers)
     delivery.updated_at = now
     session.add(delivery)
 

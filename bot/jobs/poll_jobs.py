@@ -378,7 +378,11 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
 
 
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
-    """DM the non-respondents of a DM run whose next reminder offset has passed."""
+    """DM the non-respondents of a DM run whose next reminder offset has passed.
+
+    One DM per person and tick at most: offsets that passed while no worker ran are
+    covered by that one reminder, not sent one after another.
+    """
     survey = _survey(runtime, run.survey_id) if run.survey_id in runtime.catalog else None
     if survey is None or not survey.reminders or run.opened_at is None or run.id is None:
         return 0
@@ -400,7 +404,7 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
             continue
         assert delivery.id is not None
         with runtime.transaction() as session:
-            polls.note_reminder(session, delivery_id=delivery.id, now=now)
+            polls.note_reminder(session, delivery_id=delivery.id, covers=due, now=now)
         try:
             client.chat_postMessage(
                 channel=delivery.channel_id or person,
