@@ -248,7 +248,8 @@ def give_up_interrupted(
 
 
 def runs_with_status(session: Session, *, status: str) -> list[PollRun]:
-    return list(session.exec(select(PollRun).where(PollRun.status == status)))
+    query = select(PollRun).where(PollRun.status == status).order_by(col(PollRun.id))
+    return list(session.exec(query))
 
 
 def close_run(session: Session, *, run_id: int, now: datetime) -> bool:

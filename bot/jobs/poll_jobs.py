@@ -9,9 +9,9 @@ anyone a second copy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -315,11 +315,7 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             )
         except (SlackApiError, OSError) as exc:
             # After the client's own retries. A connection error is retried on the next tick.
-            error = (
-                str(exc.response.get("error", "unknown_error"))
-                if isinstance(exc, SlackApiError)
-                else type(exc).__name__
-            )
+            error = slack_error(exc)
             tries = delivery.attempts // 2 + 1  # each try marks "sending", then its outcome
             status = "skipped" if error in PERMANENT else "pending"
             if status == "pending" and tries >= MAX_TRIES:
@@ -333,6 +329,24 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             )
             continue
         _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
+
+
+def slack_error(exc: SlackApiError | OSError) -> str:
+    """What went wrong, for the log: Slack's error code, or the kind of connection error."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return type(exc).__name__
+
+
+def _attempt(what_failed: str, call: Callable[[], object]) -> bool:
+    """Make one Web API call (after the client's own retries); a failure is logged as
+    ``what_failed (error)`` and does not stop the caller's other work."""
+    try:
+        call()
+    except (SlackApiError, OSError) as exc:
+        logger.warning("%s (%s)", what_failed, slack_error(exc))
+        return False
+    return True
 
 
 def close_poll(runtime: Runtime, run_id: int) -> bool:
@@ -354,24 +368,31 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
     )
     client = slack_client(runtime)
     channel_posts = [d for d in sent if d.to_channel]
-    try:
-        for delivery in channel_posts:
-            closed = poll_views.poll_message(
-                run_id=run_id,
-                frozen=run.frozen,
-                respondents=answered,
-                closes_at=run.closes_at,
-                closed=True,
-            )
-            client.chat_update(channel=delivery.channel_id, ts=delivery.message_ts, **closed)
-            client.chat_postMessage(
-                channel=delivery.channel_id, thread_ts=delivery.message_ts, **summary
-            )
-        if not channel_posts and runtime.settings.poll_channel:
-            client.chat_postMessage(channel=runtime.settings.poll_channel, **summary)
-    except SlackApiError as exc:
-        logger.warning(
-            "run %s closed; its summary could not be posted (%s)", run_id, exc.response.get("error")
+    closed = poll_views.poll_message(
+        run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True
+    )
+    for delivery in channel_posts:
+        # Each step on its own: a deleted poll message still gets its results posted.
+        _attempt(
+            f"run {run_id}: the poll message in {delivery.channel_id} was not marked closed",
+            partial(
+                client.chat_update, channel=delivery.channel_id, ts=delivery.message_ts, **closed
+            ),
+        )
+        _attempt(
+            f"run {run_id}: its results were not posted in {delivery.channel_id}",
+            partial(
+                client.chat_postMessage,
+                channel=delivery.channel_id,
+                thread_ts=delivery.message_ts,
+                **summary,
+            ),
+        )
+    if not channel_posts and runtime.settings.poll_channel:
+        channel = runtime.settings.poll_channel
+        _attempt(
+            f"run {run_id}: its results were not posted in {channel}",
+            partial(client.chat_postMessage, channel=channel, **summary),
         )
     logger.info("run %s closed with %d respondents", run_id, answered)
     return True
@@ -390,6 +411,9 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
         answered = polls.respondents(session, run_id=run.id)
         sent = polls.deliveries(session, run_id=run.id, status="sent")
     client = slack_client(runtime)
+    reminder = poll_views.reminder_message(
+        run_id=run.id, frozen=run.frozen, closes_at=run.closes_at
+    )
     count = 0
     for delivery in sent:
         person = delivery.recipient
@@ -405,16 +429,11 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
         assert delivery.id is not None
         with runtime.transaction() as session:
             polls.note_reminder(session, delivery_id=delivery.id, covers=due, now=now)
-        try:
-            client.chat_postMessage(
-                channel=delivery.channel_id or person,
-                **poll_views.reminder_message(
-                    run_id=run.id, frozen=run.frozen, closes_at=run.closes_at
-                ),
-            )
+        if _attempt(
+            f"run {run.id}: a reminder failed",
+            partial(client.chat_postMessage, channel=delivery.channel_id or person, **reminder),
+        ):
             count += 1
-        except SlackApiError as exc:
-            logger.warning("run %s: a reminder failed (%s)", run.id, exc.response.get("error"))
     return count
 
 
@@ -424,12 +443,19 @@ def tick(runtime: Runtime) -> None:
     with runtime.transaction(write=False) as session:
         open_runs = polls.runs_with_status(session, status="open")
     for run in open_runs:
-        assert run.id is not None
-        if run.closes_at is not None and run.closes_at <= now:
-            close_poll(runtime, run.id)
-            continue
-        deliver_pending(runtime, run.id)
-        remind(runtime, run, now)
+        try:
+            _tick_run(runtime, run, now)
+        except Exception:  # one run's failure must not hold up the others
+            logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
+
+
+def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
+    assert run.id is not None
+    if run.closes_at is not None and run.closes_at <= now:
+        close_poll(runtime, run.id)
+        return
+    deliver_pending(runtime, run.id)
+    remind(runtime, run, now)
 
 
 def manual_slot(now: datetime) -> datetime:
