@@ -272,6 +272,24 @@ def _mark(runtime: Runtime, delivery_id: int, status: str, **details: str) -> No
         )
 
 
+#: What to do about a channel the poll cannot be posted in.
+CHANNEL_HINTS = {
+    "not_in_channel": "invite debtpulse to the channel",
+    "channel_not_found": "check the audience's channel id; a private channel needs debtpulse "
+    "invited",
+    "is_archived": "the channel is archived: unarchive it or change the survey's audience",
+}
+
+
+def _delivery_problem(delivery: PollDelivery, status: str, error: str) -> str:
+    """The log's account of a failed send: the channel and what to do, or a DM (no user id)."""
+    outcome = {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried")
+    if not delivery.to_channel:
+        return f"a DM {outcome} ({error})"
+    hint = CHANNEL_HINTS.get(error)
+    return f"the poll in {delivery.recipient} {outcome} ({error})" + (f": {hint}" if hint else "")
+
+
 def deliver_pending(runtime: Runtime, run_id: int) -> None:
     """Send every planned message of the run that has not been sent (at most once each)."""
     client = slack_client(runtime)
@@ -321,12 +339,7 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             if status == "pending" and tries >= MAX_TRIES:
                 status = "failed"
             _mark(runtime, delivery.id, status=status, error=error)
-            logger.warning(
-                "run %s: a delivery %s (%s)",
-                run_id,
-                {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried"),
-                error,
-            )
+            logger.warning("run %s: %s", run_id, _delivery_problem(delivery, status, error))
             continue
         _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
 

@@ -46,6 +46,7 @@ SQUAD = ["U0S1", "U0S2", "U0S3"]
 ROBOT, LEFT, GONE = "U0ROBOT", "U0LEFT", "U0GONE"
 BOT_USER = "U0BOT"
 POLLS, SQUAD_CHANNEL = "C0POLLS", "C0SQUAD"
+ARCHIVED, PRIVATE = "C0ARCHIVED", "C0PRIVATE"  # archived; private without debtpulse
 INTERRUPTED = "interrupted while sending"
 
 DM_SURVEY = """
@@ -89,6 +90,8 @@ TEMPLATES = {
     "squad-check.yaml": SQUAD_SURVEY,
     "berlin.yaml": CHANNEL_SURVEY.format(id="berlin", zone="Europe/Berlin", channel=POLLS),
     "new-york.yaml": CHANNEL_SURVEY.format(id="new-york", zone="America/New_York", channel=POLLS),
+    "archived.yaml": CHANNEL_SURVEY.format(id="archived", zone="UTC", channel=ARCHIVED),
+    "private.yaml": CHANNEL_SURVEY.format(id="private", zone="UTC", channel=PRIVATE),
 }
 # A manual slot for the DM polls (what `poll send` would take).
 SLOT = datetime(2026, 11, 6, 14, 0, tzinfo=UTC)
@@ -149,6 +152,8 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeSlack, 
         # bots and a deactivated account added straight to the audience channel
         squad = [BOT_USER, *SQUAD, GONE, ROBOT, LEFT]
         workspace.add_channel(SQUAD_CHANNEL, name="squad", members=squad)
+        workspace.add_channel(ARCHIVED, name="old-polls", members=[BOT_USER], is_archived=True)
+        workspace.add_channel(PRIVATE, name="leads", members=[LEAD], is_private=True)
         yield slack, surveys
 
 
@@ -464,3 +469,23 @@ def test_a_close_slack_fails_on_still_posts_the_rest_and_says_what_was_not_poste
     ]
     assert f"run {berlin} closed with 0 respondents" in caplog.text
     assert f"run {new_york} closed with 0 respondents" in caplog.text
+
+
+def test_a_channel_the_poll_cannot_be_posted_in_is_named_in_the_log_with_what_to_do(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = env.runtime(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+        archived = poll_jobs.open_poll(runtime, "archived", SLOT, source="manual")
+        private = poll_jobs.open_poll(runtime, "private", SLOT, source="manual")
+        poll_jobs.tick(runtime)  # skipped for good: not tried again
+    assert archived is not None and private is not None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"run {archived}: the poll in {ARCHIVED} was skipped (is_archived): the channel is "
+        "archived: unarchive it or change the survey's audience",
+        f"run {private}: the poll in {PRIVATE} was skipped (channel_not_found): check the "
+        "audience's channel id; a private channel needs debtpulse invited",
+    ]
+    statuses = {(d.recipient, d.status) for r in (archived, private) for d in env.deliveries(r)}
+    assert statuses == {(ARCHIVED, "skipped"), (PRIVATE, "skipped")}
+    assert env.fake.messages(channel=ARCHIVED) == env.fake.messages(channel=PRIVATE) == []
