@@ -186,6 +186,8 @@ class PollDelivery(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str = Field(default="", max_length=200)
     reminders_sent: int = Field(default=0)
+    """How many of the run's reminder offsets a reminder DM has covered (one DM may cover
+    several that passed while no worker ran)."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     """Not sent before this time (the recipient's own local time); None: at once."""

@@ -9,9 +9,9 @@ anyone a second copy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime
-from functools import cache
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -36,7 +36,9 @@ from storage.models import PollDelivery, PollRun
 from surveys import Survey
 
 logger = logging.getLogger(__name__)
-SENDING = "sending"
+#: Longer than one send can take with the client's retries (a DM is two calls, each waiting
+#: out up to three rate limits): a delivery claimed longer ago was interrupted.
+SEND_TIMEOUT = timedelta(minutes=10)
 #: Errors after which a recipient is skipped for good (recorded, never retried).
 PERMANENT = {
     "cannot_dm_bot",
@@ -270,6 +272,24 @@ def _mark(runtime: Runtime, delivery_id: int, status: str, **details: str) -> No
         )
 
 
+#: What to do about a channel the poll cannot be posted in.
+CHANNEL_HINTS = {
+    "not_in_channel": "invite debtpulse to the channel",
+    "channel_not_found": "check the audience's channel id; a private channel needs debtpulse "
+    "invited",
+    "is_archived": "the channel is archived: unarchive it or change the survey's audience",
+}
+
+
+def _delivery_problem(delivery: PollDelivery, status: str, error: str) -> str:
+    """The log's account of a failed send: the channel and what to do, or a DM (no user id)."""
+    outcome = {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried")
+    if not delivery.to_channel:
+        return f"a DM {outcome} ({error})"
+    hint = CHANNEL_HINTS.get(error)
+    return f"the poll in {delivery.recipient} {outcome} ({error})" + (f": {hint}" if hint else "")
+
+
 def deliver_pending(runtime: Runtime, run_id: int) -> None:
     """Send every planned message of the run that has not been sent (at most once each)."""
     client = slack_client(runtime)
@@ -290,12 +310,18 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         assert delivery.id is not None
         if delivery.due_at is not None and delivery.due_at > now:
             continue  # the recipient's local time has not come yet: a later tick sends it
-        if delivery.last_error == SENDING:
-            # A send was under way when the process stopped: it may have landed, so it is
-            # not repeated (nobody gets a second copy).
-            _mark(runtime, delivery.id, status="failed", error="interrupted while sending")
+        if delivery.last_error == polls.SENDING:
+            # Being sent by another caller, or a send that was under way when its process
+            # stopped: that one may have landed, so it is given up, never repeated.
+            with runtime.transaction() as session:
+                polls.give_up_interrupted(
+                    session, delivery_id=delivery.id, claimed_before=now - SEND_TIMEOUT, now=now
+                )
             continue
-        _mark(runtime, delivery.id, status="pending", error=SENDING)
+        with runtime.transaction() as session:
+            claimed = polls.claim_delivery(session, delivery_id=delivery.id, now=runtime.clock())
+        if not claimed:
+            continue  # another caller sent it or is sending it since this list was read
         try:
             channel, ts = _send(
                 client,
@@ -307,24 +333,33 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             )
         except (SlackApiError, OSError) as exc:
             # After the client's own retries. A connection error is retried on the next tick.
-            error = (
-                str(exc.response.get("error", "unknown_error"))
-                if isinstance(exc, SlackApiError)
-                else type(exc).__name__
-            )
+            error = slack_error(exc)
             tries = delivery.attempts // 2 + 1  # each try marks "sending", then its outcome
             status = "skipped" if error in PERMANENT else "pending"
             if status == "pending" and tries >= MAX_TRIES:
                 status = "failed"
             _mark(runtime, delivery.id, status=status, error=error)
-            logger.warning(
-                "run %s: a delivery %s (%s)",
-                run_id,
-                {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried"),
-                error,
-            )
+            logger.warning("run %s: %s", run_id, _delivery_problem(delivery, status, error))
             continue
         _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
+
+
+def slack_error(exc: SlackApiError | OSError) -> str:
+    """What went wrong, for the log: Slack's error code, or the kind of connection error."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return type(exc).__name__
+
+
+def _attempt(what_failed: str, call: Callable[[], object]) -> bool:
+    """Make one Web API call (after the client's own retries); a failure is logged as
+    ``what_failed (error)`` and does not stop the caller's other work."""
+    try:
+        call()
+    except (SlackApiError, OSError) as exc:
+        logger.warning("%s (%s)", what_failed, slack_error(exc))
+        return False
+    return True
 
 
 def close_poll(runtime: Runtime, run_id: int) -> bool:
@@ -346,32 +381,43 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
     )
     client = slack_client(runtime)
     channel_posts = [d for d in sent if d.to_channel]
-    try:
-        for delivery in channel_posts:
-            closed = poll_views.poll_message(
-                run_id=run_id,
-                frozen=run.frozen,
-                respondents=answered,
-                closes_at=run.closes_at,
-                closed=True,
-            )
-            client.chat_update(channel=delivery.channel_id, ts=delivery.message_ts, **closed)
-            client.chat_postMessage(
-                channel=delivery.channel_id, thread_ts=delivery.message_ts, **summary
-            )
-        if not channel_posts and runtime.settings.poll_channel:
-            client.chat_postMessage(channel=runtime.settings.poll_channel, **summary)
-    except SlackApiError as exc:
-        logger.warning(
-            "run %s closed; its summary could not be posted (%s)", run_id, exc.response.get("error")
+    closed = poll_views.poll_message(
+        run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True
+    )
+    for delivery in channel_posts:
+        # Each step on its own: a deleted poll message still gets its results posted.
+        _attempt(
+            f"run {run_id}: the poll message in {delivery.channel_id} was not marked closed",
+            partial(
+                client.chat_update, channel=delivery.channel_id, ts=delivery.message_ts, **closed
+            ),
+        )
+        _attempt(
+            f"run {run_id}: its results were not posted in {delivery.channel_id}",
+            partial(
+                client.chat_postMessage,
+                channel=delivery.channel_id,
+                thread_ts=delivery.message_ts,
+                **summary,
+            ),
+        )
+    if not channel_posts and runtime.settings.poll_channel:
+        channel = runtime.settings.poll_channel
+        _attempt(
+            f"run {run_id}: its results were not posted in {channel}",
+            partial(client.chat_postMessage, channel=channel, **summary),
         )
     logger.info("run %s closed with %d respondents", run_id, answered)
     return True
 
 
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
-    """Remind as each reminder offset passes: by DM each DM recipient who has not answered;
-    in a channel poll's thread (shown in the channel too) unless everyone has answered."""
+    """Remind as reminder offsets pass: by DM each DM recipient who has not answered; in a
+    channel poll's thread (shown in the channel too) unless everyone has answered.
+
+    One reminder per delivery and tick at most: offsets that passed while no worker ran are
+    covered by that one reminder, not sent one after another.
+    """
     survey = _survey(runtime, run.survey_id) if run.survey_id in runtime.catalog else None
     if survey is None or not survey.reminders or run.opened_at is None or run.id is None:
         return 0
@@ -391,7 +437,7 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
             continue
         assert delivery.id is not None
         with runtime.transaction() as session:
-            polls.note_reminder(session, delivery_id=delivery.id, now=now)
+            polls.note_reminder(session, delivery_id=delivery.id, covers=due, now=now)
         reminder = poll_views.reminder_message(
             run_id=run.id,
             frozen=run.frozen,
@@ -407,11 +453,11 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
                 "reply_broadcast": True,
             }
         )
-        try:
-            client.chat_postMessage(**where, **reminder)
+        if _attempt(
+            f"run {run.id}: a reminder failed",
+            partial(client.chat_postMessage, **where, **reminder),
+        ):
             count += 1
-        except SlackApiError as exc:
-            logger.warning("run %s: a reminder failed (%s)", run.id, exc.response.get("error"))
     return count
 
 
@@ -421,12 +467,19 @@ def tick(runtime: Runtime) -> None:
     with runtime.transaction(write=False) as session:
         open_runs = polls.runs_with_status(session, status="open")
     for run in open_runs:
-        assert run.id is not None
-        if run.closes_at is not None and run.closes_at <= now:
-            close_poll(runtime, run.id)
-            continue
-        deliver_pending(runtime, run.id)
-        remind(runtime, run, now)
+        try:
+            _tick_run(runtime, run, now)
+        except Exception:  # one run's failure must not hold up the others
+            logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
+
+
+def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
+    assert run.id is not None
+    if run.closes_at is not None and run.closes_at <= now:
+        close_poll(runtime, run.id)
+        return
+    deliver_pending(runtime, run.id)
+    remind(runtime, run, now)
 
 
 def manual_slot(now: datetime) -> datetime:

@@ -105,10 +105,10 @@ def sync_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Synced:
     for template_id, loaded in sorted(runtime.catalog.items()):
         if loaded.survey is not None:
             job_id, func = survey_job_id(template_id), run_survey_slot
-            trigger = loaded.survey.trigger()
+            trigger = slot_trigger(loaded.survey)
         elif loaded.digest is not None and digest_has_channels(runtime, loaded.digest):
             job_id, func = digest_job_id(template_id), run_digest_slot
-            trigger = loaded.digest.schedule.trigger()
+            trigger = slot_trigger(loaded.digest)
         else:
             continue
         scheduler.add_job(
@@ -153,6 +153,34 @@ def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> Backgrou
     return scheduler
 
 
+class OncePerLocalTime(CronTrigger):
+    """A cron trigger that fires once per local time: when clocks go back, the repeated
+    hour's second pass does not fire again (a daily 02:30 in Berlin opens once on the last
+    Sunday of October, at 02:30 summer time). A local time skipped when clocks go forward
+    fires once, just after the gap, as CronTrigger does."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        while fire is not None and _second_pass(fire):
+            fire = super().get_next_fire_time(fire, fire)
+        return fire
+
+
+def _second_pass(moment: datetime) -> bool:
+    """Whether ``moment`` is the second occurrence of a local time repeated by a DST change."""
+    return moment.fold == 1 and moment.replace(fold=0).utcoffset() != moment.utcoffset()
+
+
+def slot_trigger(template: Survey | Digest) -> CronTrigger:
+    """When the template's slots come due: its cron in its zone (a survey opens in its
+    opening zone), once per local time."""
+    if isinstance(template, Survey):
+        return OncePerLocalTime.from_crontab(template.schedule.cron, timezone=template.opening_zone)
+    return OncePerLocalTime.from_crontab(template.schedule.cron, timezone=template.schedule.zone)
+
+
 def latest_fire_time(trigger: CronTrigger, now: datetime, *, within: timedelta) -> datetime | None:
     """The trigger's latest fire time in ``[now - within, now]`` (UTC), or None."""
     latest = None
@@ -177,8 +205,7 @@ def _slot(runtime: Runtime, template_id: str, now: datetime) -> datetime | None:
     if template is None:
         log.warning("no template %s any more; nothing to run", template_id)
         return None
-    trigger = template.trigger() if isinstance(template, Survey) else template.schedule.trigger()
-    slot = latest_fire_time(trigger, now, within=MISFIRE_GRACE)
+    slot = latest_fire_time(slot_trigger(template), now, within=MISFIRE_GRACE)
     if slot is None:
         log.warning("%s: no slot due within the grace window at %s", template_id, now)
     return slot
@@ -229,7 +256,7 @@ def due_slots(
         for survey_id, loaded in sorted(runtime.catalog.items()):
             if loaded.survey is None:
                 continue
-            slot = latest_fire_time(loaded.survey.trigger(), now, within=grace)
+            slot = latest_fire_time(slot_trigger(loaded.survey), now, within=grace)
             if slot is None:
                 continue
             run = polls.get_run(session, team_id=team, survey_id=survey_id, scheduled_for=slot)
@@ -251,7 +278,7 @@ def due_digests(
             digest = loaded.digest
             if digest is None or not digest_has_channels(runtime, digest):
                 continue
-            slot = latest_fire_time(digest.schedule.trigger(), now, within=grace)
+            slot = latest_fire_time(slot_trigger(digest), now, within=grace)
             if slot is None:
                 continue
             posted = digests.posts_for_week(

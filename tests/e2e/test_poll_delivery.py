@@ -46,6 +46,7 @@ SQUAD = ["U0S1", "U0S2", "U0S3"]
 ROBOT, LEFT, GONE = "U0ROBOT", "U0LEFT", "U0GONE"
 BOT_USER = "U0BOT"
 POLLS, SQUAD_CHANNEL = "C0POLLS", "C0SQUAD"
+ARCHIVED, PRIVATE = "C0ARCHIVED", "C0PRIVATE"  # archived; private without debtpulse
 INTERRUPTED = "interrupted while sending"
 
 DM_SURVEY = """
@@ -89,6 +90,8 @@ TEMPLATES = {
     "squad-check.yaml": SQUAD_SURVEY,
     "berlin.yaml": CHANNEL_SURVEY.format(id="berlin", zone="Europe/Berlin", channel=POLLS),
     "new-york.yaml": CHANNEL_SURVEY.format(id="new-york", zone="America/New_York", channel=POLLS),
+    "archived.yaml": CHANNEL_SURVEY.format(id="archived", zone="UTC", channel=ARCHIVED),
+    "private.yaml": CHANNEL_SURVEY.format(id="private", zone="UTC", channel=PRIVATE),
 }
 # A manual slot for the DM polls (what `poll send` would take).
 SLOT = datetime(2026, 11, 6, 14, 0, tzinfo=UTC)
@@ -149,6 +152,8 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeSlack, 
         # bots and a deactivated account added straight to the audience channel
         squad = [BOT_USER, *SQUAD, GONE, ROBOT, LEFT]
         workspace.add_channel(SQUAD_CHANNEL, name="squad", members=squad)
+        workspace.add_channel(ARCHIVED, name="old-polls", members=[BOT_USER], is_archived=True)
+        workspace.add_channel(PRIVATE, name="leads", members=[LEAD], is_private=True)
         yield slack, surveys
 
 
@@ -226,8 +231,9 @@ def test_a_worker_killed_mid_fan_out_resumes_without_a_second_copy(
     """Killed while fanning out, the rest is delivered by the next tick: at most once.
 
     Delivery is at-most-once by design: the one DM that was in flight when the worker died
-    (marked ``sending``) may or may not have reached Slack, so it is marked failed
-    ("interrupted while sending") and never resent; everyone else gets exactly one DM.
+    (marked ``sending``) may or may not have reached Slack, so it is never resent; once it
+    has been "sending" for longer than any send can take, it is marked failed ("interrupted
+    while sending"). Everyone else gets exactly one DM.
     """
     fake = env.fake
     fake.slow_down("chat.postMessage", seconds=0.2)  # 30 DMs take six seconds or more
@@ -258,23 +264,33 @@ def test_a_worker_killed_mid_fan_out_resumes_without_a_second_copy(
     mid = Counter(d.status for d in env.deliveries(run.id))
     assert mid["pending"] >= len(PEOPLE) - sum(before_resume.values()) - 1
 
-    assert tick_until_delivered(runtime, env, run.id) == 1
+    poll_jobs.tick(runtime)  # the restarted worker's first tick sends the rest
     deliveries = {d.recipient: d for d in env.deliveries(run.id)}
     assert sorted(deliveries) == PEOPLE
-    failed = [d for d in deliveries.values() if d.status == "failed"]
-    assert len(failed) <= 1, failed  # only the delivery in flight at the kill
-    assert all(d.last_error == INTERRUPTED for d in failed)
-    assert all(d.status == "sent" for d in deliveries.values() if d not in failed)
+    in_flight = [d for d in deliveries.values() if d.status != "sent"]
+    assert len(in_flight) <= 1, in_flight  # only the delivery in flight at the kill
+    assert all((d.status, d.last_error) == ("pending", "sending") for d in in_flight)
 
     counts = fake.dm_counts
     twice = {p: n for p, n in counts.items() if n > 1}
     assert not twice, f"a second copy was sent: {twice}"
     assert all(counts.get(d.recipient) == 1 for d in deliveries.values() if d.status == "sent")
-    for delivery in failed:
+    for delivery in in_flight:
         # if the in-flight post reached Slack the person has it once; else they have none
         assert counts.get(delivery.recipient, 0) == before_resume.get(delivery.recipient, 0)
 
-    poll_jobs.tick(runtime)  # and a later tick leaves the failed one alone
+    # Once longer than any send can take, the interrupted one is given up, not resent.
+    later = env.runtime(
+        monkeypatch, clock=lambda: datetime.now(UTC) + poll_jobs.SEND_TIMEOUT + timedelta(minutes=1)
+    )
+    poll_jobs.tick(later)
+    poll_jobs.tick(later)
+    after = {d.recipient: d for d in env.deliveries(run.id)}
+    assert [(after[d.recipient].status, after[d.recipient].last_error) for d in in_flight] == [
+        ("failed", INTERRUPTED) for _ in in_flight
+    ]
+    interrupted = {d.recipient for d in in_flight}
+    assert all(after[p].status == "sent" for p in PEOPLE if p not in interrupted)
     assert fake.dm_counts == counts
 
 
@@ -391,3 +407,85 @@ def test_recipients_that_cannot_get_a_dm_are_left_out_or_skipped_not_retried(
         assert fake.dm_count(nobody) == 0
     opened_for = {c.params.get("users") for c in fake.calls_to("conversations.open")}
     assert opened_for == {*SQUAD, GONE}  # no DM was ever opened with a bot or the deactivated
+
+
+def test_a_tick_during_the_fan_out_sends_nobody_a_second_copy(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll still fanning out (``poll send`` in the web process, or a long usergroup) while
+    the worker's tick comes round: each person gets the DM once, and the DM in flight is
+    not declared interrupted."""
+    fake = env.fake
+    fake.slow_down("chat.postMessage", seconds=0.1)  # 30 DMs take three seconds or more
+    sender = env.runtime(monkeypatch)
+    worker = env.runtime(monkeypatch)  # the worker: another process, its own engine
+    opened: list[int | None] = []
+    fan_out = threading.Thread(
+        target=lambda: opened.append(poll_jobs.open_poll(sender, "dm-check", SLOT, source="manual"))
+    )
+    fan_out.start()
+    try:
+        fake.wait_for(lambda: sum(fake.dm_counts.values()) >= 5, timeout=20)
+        poll_jobs.tick(worker)  # the tick comes round while the first DMs are going out
+    finally:
+        fan_out.join(timeout=30)
+    assert not fan_out.is_alive()
+    [run_id] = opened
+    assert run_id is not None
+    deliveries = env.deliveries(run_id)
+    assert {p: fake.dm_count(p) for p in PEOPLE} == {p: 1 for p in PEOPLE}
+    assert {(d.status, d.last_error) for d in deliveries} == {("sent", "")}
+
+
+def test_a_close_slack_fails_on_still_posts_the_rest_and_says_what_was_not_posted(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two channel polls close in one tick: Slack drops the connection when the first one's
+    message is marked closed, and someone deleted the second one's message. Both still get
+    their results in their thread, and the log says what was not done."""
+    fake = env.fake
+    opened = env.runtime(monkeypatch, clock=lambda: SLOT)
+    berlin = poll_jobs.open_poll(opened, "berlin", SLOT, source="manual")
+    new_york = poll_jobs.open_poll(opened, "new-york", SLOT, source="manual")
+    assert berlin is not None and new_york is not None
+    first, second = fake.messages(channel=POLLS)
+    poll_jobs.slack_client(opened).chat_delete(channel=POLLS, ts=second.ts)
+    fake.drop_next("chat.update", times=3)  # the client's two retries are not enough
+
+    later = env.runtime(monkeypatch, clock=lambda: SLOT + timedelta(hours=49))
+    with caplog.at_level(logging.INFO, logger="bot.jobs"):
+        poll_jobs.tick(later)
+
+    assert {r.status for r in env.runs()} == {"closed"}
+    threads = {m.thread_ts: m.text for m in fake.messages(channel=POLLS) if m.thread_ts}
+    assert threads == {
+        first.ts: "Weekly pulse berlin closed: results",
+        second.ts: "Weekly pulse new-york closed: results",
+    }
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"run {berlin}: the poll message in {POLLS} was not marked closed (ConnectionResetError)",
+        f"run {new_york}: the poll message in {POLLS} was not marked closed (message_not_found)",
+    ]
+    assert f"run {berlin} closed with 0 respondents" in caplog.text
+    assert f"run {new_york} closed with 0 respondents" in caplog.text
+
+
+def test_a_channel_the_poll_cannot_be_posted_in_is_named_in_the_log_with_what_to_do(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = env.runtime(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+        archived = poll_jobs.open_poll(runtime, "archived", SLOT, source="manual")
+        private = poll_jobs.open_poll(runtime, "private", SLOT, source="manual")
+        poll_jobs.tick(runtime)  # skipped for good: not tried again
+    assert archived is not None and private is not None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"run {archived}: the poll in {ARCHIVED} was skipped (is_archived): the channel is "
+        "archived: unarchive it or change the survey's audience",
+        f"run {private}: the poll in {PRIVATE} was skipped (channel_not_found): check the "
+        "audience's channel id; a private channel needs debtpulse invited",
+    ]
+    statuses = {(d.recipient, d.status) for r in (archived, private) for d in env.deliveries(r)}
+    assert statuses == {(ARCHIVED, "skipped"), (PRIVATE, "skipped")}
+    assert env.fake.messages(channel=ARCHIVED) == env.fake.messages(channel=PRIVATE) == []

@@ -299,23 +299,30 @@ def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> N
         ]
     assert len(values) == 20 and values.count(5) >= 5
 
+    def reminded_since(before: int) -> list[str]:
+        return sorted(c.params["channel"] for c in stack.fake.calls_to("chat.postMessage")[before:])
+
+    # The worker was down from 3h to 9h: the 4h and 8h reminders are due at once, and each
+    # non-respondent gets one reminder, not two in a row.
     before = len(stack.fake.calls_to("chat.postMessage"))
     worker = stack.worker(monkeypatch, shift=timedelta(hours=9))  # 4h and 8h offsets passed
     poll_jobs.tick(worker)
     poll_jobs.tick(worker)  # a second tick sends nothing new
-    reminded = stack.fake.calls_to("chat.postMessage")[before:]
-    assert sorted(c.params["channel"] for c in reminded) == sorted(
-        "D" + p[1:] for p in PEOPLE[20:] for _ in range(2)
-    )
+    assert reminded_since(before) == sorted("D" + p[1:] for p in PEOPLE[20:])
     with stack.session() as session:
         counts = {
             d.recipient: d.reminders_sent
             for d in session.exec(select(PollDelivery).where(PollDelivery.poll_run_id == run.id))
         }
     assert all(counts[p] == 0 for p in voters) and all(counts[p] == 2 for p in PEOPLE[20:])
+    # the 12h offset passes, but two reminders are the most (max_reminders): none is sent
+    before = len(stack.fake.calls_to("chat.postMessage"))
+    poll_jobs.tick(stack.worker(monkeypatch, shift=timedelta(hours=13)))
+    assert reminded_since(before) == []
 
     later = stack.worker(monkeypatch, shift=timedelta(hours=25))
     poll_jobs.tick(later)
+    assert reminded_since(before) == [POLLS]  # the summary only: no reminder at the close
     assert _run(stack, "dm-check").status == "closed"
     summary = [
         m for m in stack.fake.messages(channel=POLLS) if m.text.startswith("Quick check closed")
@@ -451,9 +458,9 @@ def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch)
     worker = stack.worker(monkeypatch, shift=timedelta(hours=9))  # 4 h and 8 h passed
     poll_jobs.tick(worker)
     poll_jobs.tick(worker)
-    # one reminder per passed offset, in the poll's thread and shown in the channel
+    # one reminder covers both passed offsets, in the poll's thread and shown in the channel
     sent = reminders()
-    assert len(sent) == 2
+    assert len(sent) == 1
     for call in sent:
         assert call.params["channel"] == POLLS
         assert call.params["thread_ts"] == poll.ts
@@ -462,7 +469,7 @@ def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch)
     assert "*Nudge check* is still open" in text_ and "3 of 31 have answered so far." in text_
     assert '"action_id": "poll_open"' in text_
     poll_jobs.tick(stack.worker(monkeypatch, shift=timedelta(hours=13)))
-    assert len(reminders()) == 2  # max_reminders: 2
+    assert len(reminders()) == 1  # max_reminders: 2 offsets, both covered already
     with stack.session() as session:
         delivery = session.exec(
             select(PollDelivery).where(PollDelivery.poll_run_id == run.id)
