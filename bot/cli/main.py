@@ -159,7 +159,7 @@ def poll_send(
     survey_id: Annotated[str, typer.Argument(help="The survey's id, e.g. weekly-debt-pulse.")],
 ) -> None:
     """Open a run of SURVEY_ID now and deliver it (once per minute's slot)."""
-    from bot.jobs import poll_jobs
+    from bot.jobs import poll_jobs, poll_report
 
     runtime = serve_cmds.make_runtime(CliContext().settings)
     if survey_id not in runtime.catalog or runtime.catalog[survey_id].survey is None:
@@ -173,7 +173,12 @@ def poll_send(
         fail(str(exc.args[0]))
     if run_id is None:
         fail(f"{survey_id} was opened this minute already; nothing was sent")
-    typer.echo(f"opened {survey_id} as run #{run_id}")
+    reached = poll_report.reach(runtime, run_id)
+    said = poll_report.describe_open(survey_id, run_id, reached)
+    said = said[0].lower() + said[1:]
+    if not reached.complete:
+        fail(said)
+    typer.echo(said)
 
 
 def run() -> None:

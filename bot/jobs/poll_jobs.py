@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import Any
@@ -27,6 +28,7 @@ from bot.core.polls import (
     shows_live_results,
 )
 from bot.core.ranking import current_ranking
+from bot.jobs.poll_report import delivery_problem
 from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.client import make_client
@@ -272,24 +274,6 @@ def _mark(runtime: Runtime, delivery_id: int, status: str, **details: str) -> No
         )
 
 
-#: What to do about a channel the poll cannot be posted in.
-CHANNEL_HINTS = {
-    "not_in_channel": "invite debtpulse to the channel",
-    "channel_not_found": "check the audience's channel id; a private channel needs debtpulse "
-    "invited",
-    "is_archived": "the channel is archived: unarchive it or change the survey's audience",
-}
-
-
-def _delivery_problem(delivery: PollDelivery, status: str, error: str) -> str:
-    """The log's account of a failed send: the channel and what to do, or a DM (no user id)."""
-    outcome = {"skipped": "was skipped", "failed": "was given up"}.get(status, "will be retried")
-    if not delivery.to_channel:
-        return f"a DM {outcome} ({error})"
-    hint = CHANNEL_HINTS.get(error)
-    return f"the poll in {delivery.recipient} {outcome} ({error})" + (f": {hint}" if hint else "")
-
-
 def deliver_pending(runtime: Runtime, run_id: int) -> None:
     """Send every planned message of the run that has not been sent (at most once each)."""
     client = slack_client(runtime)
@@ -339,7 +323,7 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
             if status == "pending" and tries >= MAX_TRIES:
                 status = "failed"
             _mark(runtime, delivery.id, status=status, error=error)
-            logger.warning("run %s: %s", run_id, _delivery_problem(delivery, status, error))
+            logger.warning("run %s: %s", run_id, delivery_problem(delivery, status, error))
             continue
         _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
 
@@ -351,23 +335,44 @@ def slack_error(exc: SlackApiError | OSError) -> str:
     return type(exc).__name__
 
 
-def _attempt(what_failed: str, call: Callable[[], object]) -> bool:
+def _try(what_failed: str, call: Callable[[], object]) -> str | None:
     """Make one Web API call (after the client's own retries); a failure is logged as
-    ``what_failed (error)`` and does not stop the caller's other work."""
+    ``what_failed (error)`` and returned, and does not stop the caller's other work."""
     try:
         call()
     except (SlackApiError, OSError) as exc:
-        logger.warning("%s (%s)", what_failed, slack_error(exc))
-        return False
-    return True
+        error = slack_error(exc)
+        logger.warning("%s (%s)", what_failed, error)
+        return error
+    return None
 
 
-def close_poll(runtime: Runtime, run_id: int) -> bool:
-    """Close the run now and post its summary; False when it was closed already."""
+def _attempt(what_failed: str, call: Callable[[], object]) -> bool:
+    """:func:`_try`, True when the call went through."""
+    return _try(what_failed, call) is None
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A run this call closed: how many answered and where its results went."""
+
+    respondents: int
+    posted_in: tuple[str, ...]
+    problems: tuple[str, ...]  # "its results were not posted in C… (error)", one per channel
+
+
+NO_RESULTS_CHANNEL = (
+    "its results were not posted: a poll without a channel message posts them in "
+    "DEBTPULSE_POLL_CHANNEL, which is not set"
+)
+
+
+def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
+    """Close the run now and post its summary; None when it was closed already."""
     now = runtime.clock()
     with runtime.transaction() as session:
         if not polls.close_run(session, run_id=run_id, now=now):
-            return False
+            return None
         run = polls.get_run_by_id(session, run_id=run_id)
         assert run is not None
         session.refresh(run)
@@ -384,6 +389,7 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
     closed = poll_views.poll_message(
         run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True
     )
+    targets: list[tuple[str, dict[str, Any]]] = []
     for delivery in channel_posts:
         # Each step on its own: a deleted poll message still gets its results posted.
         _attempt(
@@ -392,23 +398,24 @@ def close_poll(runtime: Runtime, run_id: int) -> bool:
                 client.chat_update, channel=delivery.channel_id, ts=delivery.message_ts, **closed
             ),
         )
-        _attempt(
-            f"run {run_id}: its results were not posted in {delivery.channel_id}",
-            partial(
-                client.chat_postMessage,
-                channel=delivery.channel_id,
-                thread_ts=delivery.message_ts,
-                **summary,
-            ),
-        )
+        targets.append((delivery.channel_id, {"thread_ts": delivery.message_ts}))
     if not channel_posts and runtime.settings.poll_channel:
-        channel = runtime.settings.poll_channel
-        _attempt(
-            f"run {run_id}: its results were not posted in {channel}",
-            partial(client.chat_postMessage, channel=channel, **summary),
+        targets.append((runtime.settings.poll_channel, {}))
+    posted, problems = [], []
+    for channel, thread in targets:
+        what = f"its results were not posted in {channel}"
+        error = _try(
+            f"run {run_id}: {what}",
+            partial(client.chat_postMessage, channel=channel, **thread, **summary),
         )
+        if error is None:
+            posted.append(channel)
+        else:
+            problems.append(f"{what} ({error})")
+    if not targets:
+        problems.append(NO_RESULTS_CHANNEL)
     logger.info("run %s closed with %d respondents", run_id, answered)
-    return True
+    return Closed(answered, tuple(posted), tuple(problems))
 
 
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:

@@ -20,7 +20,7 @@ from bot.core import register as register_service
 from bot.core.display import component_lines
 from bot.core.ranking import current_ranking
 from bot.core.snapshots import why_change
-from bot.jobs import digest_jobs, poll_jobs
+from bot.jobs import digest_jobs, poll_jobs, poll_report
 from bot.runtime import Runtime
 from bot.slack import views
 from bot.slack.parse import USAGE, Command, UsageError, parse
@@ -177,9 +177,11 @@ def _poll(req: Request) -> Payload:
             run = polls.get_run_by_id(session, run_id=int(target), team_id=req.team)
         if run is None:
             return views.notice(f"No poll run `#{target}`. See `/debt polls`.")
-        if not poll_jobs.close_poll(req.runtime, int(target)):
+        closed = poll_jobs.close_poll(req.runtime, int(target))
+        if closed is None:
             return views.notice(f"Run `#{target}` was closed already.")
-        return views.notice(f":white_check_mark: Closed run `#{target}` and posted its results.")
+        mark = ":warning:" if closed.problems else ":white_check_mark:"
+        return views.notice(f"{mark} {views.esc(poll_report.describe_close(int(target), closed))}")
     try:
         run_id = poll_jobs.open_poll(
             req.runtime, target, poll_jobs.manual_slot(req.runtime.clock()), source="manual"
@@ -191,7 +193,9 @@ def _poll(req: Request) -> Payload:
         return views.notice(f":x: {views.esc(str(exc.args[0]))}. Surveys: {views.esc(known)}.")
     if run_id is None:
         return views.notice(f"`{views.esc(target)}` was opened this minute already.")
-    return views.notice(f":white_check_mark: Opened `{views.esc(target)}` as run `#{run_id}`.")
+    reached = poll_report.reach(req.runtime, run_id)
+    mark = ":white_check_mark:" if reached.complete else ":warning:"
+    return views.notice(f"{mark} {views.esc(poll_report.describe_open(target, run_id, reached))}")
 
 
 def _other_workspace(req: Request) -> Payload | None:

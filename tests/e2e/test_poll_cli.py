@@ -33,7 +33,7 @@ def test_poll_send_opens_once_per_minute_and_posts(
             monkeypatch.setenv(name, value)
         first = cli("poll", "send", "weekly-debt-pulse")
         assert first.code == 0, first
-        assert "opened weekly-debt-pulse as run #1" in first.out
+        assert first.out.strip() == "opened weekly-debt-pulse as run #1: posted in C0POLLS."
         assert len(fake.messages(channel="C0POLLS")) == 1
         again = cli("poll", "send", "weekly-debt-pulse")
         if again.code == 0:  # the minute turned over between the two calls
@@ -50,6 +50,32 @@ def test_poll_send_opens_once_per_minute_and_posts(
     assert {r.source for r in runs} == {"manual"}
     assert all(d.status == "sent" and d.recipient == "C0POLLS" for d in deliveries)
     assert len(deliveries) == len(runs)
+
+
+def test_poll_send_says_when_the_channel_refused_the_poll(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run opens, but the lead is told (exit 1) that nobody can see it, and what to do."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db.upgrade(db.make_engine(url))
+    with FakeSlack(post_rate=None) as fake:
+        fake.workspace.add_channel("C0ARCH", name="old-polls", members=["U0BOT"], is_archived=True)
+        for name, value in {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": url,
+            "DEBTPULSE_ANON_SECRET": "a",
+            "DEBTPULSE_POLL_CHANNEL": "C0ARCH",
+        }.items():
+            monkeypatch.setenv(name, value)
+        result = cli("poll", "send", "weekly-debt-pulse")
+    assert result.code == 1, result
+    assert result.err.strip() == (
+        "debtpulse: opened weekly-debt-pulse as run #1, but nothing sent; the poll in C0ARCH was "
+        "skipped (is_archived): the channel is archived: unarchive it or change the survey's "
+        "audience."
+    )
 
 
 def test_poll_send_without_a_channel_says_what_to_set(

@@ -435,6 +435,8 @@ def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch)
     )[0]
     run = _run(stack, "nudge-check")
     assert run.audience == 31  # the lead and 30 people; no bots
+    opened = f"Opened nudge-check as run #{run.id}: posted in {POLLS}."
+    stack.fake.wait_for(lambda: _said(stack, opened), timeout=5)
     for person in PEOPLE[:3]:
         stack.driver(person).block_action("poll_vote_4", f"{run.id}:mood:4", channel=POLLS)
 
@@ -475,4 +477,14 @@ def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch)
             select(PollDelivery).where(PollDelivery.poll_run_id == run.id)
         ).one()
     assert delivery.reminders_sent == 2
+
+    # Closed by hand: the lead is told where the results went...
+    assert lead.slash(text=f"poll close {run.id}", channel=POLLS).ok
+    closed = f"Closed run #{run.id} (3 answered) and posted its results in {POLLS}."
+    stack.fake.wait_for(lambda: _said(stack, closed), timeout=5)
     assert len(stack.fake.rejections) == 0
+
+
+def _said(stack: PollStack, text: str) -> bool:
+    """A reply to a slash command (through its response_url) contains ``text``."""
+    return any(text in json.dumps(p.payload) for p in stack.fake.response_url_posts)
