@@ -108,6 +108,20 @@ def _closed_text(run_closes: Any) -> str:
     return f"This poll closed{when}; answers are no longer accepted."
 
 
+class _RunGone(Exception):
+    """The run a click names is not in this workspace's database."""
+
+
+#: A button of a run debtpulse does not have (another workspace's, or a replaced database).
+GONE_TEXT = "This poll no longer exists; answers are not accepted."
+
+
+def _run_id(value: str) -> int | None:
+    """The run id at the start of a button's value; None when it is not one."""
+    head = value.split(":", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() else None
+
+
 COUNTS = CountUpdater()
 
 
@@ -117,18 +131,21 @@ def open_answer_modal(
     ack()
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
-    run_id = int(body["actions"][0]["value"])
+    run_id = _run_id(str(body["actions"][0].get("value", "")))
     with runtime.transaction(write=False) as session:
-        run = polls.read_run(session, run_id=run_id, team_id=context["team"])
-    if (
-        run is None
-        or run.status != "open"
-        or (run.closes_at is not None and runtime.clock() >= run.closes_at)
-    ):
+        run = (
+            None
+            if run_id is None
+            else polls.read_run(session, run_id=run_id, team_id=context["team"])
+        )
+    if run is None or run_id is None:
+        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
+        return
+    if run.status != "open" or (run.closes_at is not None and runtime.clock() >= run.closes_at):
         respond(
             response_type="ephemeral",
             replace_original=False,
-            text=_closed_text((run.closed_at or run.closes_at) if run else None),
+            text=_closed_text(run.closed_at or run.closes_at),
         )
         return
     channel = (body.get("channel") or {}).get("id")
@@ -148,13 +165,19 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     # written later, so a re-vote can never lose to the vote it replaces.
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
-    run_id, question_id, value = body["actions"][0]["value"].split(":", 2)
+    parts = str(body["actions"][0].get("value", "")).split(":", 2)
+    run_id = _run_id(parts[0])
+    if run_id is None or len(parts) != 3:
+        ack()
+        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
+        return
+    _, question_id, value = parts
     answer = GivenAnswer(question_id, question_id, None, value, None)
     try:
         with runtime.transaction() as session:
-            run = polls.read_run_state(session, run_id=int(run_id), team_id=context["team"])
+            run = polls.read_run_state(session, run_id=run_id, team_id=context["team"])
             if run is None:
-                raise PollClosed(None)
+                raise _RunGone(run_id)
             record_answers(
                 session,
                 run=run,
@@ -170,6 +193,10 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
             replace_original=False,
             text=_closed_text(closed.args[0] if closed.args else None),
         )
+        return
+    except _RunGone:
+        ack()
+        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
         return
     except Exception:
         ack()
@@ -189,7 +216,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         text=f":white_check_mark: Recorded your answer: {value}. "
         "You can change it until the poll closes.",
     )
-    COUNTS.touch(runtime, context.client, int(run_id))
+    COUNTS.touch(runtime, context.client, run_id)
 
 
 def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -205,7 +232,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
     with runtime.transaction(write=False) as session:
         run = polls.read_run(session, run_id=run_id, team_id=context["team"])
     if run is None:
-        ack(response_action="errors", errors={first_block: "This poll no longer exists."})
+        ack(response_action="errors", errors={first_block: GONE_TEXT})
         return
     answers = []
     for block_id, value in values.items():

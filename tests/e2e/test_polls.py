@@ -488,3 +488,35 @@ def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch)
 def _said(stack: PollStack, text: str) -> bool:
     """A reply to a slash command (through its response_url) contains ``text``."""
     return any(text in json.dumps(p.payload) for p in stack.fake.response_url_posts)
+
+
+def test_a_button_of_a_run_debtpulse_does_not_have_says_so(stack: PollStack) -> None:
+    """A run of a replaced database, or a tampered value: told plainly, nothing stored."""
+    person = stack.driver(PEOPLE[4])
+    with stack.session() as session:
+        before = session.exec(select(func.count()).select_from(Response)).one()
+    for action, value in [
+        ("poll_vote_3", "99999:mood:3"),
+        ("poll_open", "99999"),
+        ("poll_vote_3", "not-a-run"),
+        ("poll_open", ""),
+    ]:
+        response = person.block_action(action, value, channel=POLLS)
+        assert response.ok, (action, value)
+    stack.fake.wait_for(
+        lambda: (
+            len(
+                [
+                    p
+                    for p in stack.fake.response_url_posts
+                    if "This poll no longer exists; answers are not accepted."
+                    in json.dumps(p.payload)
+                ]
+            )
+            == 4
+        ),
+        timeout=5,
+    )
+    with stack.session() as session:
+        assert session.exec(select(func.count()).select_from(Response)).one() == before
+    assert "Traceback" not in stack.log.read_text()
