@@ -7,15 +7,19 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
 from bot.core.poll_answers import GivenAnswer, record_answers
 from bot.core.polls import FrozenItem, freeze, sample_items
+from bot.core.ranking import current_ranking
+from bot.core.score_settings import ScoreSettings
+from bot.core.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
 from storage import db
-from storage.models import PainSum, Participation, PollRun, Response
+from storage.models import AuditEvent, PainSum, Participation, PollRun, PrioritySnapshot, Response
 from surveys import Survey, builtin_dir, load_directory
-from tests.factories import make_item, make_run
+from tests.factories import NOW, TEAM, make_item, make_run
 
 ANSWERED_AT = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)
 
@@ -87,3 +91,55 @@ def test_people_answering_overlapping_samples_at_once_are_all_stored(engine: Eng
     assert sum(n for _, n, _ in sums) == len(users) * 5
     assert all(sum_x == n * rounds for _, n, sum_x in sums)
     assert took_part == len(users)
+
+
+@pytest.mark.postgres
+def test_a_second_snapshot_of_the_week_taken_at_once_waits_and_changes_nothing(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer holds the one write lock for its whole transaction")
+    with db.session_scope(engine) as session:
+        for n in (1, 2, 3):
+            make_item(session, key=f"DEBT-{n}")
+
+    def take(session: Session) -> SnapshotResult:
+        ranking = current_ranking(session, team_id=TEAM, now=NOW, settings=ScoreSettings())
+        return take_snapshot(session, ranking=ranking, team_id=TEAM, actor="cli:a", at=NOW)
+
+    first_taken, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    results: dict[str, SnapshotResult] = {}
+
+    def first() -> None:
+        with db.session_scope(engine) as session:
+            results["first"] = take(session)
+            first_taken.set()
+            release.wait()  # commits only once the second one is waiting
+
+    def second() -> None:
+        first_taken.wait()
+        with db.session_scope(engine) as session:
+            second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            results["second"] = take(session)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    with engine.connect() as watcher:  # until the second one waits for a lock the first holds
+        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+        while threads[1].is_alive() and (
+            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
+        ):
+            watcher.rollback()
+            threading.Event().wait(0.02)
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert str(results["first"]) == "snapshot for the week of 2026-11-16: 3 items"
+    assert str(results["second"]) == "the week of 2026-11-16 was already taken; nothing changed"
+    with Session(engine) as session:
+        rows = session.exec(select(func.count()).select_from(PrioritySnapshot)).one()
+        events = session.exec(select(func.count()).where(AuditEvent.action == WEIGHTS_ACTION)).one()
+    assert (rows, events) == (3, 1)
