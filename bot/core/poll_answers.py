@@ -81,6 +81,13 @@ def check_answers(run: PollRun, answers: list[GivenAnswer], *, asked: list[int])
     return errors
 
 
+def _lock_order(given: GivenAnswer) -> tuple[bool, int, str]:
+    """Answers are stored item by item in id order: the per-item sums that every respondent
+    of a run updates (``pain_sum``) are then locked in one order by all of them, so two
+    people answering at once on PostgreSQL wait for each other instead of deadlocking."""
+    return given.item_id is None, given.item_id or 0, given.question_id
+
+
 def record_answers(
     session: Session,
     *,
@@ -104,7 +111,7 @@ def record_answers(
         respondent, at = user, now
     key = person_key(secret=secret, team_id=run.team_id, user_id=user)
     stored = 0
-    for given in answers:
+    for given in sorted(answers, key=_lock_order):
         question = survey.question(given.question_id)
         if question is None or (given.value in (None, "") and not given.text):
             continue

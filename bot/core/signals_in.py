@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import (
     AwareDatetime,
@@ -31,15 +31,30 @@ class SignalIn(BaseModel):
 
     debt_key: str = Field(min_length=1, max_length=32)
     kind: SignalKind
-    value: float = Field(default=1.0, gt=0, le=1_000_000)
+    value: float = Field(default=1.0, gt=0, le=1_000_000, strict=True, allow_inf_nan=False)
     source: str = Field(default="", max_length=100)
     observed_at: AwareDatetime
     dedup_key: str = Field(min_length=1, max_length=200)
+
+    @field_validator("debt_key", "source", "dedup_key")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL cannot store it in text, SQLite would
+            raise ValueError("must not contain the NUL character (\\u0000)")
+        return value
 
     @field_validator("debt_key")
     @classmethod
     def _key(cls, value: str) -> str:
         return value.upper()  # keys are stored upper-case, like the register import's
+
+    @field_validator("observed_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        try:
+            return value.astimezone(UTC)  # as stored; year 1 in a zone east of UTC is not
+        except OverflowError:
+            raise ValueError("out of range") from None
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ def parse_signal(line: int, raw: str) -> SignalIn:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputRejected([Problem(line, "json", f"not valid JSON ({exc.msg})")]) from None
+    except RecursionError:
+        raise InputRejected([Problem(line, "json", "not valid JSON (nested too deeply)")]) from None
     if not isinstance(data, dict):
         raise InputRejected([Problem(line, "json", "expected a JSON object")])
     try:

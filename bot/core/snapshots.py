@@ -62,6 +62,7 @@ def take_snapshot(
 ) -> SnapshotResult:
     """Store the ranking for the week of ``ranking.now``, once per team and week."""
     week = week_start(ranking.now.date())
+    snapshots.lock_week(session, team_id=team_id, taken_for=week)
     if snapshots.snapshot(session, team_id=team_id, taken_for=week):
         return SnapshotResult(week, 0, already_taken=True)
     record_weights(

@@ -1,18 +1,23 @@
 """``POST /api/signals``: automated signals over HTTP, one JSON object per request.
 
 Bearer ``DEBTPULSE_SIGNALS_TOKEN`` (401 without it), 422 naming the field on bad JSON,
-200 with ``"duplicate": true`` for a ``dedup_key`` seen before, 201 when stored.
+200 with ``"duplicate": true`` for a ``dedup_key`` seen before, 201 when stored, 503 when the
+database cannot be reached (nothing stored: send it again).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from bot.core.problems import InputRejected
 from bot.core.signals_in import parse_signal, store_signals
 from bot.runtime import Runtime
 
+logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 Reply = tuple[int, dict[str, Any]]
 
@@ -53,6 +58,9 @@ def handle(runtime: Runtime, *, authorization: str, body: bytes, team: str | Non
     except InputRejected as exc:
         errors = [{"field": p.column, "message": p.message} for p in exc.problems]
         return 422, {"ok": False, "error": "invalid signal", "errors": errors}
+    except OperationalError as exc:  # unreachable, or gave up on a lock: the sender retries
+        logger.warning("signal not stored: database unavailable (%s)", type(exc.orig).__name__)
+        return 503, {"ok": False, "error": "database unavailable; nothing was stored, retry"}
     if summary.stored:
         return 201, {"ok": True, "stored": True, "dedup_key": signal.dedup_key}
     return 200, {"ok": True, "stored": False, "duplicate": True, "dedup_key": signal.dedup_key}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from storage import models
 
@@ -21,6 +21,9 @@ def include_object(
     return getattr(table, "name", name) not in LIBRARY_TABLES
 
 
+_LOCK = {"name": "debtpulse:migrations"}
+
+
 def run_migrations() -> None:
     engine = context.config.attributes.get("engine")
     if not isinstance(engine, Engine):
@@ -30,10 +33,17 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            # SQLite's DDL is transactional too (BEGIN is ours, see storage.db): all of an
+            # upgrade's migrations commit together or not at all, on both databases.
+            transactional_ddl=True,
             compare_type=True,
             include_object=include_object,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A second `db upgrade` running at the same time (two deploys) waits here
+                # until the first commits, then reads the new revision and has nothing to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), _LOCK)
             context.run_migrations()
         connection.commit()
 

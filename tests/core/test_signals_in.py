@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -15,7 +16,7 @@ from bot.core.problems import InputRejected
 from bot.core.signals_in import parse_signal, store_signals
 from bot.runtime import build_runtime
 from bot.web.signals_api import handle
-from storage import register
+from storage import db, register
 from storage.models import Signal
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -97,3 +98,90 @@ def test_the_http_endpoint_answers_422_for_the_future(
             {"field": "observed_at", "message": "required"},
         ],
     )
+
+
+def _valid(**changes: object) -> bytes:
+    signal = {
+        "debt_key": "DEBT-1",
+        "kind": "incident",
+        "value": 2,
+        "observed_at": "2026-11-20T10:00:00Z",
+        "dedup_key": "PD-7",
+    }
+    return json.dumps(signal | changes).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (b"[" * 50_000, "json", "not valid JSON (nested too deeply)"),
+        (_valid(value="2"), "value", "Input should be a valid number"),
+        (_valid(value=True), "value", "Input should be a valid number"),
+        (
+            _valid().replace(b'"value": 2', b'"value": NaN'),
+            "value",
+            "Input should be a finite number",
+        ),
+        (
+            _valid(dedup_key="PD\u00007"),
+            "dedup_key",
+            "must not contain the NUL character (\\u0000)",
+        ),
+        (
+            _valid(source="pager\u0000duty"),
+            "source",
+            "must not contain the NUL character (\\u0000)",
+        ),
+        (
+            _valid(debt_key="DEBT-\u00001"),
+            "debt_key",
+            "must not contain the NUL character (\\u0000)",
+        ),
+        (_valid(observed_at="0001-01-01T00:30:00+01:00"), "observed_at", "out of range"),
+        (
+            _valid(observed_at="2026-11-20T10:00:00"),
+            "observed_at",
+            "Input should have timezone info",
+        ),
+    ],
+    ids=[
+        "deep-json",
+        "value-string",
+        "value-bool",
+        "value-nan",
+        "nul-dedup",
+        "nul-source",
+        "nul-key",
+        "year-1",
+        "no-timezone",
+    ],
+)
+def test_a_malformed_signal_is_refused_naming_its_field(
+    item: Engine, monkeypatch: pytest.MonkeyPatch, body: bytes, field: str, message: str
+) -> None:
+    monkeypatch.setenv("DEBTPULSE_SIGNALS_TOKEN", TOKEN)
+    runtime = build_runtime(load_settings(), engine=item, default_team="T1", clock=lambda: NOW)
+    status, reply = handle(runtime, authorization=f"Bearer {TOKEN}", body=body, team=None)
+    assert (status, reply) == (
+        422,
+        {"ok": False, "error": "invalid signal", "errors": [{"field": field, "message": message}]},
+    )
+    assert _count(item) == 0
+    status, reply = handle(runtime, authorization=f"Bearer {TOKEN}", body=_valid(), team=None)
+    assert (status, reply) == (201, {"ok": True, "stored": True, "dedup_key": "PD-7"})
+
+
+def test_an_unreachable_database_answers_503_so_the_sender_retries(
+    item: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("DEBTPULSE_SIGNALS_TOKEN", TOKEN)
+    runtime = build_runtime(load_settings(), engine=item, default_team="T1", clock=lambda: NOW)
+    # the database goes away while the process runs
+    runtime.engine = db.make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'debtpulse.db'}")
+    status, reply = handle(runtime, authorization=f"Bearer {TOKEN}", body=_valid(), team=None)
+    assert (status, reply) == (
+        503,
+        {"ok": False, "error": "database unavailable; nothing was stored, retry"},
+    )
+    assert "database unavailable" in caplog.text
+    assert "Traceback" not in caplog.text and TOKEN not in caplog.text

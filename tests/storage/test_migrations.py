@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DatabaseError
 
 from storage import db
 from storage.models import metadata
@@ -143,3 +144,67 @@ def test_cli_refuses_a_stale_database_and_names_the_upgrade_command(tmp_path: Pa
         check=True,
     )
     assert again.stdout.startswith("key,title,category")
+
+
+@pytest.mark.postgres
+def test_two_upgrades_at_once_on_postgres_both_succeed() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
+    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
+    try:
+        upgrades = [  # two release phases of two deploys, say
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate() for p in upgrades]
+        results = [
+            (p.returncode, out, err) for p, (out, err) in zip(upgrades, outputs, strict=True)
+        ]
+        for code, _out, err in results:
+            assert (code, err) == (0, "")
+        said = sorted(out.strip() for _code, out, _err in results)
+        assert said[-1] == f"database upgraded from empty to {db.SCHEMA_HEAD}"
+        db.check_schema(postgres_engine(schema))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def _a_failing_upgrade_changes_nothing(engine: Engine) -> None:
+    db.upgrade(engine, "0004")
+    with engine.begin() as conn:  # 0006 will fail: its table is in the way
+        conn.execute(text("CREATE TABLE item_respondent (x integer)"))
+    with pytest.raises(DatabaseError):
+        db.upgrade(engine)
+    assert db.stored_revision(engine) == "0004"
+    assert "digest_post" not in inspect(engine).get_table_names()  # 0005 was undone too
+
+
+def test_a_failing_upgrade_leaves_a_sqlite_database_as_it_was(tmp_path: Path) -> None:
+    _a_failing_upgrade_changes_nothing(db.make_engine(f"sqlite:///{tmp_path / 'half.db'}"))
+
+
+@pytest.mark.postgres
+def test_a_failing_upgrade_leaves_a_postgres_database_as_it_was() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
+    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        _a_failing_upgrade_changes_nothing(postgres_engine(schema))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

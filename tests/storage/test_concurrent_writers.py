@@ -1,0 +1,145 @@
+"""Several web threads writing at once, each on its own connection: on PostgreSQL nothing
+may deadlock or duplicate, and on SQLite the writers queue. Real threads, real database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, func, select
+
+from bot.core.poll_answers import GivenAnswer, record_answers
+from bot.core.polls import FrozenItem, freeze, sample_items
+from bot.core.ranking import current_ranking
+from bot.core.score_settings import ScoreSettings
+from bot.core.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
+from storage import db
+from storage.models import AuditEvent, PainSum, Participation, PollRun, PrioritySnapshot, Response
+from surveys import Survey, builtin_dir, load_directory
+from tests.factories import NOW, TEAM, make_item, make_run
+
+ANSWERED_AT = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)
+
+
+def _all_at_once(jobs: list[Callable[[], None]]) -> list[str]:
+    """Run the jobs in threads released together; the errors they raised, as text."""
+    start = threading.Barrier(len(jobs))
+    errors: list[str] = []
+
+    def run(job: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            job()
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def _pulse_run(engine: Engine, n_items: int) -> tuple[int, list[int]]:
+    """An open run of the built-in weekly pulse (5 of the items asked per person), named."""
+    template = load_directory(builtin_dir()).templates["weekly-debt-pulse"].template
+    assert isinstance(template, Survey)
+    survey = template.model_copy(update={"anonymous": False})
+    with db.session_scope(engine) as session:
+        items = [make_item(session, key=f"DEBT-{n}") for n in range(1, n_items + 1)]
+        frozen_items = [FrozenItem(id=i.id or 0, key=i.key, title=i.title) for i in items]
+        frozen = freeze(survey, items_for={"pain": frozen_items}, choices=frozen_items)
+        run = make_run(session, status="open", anonymous=False, frozen=frozen)
+        assert run.id is not None
+        return run.id, [item.id or 0 for item in items]
+
+
+def test_people_answering_overlapping_samples_at_once_are_all_stored(engine: Engine) -> None:
+    run_id, item_ids = _pulse_run(engine, n_items=8)
+    frozen_items = [{"id": item_id} for item_id in item_ids]
+    users = [f"U0PERSON{n:02d}" for n in range(8)]
+    rounds = 4  # everybody answers, then re-answers three times
+
+    def answer(user: str) -> Callable[[], None]:
+        # Each person's modal lists a window of the items, wrapping around the end, so two
+        # people meet the same items in a different order.
+        asked = [item["id"] for item in sample_items(frozen_items, n=5, user=user, run_id=run_id)]
+
+        def job() -> None:
+            for value in range(1, rounds + 1):
+                with db.session_scope(engine) as session:
+                    run = session.get(PollRun, run_id)
+                    assert run is not None
+                    given = [GivenAnswer(f"pain|{i}", "pain", i, str(value), None) for i in asked]
+                    record_answers(
+                        session, run=run, user=user, answers=given, secret=None, now=ANSWERED_AT
+                    )
+
+        return job
+
+    assert _all_at_once([answer(user) for user in users]) == []
+    with Session(engine) as session:
+        answers = session.exec(select(Response.respondent, Response.value)).all()
+        sums = session.exec(select(PainSum.debt_item_id, PainSum.n, PainSum.sum_x)).all()
+        took_part = session.exec(select(func.count()).select_from(Participation)).one()
+    assert len(answers) == len(users) * 5  # one per person and asked item: re-answers replace
+    assert {value for _, value in answers} == {rounds}
+    assert sum(n for _, n, _ in sums) == len(users) * 5
+    assert all(sum_x == n * rounds for _, n, sum_x in sums)
+    assert took_part == len(users)
+
+
+@pytest.mark.postgres
+def test_a_second_snapshot_of_the_week_taken_at_once_waits_and_changes_nothing(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer holds the one write lock for its whole transaction")
+    with db.session_scope(engine) as session:
+        for n in (1, 2, 3):
+            make_item(session, key=f"DEBT-{n}")
+
+    def take(session: Session) -> SnapshotResult:
+        ranking = current_ranking(session, team_id=TEAM, now=NOW, settings=ScoreSettings())
+        return take_snapshot(session, ranking=ranking, team_id=TEAM, actor="cli:a", at=NOW)
+
+    first_taken, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    results: dict[str, SnapshotResult] = {}
+
+    def first() -> None:
+        with db.session_scope(engine) as session:
+            results["first"] = take(session)
+            first_taken.set()
+            release.wait()  # commits only once the second one is waiting
+
+    def second() -> None:
+        first_taken.wait()
+        with db.session_scope(engine) as session:
+            second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            results["second"] = take(session)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    with engine.connect() as watcher:  # until the second one waits for a lock the first holds
+        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+        while threads[1].is_alive() and (
+            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
+        ):
+            watcher.rollback()
+            threading.Event().wait(0.02)
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert str(results["first"]) == "snapshot for the week of 2026-11-16: 3 items"
+    assert str(results["second"]) == "the week of 2026-11-16 was already taken; nothing changed"
+    with Session(engine) as session:
+        rows = session.exec(select(func.count()).select_from(PrioritySnapshot)).one()
+        events = session.exec(select(func.count()).where(AuditEvent.action == WEIGHTS_ACTION)).one()
+    assert (rows, events) == (3, 1)
