@@ -17,7 +17,7 @@ from bot.core.answers import AnswerError, check_answer
 from bot.core.csvfile import read_rows
 from bot.core.problems import InputRejected, Problem
 from storage import polls, register, responses
-from storage.models import PollRun
+from storage.models import DebtItem, PollRun
 from surveys import LoadedTemplate
 from surveys.questions import LikertQuestion, Question
 
@@ -238,6 +238,18 @@ def _run_for(
     )
 
 
+def _lock_order(
+    row: ResponseRow, items: dict[str, DebtItem | None]
+) -> tuple[bool, int, str, date, int]:
+    """Rows are stored item by item in id order, as live answers are (``record_answers``):
+    the per-item sums are then locked in one order, so an import beside people answering on
+    PostgreSQL waits instead of deadlocking. A file holds no answer twice, so the order
+    changes nothing that is stored."""
+    item = items.get(row.debt_key) if row.debt_key else None
+    item_id = item.id if item is not None else None
+    return item_id is None, item_id or 0, row.survey.id, row.run_date, row.line
+
+
 def store_responses(
     session: Session, *, team_id: str, rows: list[ResponseRow], anon_secret: str | None
 ) -> ResponsesSummary:
@@ -253,7 +265,7 @@ def store_responses(
         raise InputRejected(unknown)
     runs: dict[tuple[str, date], PollRun] = {}
     created = 0
-    for row in rows:
+    for row in sorted(rows, key=lambda row: _lock_order(row, items)):
         slot = (row.survey.id, row.run_date)
         if slot not in runs:
             runs[slot], was_created = _run_for(

@@ -49,11 +49,19 @@ def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -
 
 
 def _body(environ: Environ) -> bytes:
+    """The request body, at most one byte over the limit (so a larger one is told apart).
+
+    A chunked request (no Content-Length) is read to its end: the server de-chunks it.
+    """
+    limit = signals_api.MAX_BODY + 1
+    stream = environ["wsgi.input"]
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return bytes(stream.read(limit))
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    return environ["wsgi.input"].read(min(length, signals_api.MAX_BODY + 1)) if length else b""
+    return bytes(stream.read(min(length, limit))) if length > 0 else b""
 
 
 def make_wsgi_app(

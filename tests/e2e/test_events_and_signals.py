@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
+import urllib.parse
 import urllib.error
 import urllib.request
 
@@ -118,6 +120,30 @@ def test_signals_endpoint_auth_validation_and_dedup(e2e: Stack) -> None:
     assert status == 200 and body["duplicate"] is True
     with Session(e2e.engine()) as session:
         assert session.exec(select(func.count()).select_from(Signal)).one() == 1
+
+    # A sender that streams its body (Transfer-Encoding: chunked, no Content-Length)
+    url = urllib.parse.urlsplit(e2e.url)
+    chunked = signal | {"dedup_key": "PD-124"}
+    text = json.dumps(chunked).encode()
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=5)
+    try:
+        connection.request(
+            "POST",
+            "/api/signals",
+            body=iter([text[:20], text[20:]]),
+            headers={
+                "Authorization": f"Bearer {SIGNALS_TOKEN}",
+                "Content-Type": "application/json",
+            },
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())) == (
+            201,
+            {"ok": True, "stored": True, "dedup_key": "PD-124"},
+        )
+    finally:
+        connection.close()
 
 
 def test_rate_limited_confirmation_is_waited_out_and_lands_once(e2e: Stack) -> None:
