@@ -5,8 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import time
-import urllib.parse
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
