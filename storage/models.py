@@ -198,6 +198,37 @@ class PollDelivery(SQLModel, table=True):
         return self.recipient.startswith(("C", "G"))
 
 
+class PollResultPost(SQLModel, table=True):
+    """A closed run's results, to be posted (or posted) in one channel: never lost.
+
+    Recorded in the transaction that closes the run, then posted. The worker's tick posts any
+    still ``pending`` (Slack was down at the close, or the process stopped before posting),
+    so a restart loses no results. ``posting`` marks a post under way; one older than a send
+    can take was interrupted and is tried again.
+    """
+
+    __tablename__ = "poll_result_post"
+    __table_args__ = (
+        UniqueConstraint("poll_run_id", "channel_id", name="uq_poll_result_post_channel"),
+        CheckConstraint(
+            "status IN ('pending', 'posting', 'posted', 'failed')",
+            name="ck_poll_result_post_status",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    poll_run_id: int = _fk("poll_run.id")
+    channel_id: str = Field(max_length=64)
+    thread_ts: str = Field(default="", max_length=32)
+    """The poll message's ts: the results go in its thread; empty: a message of its own."""
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=200)
+    message_ts: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
 class Response(SQLModel, table=True):
     """One answer. Re-answering the same question (about the same item) replaces it.
 

@@ -21,7 +21,7 @@ from bot.core.digest import DigestContent, assemble
 from bot.core.digest_inputs import Gathered, gather
 from bot.core.ranking import Ranking, current_ranking, week_start
 from bot.core.snapshots import take_snapshot
-from bot.jobs.poll_jobs import slack_client
+from bot.jobs.slack_calls import slack_client
 from bot.runtime import Runtime
 from bot.slack.digest_views import digest_message
 from storage import digests

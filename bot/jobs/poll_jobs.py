@@ -9,10 +9,9 @@ anyone a second copy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache, partial
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -28,59 +27,24 @@ from bot.core.polls import (
     shows_live_results,
 )
 from bot.core.ranking import current_ranking
+from bot.jobs.poll_close import close_poll, post_due_results
 from bot.jobs.poll_report import delivery_problem
+from bot.jobs.slack_calls import (
+    MAX_TRIES,
+    PERMANENT,
+    SEND_TIMEOUT,
+    attempt,
+    slack_client,
+    slack_error,
+)
 from bot.runtime import Runtime
 from bot.slack import poll_views
-from bot.slack.client import make_client
 from bot.slack.people import channel_members, why_not_a_person
 from storage import polls, register, responses
 from storage.models import PollDelivery, PollRun
 from surveys import Survey
 
 logger = logging.getLogger(__name__)
-#: Longer than one send can take with the client's retries (a DM is two calls, each waiting
-#: out up to three rate limits): a delivery claimed longer ago was interrupted.
-SEND_TIMEOUT = timedelta(minutes=10)
-#: Errors after which a recipient is skipped for good (recorded, never retried).
-PERMANENT = {
-    "cannot_dm_bot",
-    "user_disabled",
-    "user_not_found",
-    "user_not_visible",
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "account_inactive",
-    "invalid_auth",
-    "token_revoked",
-    "missing_scope",
-    "not_allowed_token_type",
-    "invalid_blocks",
-    "msg_too_long",
-    "restricted_action",
-    "invalid_user_combination",
-}
-#: A delivery that keeps failing for other reasons is given up after this many tries.
-MAX_TRIES = 10
-
-
-@cache
-def _client_for(base_url: str, token: str) -> WebClient:
-    return make_client(base_url=base_url, token=token)
-
-
-class NoBotToken(LookupError):
-    """Scheduled and manual posting (polls, digests) needs the single-workspace token."""
-
-
-def slack_client(runtime: Runtime) -> WebClient:
-    token = runtime.settings.slack_bot_token
-    if token is None:
-        raise NoBotToken(
-            "polls and digests are posted with SLACK_BOT_TOKEN (a single-workspace install); "
-            "it is not set"
-        )
-    return _client_for(runtime.settings.slack_api_url, token.get_secret_value())
 
 
 def _survey(runtime: Runtime, survey_id: str) -> Survey:
@@ -328,96 +292,6 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
         _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
 
 
-def slack_error(exc: SlackApiError | OSError) -> str:
-    """What went wrong, for the log: Slack's error code, or the kind of connection error."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error", "unknown_error"))
-    return type(exc).__name__
-
-
-def _try(what_failed: str, call: Callable[[], object]) -> str | None:
-    """Make one Web API call (after the client's own retries); a failure is logged as
-    ``what_failed (error)`` and returned, and does not stop the caller's other work."""
-    try:
-        call()
-    except (SlackApiError, OSError) as exc:
-        error = slack_error(exc)
-        logger.warning("%s (%s)", what_failed, error)
-        return error
-    return None
-
-
-def _attempt(what_failed: str, call: Callable[[], object]) -> bool:
-    """:func:`_try`, True when the call went through."""
-    return _try(what_failed, call) is None
-
-
-@dataclass(frozen=True)
-class Closed:
-    """A run this call closed: how many answered and where its results went."""
-
-    respondents: int
-    posted_in: tuple[str, ...]
-    problems: tuple[str, ...]  # "its results were not posted in C… (error)", one per channel
-
-
-NO_RESULTS_CHANNEL = (
-    "its results were not posted: a poll without a channel message posts them in "
-    "DEBTPULSE_POLL_CHANNEL, which is not set"
-)
-
-
-def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
-    """Close the run now and post its summary; None when it was closed already."""
-    now = runtime.clock()
-    with runtime.transaction() as session:
-        if not polls.close_run(session, run_id=run_id, now=now):
-            return None
-        run = polls.get_run_by_id(session, run_id=run_id)
-        assert run is not None
-        session.refresh(run)
-        results, previous = responses.results_and_previous(session, run)
-        answered = polls.count_respondents(session, run_id=run_id)
-        sent = polls.deliveries(session, run_id=run_id, status="sent")
-    min_group = runtime.settings.min_group
-    lines = run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
-    summary = poll_views.summary_message(
-        frozen=run.frozen, lines=lines, respondents=answered, min_group=min_group
-    )
-    client = slack_client(runtime)
-    channel_posts = [d for d in sent if d.to_channel]
-    closed = poll_views.poll_message(
-        run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True
-    )
-    targets: list[tuple[str, dict[str, Any]]] = []
-    for delivery in channel_posts:
-        # Each step on its own: a deleted poll message still gets its results posted.
-        _attempt(
-            f"run {run_id}: the poll message in {delivery.channel_id} was not marked closed",
-            partial(
-                client.chat_update, channel=delivery.channel_id, ts=delivery.message_ts, **closed
-            ),
-        )
-        targets.append((delivery.channel_id, {"thread_ts": delivery.message_ts}))
-    if not channel_posts and runtime.settings.poll_channel:
-        targets.append((runtime.settings.poll_channel, {}))
-    posted, problems = [], []
-    for channel, thread in targets:
-        what = f"its results were not posted in {channel}"
-        error = _try(
-            f"run {run_id}: {what}",
-            partial(client.chat_postMessage, channel=channel, **thread, **summary),
-        )
-        if error is None:
-            posted.append(channel)
-        else:
-            problems.append(f"{what} ({error})")
-    if not targets:
-        problems.append(NO_RESULTS_CHANNEL)
-    logger.info("run %s closed with %d respondents", run_id, answered)
-    return Closed(answered, tuple(posted), tuple(problems))
-
-
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
     """Remind as reminder offsets pass: by DM each DM recipient who has not answered; in a
     channel poll's thread (shown in the channel too) unless everyone has answered.
@@ -460,7 +334,7 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
                 "reply_broadcast": True,
             }
         )
-        if _attempt(
+        if attempt(
             f"run {run.id}: a reminder failed",
             partial(client.chat_postMessage, **where, **reminder),
         ):
@@ -469,7 +343,8 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
 
 
 def tick(runtime: Runtime) -> None:
-    """Due work from database state: close expired runs, remind, resume unsent deliveries."""
+    """Due work from database state: close expired runs, remind, resume unsent deliveries,
+    post results Slack did not take at the close."""
     now = runtime.clock()
     with runtime.transaction(write=False) as session:
         open_runs = polls.runs_with_status(session, status="open")
@@ -478,6 +353,7 @@ def tick(runtime: Runtime) -> None:
             _tick_run(runtime, run, now)
         except Exception:  # one run's failure must not hold up the others
             logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
+    post_due_results(runtime)
 
 
 def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
