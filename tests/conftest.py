@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,21 +43,30 @@ def postgres_engine(schema: str) -> Engine:
     return db.make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
 
 
-@pytest.fixture(scope="session")
-def migrated_postgres() -> Iterator[Engine]:
+@contextmanager
+def postgres_schema(prefix: str = "debtpulse_test") -> Iterator[str]:
+    """A fresh, empty schema on the test server (skips without one), dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
-    schema = f"debtpulse_test_{uuid.uuid4().hex[:8]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = db.make_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = postgres_engine(schema)
-    db.upgrade(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[Engine]:
+    with postgres_schema() as schema:
+        engine = postgres_engine(schema)
+        db.upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 def _truncate_all(engine: Engine) -> None:

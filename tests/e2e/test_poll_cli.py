@@ -15,6 +15,23 @@ from storage.models import PollDelivery, PollRun, Survey
 pytestmark = pytest.mark.e2e
 
 
+def _environment(
+    monkeypatch: pytest.MonkeyPatch, *, api: str, url: str, poll_channel: str | None = None
+) -> None:
+    """What `debtpulse poll send` needs: the bot token, the Web API, the database."""
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": api,
+        "DATABASE_URL": url,
+        "DEBTPULSE_ANON_SECRET": "a",
+    }
+    if poll_channel:
+        values["DEBTPULSE_POLL_CHANNEL"] = poll_channel
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_poll_send_opens_once_per_minute_and_posts(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -22,15 +39,7 @@ def test_poll_send_opens_once_per_minute_and_posts(
     db.upgrade(db.make_engine(url))
     with FakeSlack(post_rate=None) as fake:
         fake.workspace.add_channel("C0POLLS", name="polls", members=["U0BOT"])
-        for name, value in {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": url,
-            "DEBTPULSE_ANON_SECRET": "a",
-            "DEBTPULSE_POLL_CHANNEL": "C0POLLS",
-        }.items():
-            monkeypatch.setenv(name, value)
+        _environment(monkeypatch, api=fake.base_url, url=url, poll_channel="C0POLLS")
         first = cli("poll", "send", "weekly-debt-pulse")
         assert first.code == 0, first
         assert first.out.strip() == "opened weekly-debt-pulse as run #1: posted in C0POLLS."
@@ -60,15 +69,7 @@ def test_poll_send_says_when_the_channel_refused_the_poll(
     db.upgrade(db.make_engine(url))
     with FakeSlack(post_rate=None) as fake:
         fake.workspace.add_channel("C0ARCH", name="old-polls", members=["U0BOT"], is_archived=True)
-        for name, value in {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": url,
-            "DEBTPULSE_ANON_SECRET": "a",
-            "DEBTPULSE_POLL_CHANNEL": "C0ARCH",
-        }.items():
-            monkeypatch.setenv(name, value)
+        _environment(monkeypatch, api=fake.base_url, url=url, poll_channel="C0ARCH")
         result = cli("poll", "send", "weekly-debt-pulse")
     assert result.code == 1, result
     assert result.err.strip() == (
@@ -84,14 +85,7 @@ def test_poll_send_without_a_channel_says_what_to_set(
     url = f"sqlite:///{tmp_path / 'p.db'}"
     db.upgrade(db.make_engine(url))
     with FakeSlack() as fake:
-        for name, value in {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": url,
-            "DEBTPULSE_ANON_SECRET": "a",
-        }.items():
-            monkeypatch.setenv(name, value)
+        _environment(monkeypatch, api=fake.base_url, url=url)
         result = cli("poll", "send", "weekly-debt-pulse")
     assert result.code == 1
     assert "set DEBTPULSE_POLL_CHANNEL" in result.err
@@ -105,15 +99,7 @@ def test_poll_send_when_slack_cannot_be_reached_opens_nothing(
     with socket.socket() as closed:  # a port nobody listens on once this socket is closed
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    for name, value in {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "s",
-        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
-        "DATABASE_URL": url,
-        "DEBTPULSE_ANON_SECRET": "a",
-        "DEBTPULSE_POLL_CHANNEL": "C0POLLS",
-    }.items():
-        monkeypatch.setenv(name, value)
+    _environment(monkeypatch, api=f"http://127.0.0.1:{port}/api/", url=url, poll_channel="C0POLLS")
     result = cli("poll", "send", "weekly-debt-pulse")
     assert result.code == 1
     assert result.err.strip().endswith(

@@ -61,6 +61,16 @@ def sqlite_engine(tmp_path: Path, migrated_sqlite_template: Path) -> Iterator[En
     engine.dispose()
 
 
+class Clock:
+    """A clock a test moves by hand: ``clock.now += timedelta(…)``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 MakeRuntime = Callable[..., Runtime]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.jobs.lease import Lease
 from storage import lease
 from storage.db import session_scope
+from tests.jobs.conftest import Clock
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -74,14 +75,6 @@ def test_racing_holders_exactly_one_wins(engine: Engine) -> None:
         thread.join(10)
     assert len(won) == 1
     assert current_holder(engine) == (won[0], T0, T0 + TTL)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_the_lease_helper_says_who_holds_and_who_took_over(

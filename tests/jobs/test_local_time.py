@@ -19,7 +19,7 @@ from bot.sandbox import BOT_TOKEN, FakeSlack
 from storage import polls
 from storage.models import PollDelivery, PollRun
 from surveys import validate_template
-from tests.jobs.conftest import MakeRuntime
+from tests.jobs.conftest import Clock, MakeRuntime
 
 BERLIN, TOKYO, NEW_YORK = "Europe/Berlin", "Asia/Tokyo", "America/New_York"
 PEOPLE = {"U0TOKYO": TOKYO, "U0BERLIN": BERLIN, "U0NY": NEW_YORK, "U0NOZONE": ""}
@@ -72,14 +72,6 @@ def test_dst_and_unknown_zones() -> None:
     assert recipient_due(
         summer, opening_zone=opening, recipient_zone="Mars/Olympus", fallback=ZoneInfo(BERLIN)
     ) == datetime(2027, 6, 7, 8, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.sandbox import BOT_TOKEN, BOT_USER_ID, FakeSlack
 from bot.slack.client import SERVER_ERROR_RETRIES
 from storage import polls, result_posts
 from storage.models import PollResultPost
-from tests.jobs.conftest import MakeRuntime
+from tests.jobs.conftest import Clock, MakeRuntime
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PEOPLE = ["U0ANA", "U0BEN", "U0CAI"]
@@ -32,14 +32,6 @@ questions:
     type: likert
     prompt: "How much did debt slow you down this week?"
 """
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy.exc import DatabaseError
 
 from storage import db
 from storage.models import metadata
-from tests.conftest import POSTGRES_URL, postgres_engine
+from tests.conftest import POSTGRES_URL, postgres_engine, postgres_schema
 
 
 def _not_library_table(obj: object, name: str | None, *_: object) -> bool:
@@ -57,17 +56,8 @@ def test_migrations_on_an_empty_sqlite_database(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_migrations_on_an_empty_postgres_database() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
-    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
+    with postgres_schema("debtpulse_mig") as schema:
         _round_trip(postgres_engine(schema))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def test_the_start_up_check_knows_the_newest_migration() -> None:
@@ -148,15 +138,9 @@ def test_cli_refuses_a_stale_database_and_names_the_upgrade_command(tmp_path: Pa
 
 @pytest.mark.postgres
 def test_two_upgrades_at_once_on_postgres_both_succeed() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
-    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
-    try:
+    with postgres_schema("debtpulse_mig") as schema:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
         upgrades = [  # two release phases of two deploys, say
             subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "db", "upgrade"],
@@ -176,9 +160,6 @@ def test_two_upgrades_at_once_on_postgres_both_succeed() -> None:
         said = sorted(out.strip() for _code, out, _err in results)
         assert said[-1] == f"database upgraded from empty to {db.SCHEMA_HEAD}"
         db.check_schema(postgres_engine(schema))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def _a_failing_upgrade_changes_nothing(engine: Engine) -> None:
@@ -197,14 +178,5 @@ def test_a_failing_upgrade_leaves_a_sqlite_database_as_it_was(tmp_path: Path) ->
 
 @pytest.mark.postgres
 def test_a_failing_upgrade_leaves_a_postgres_database_as_it_was() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("DEBTPULSE_TEST_POSTGRES_URL is not set")
-    schema = f"debtpulse_mig_{uuid.uuid4().hex[:8]}"
-    admin = db.make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
+    with postgres_schema("debtpulse_mig") as schema:
         _a_failing_upgrade_changes_nothing(postgres_engine(schema))
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
