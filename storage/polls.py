@@ -26,6 +26,20 @@ def get_run(
     ).first()
 
 
+def ran_between(
+    session: Session, *, team_id: str, survey_id: str, start: datetime | None, end: datetime
+) -> bool:
+    """Whether the survey had a run for a slot in ``[start, end)`` (``start`` None: ever)."""
+    statement = select(PollRun.id).where(
+        PollRun.team_id == team_id,
+        PollRun.survey_id == survey_id,
+        col(PollRun.scheduled_for) < end,
+    )
+    if start is not None:
+        statement = statement.where(col(PollRun.scheduled_for) >= start)
+    return session.exec(statement.limit(1)).first() is not None
+
+
 def claim_run(
     session: Session,
     *,

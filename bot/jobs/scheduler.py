@@ -150,6 +150,7 @@ def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> Backgrou
     )
     scheduler.resume()
     log.info("scheduler started with %d template jobs: %s", len(synced.scheduled), synced.scheduled)
+    _guarded("looking for missed runs", lambda: _report_missed(runtime, (clock or runtime.clock)()))
     return scheduler
 
 
@@ -291,6 +292,52 @@ def due_digests(
             if {p.channel_id for p in posted} < set(channels):
                 due.append((digest_id, slot))
     return due
+
+
+#: How far back a start looks for a slot missed beyond the grace window.
+MISSED_LOOKBACK = timedelta(days=35)
+
+
+def missed_slots(
+    runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
+) -> list[tuple[str, datetime, datetime | None]]:
+    """Surveys whose latest slot before the grace window opened no run, none was sent by
+    hand since, and the survey ran here before: (survey, missed slot, next slot). Too late
+    to open; worth a log line at start."""
+    missed: list[tuple[str, datetime, datetime | None]] = []
+    team = _team_or_none(runtime)
+    if team is None:
+        return missed
+    with runtime.transaction(write=False) as session:
+        for survey_id, loaded in sorted(runtime.catalog.items()):
+            if loaded.survey is None:
+                continue
+            trigger = slot_trigger(loaded.survey)
+            slot = latest_fire_time(trigger, now - grace, within=MISSED_LOOKBACK)
+            if slot is None:
+                continue
+            kw = {"team_id": team, "survey_id": survey_id}
+            # a run since (the slot, or one sent by hand later) covers it
+            if polls.ran_between(session, **kw, start=slot, end=now + timedelta(minutes=1)):
+                continue
+            if polls.ran_between(session, **kw, start=None, end=slot):
+                following = trigger.get_next_fire_time(None, now)
+                missed.append((survey_id, slot, following.astimezone(UTC) if following else None))
+    return missed
+
+
+def _report_missed(runtime: Runtime, now: datetime) -> None:
+    for survey_id, slot, following in missed_slots(runtime, now=now):
+        upcoming = f"; the next opens {following:%Y-%m-%d %H:%M} UTC" if following else ""
+        log.warning(
+            "%s: the run of %s UTC was missed while no worker ran (over %d h ago, too late to "
+            "open; `debtpulse poll send %s` opens one now)%s",
+            survey_id,
+            f"{slot:%Y-%m-%d %H:%M}",
+            MISFIRE_GRACE.total_seconds() // 3600,
+            survey_id,
+            upcoming,
+        )
 
 
 def catch_up(runtime: Runtime, *, now: datetime) -> list[tuple[str, datetime]]:

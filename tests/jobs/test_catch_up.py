@@ -154,3 +154,30 @@ def test_no_catch_up_while_the_workspace_cannot_be_told_then_it_resumes(
     # an hour later Slack answers: the team's run exists, so nothing is opened twice
     assert jobs.catch_up(runtime, now=SLOT + timedelta(hours=3)) == []
     assert runtime.default_team == TEAM and opened == []
+
+
+def test_a_start_after_a_long_outage_names_the_run_it_missed(
+    make_runtime: MakeRuntime, opened: list[Call], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pulse ran the week before; the worker was down on Monday and starts on Tuesday:
+    too late to open, so the operator is told what was missed and what to do."""
+    now = SLOT + timedelta(days=1)
+    runtime = make_runtime(TEMPLATES, clock=lambda: now)
+    with runtime.transaction() as session:
+        make_run(session, survey_id="pulse", scheduled_for=SLOT - timedelta(days=7), team_id=TEAM)
+    # monthly never ran here: its first slot passing unseen is no outage worth a line
+    assert jobs.missed_slots(runtime, now=now) == [("pulse", SLOT, SLOT + timedelta(days=7))]
+    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+        scheduler = jobs.start_scheduler(runtime, clock=lambda: now)
+        scheduler.shutdown(wait=True)
+    said = [r.getMessage() for r in caplog.records if "missed" in r.getMessage()]
+    assert said == [
+        "pulse: the run of 2026-02-09 09:00 UTC was missed while no worker ran (over 6 h ago, "
+        "too late to open; `debtpulse poll send pulse` opens one now); the next opens "
+        "2026-02-16 09:00 UTC"
+    ]
+    assert opened == []  # nothing opened late by itself
+    with runtime.transaction() as session:  # once sent by hand (its own slot), nothing is
+        hand = now - timedelta(hours=1)
+        make_run(session, survey_id="pulse", scheduled_for=hand, team_id=TEAM, source="manual")
+    assert jobs.missed_slots(runtime, now=now) == []
