@@ -167,8 +167,10 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     before = current_revision(engine)
     if before is not None and before not in known_revisions():
         raise SchemaOutOfDate(before, head_revision(), ahead=True)
-    command.upgrade(alembic_config(engine), revision)
-    return before, current_revision(engine)
+    config = alembic_config(engine)
+    command.upgrade(config, revision)
+    # An upgrade that waited for another one (two deploys at once) starts where that ended.
+    return config.attributes.get("started_at", before), current_revision(engine)
 
 
 #: The newest migration this code knows. A test keeps it equal to Alembic's head, so the

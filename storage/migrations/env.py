@@ -44,6 +44,8 @@ def run_migrations() -> None:
                 # A second `db upgrade` running at the same time (two deploys) waits here
                 # until the first commits, then reads the new revision and has nothing to do.
                 connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), _LOCK)
+            # Where this upgrade really starts, read under the lock (see storage.db.upgrade).
+            context.config.attributes["started_at"] = context.get_context().get_current_revision()
             context.run_migrations()
         connection.commit()
 
