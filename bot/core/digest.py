@@ -39,6 +39,7 @@ GAP = "·"
 MOVE_RANKS = 3  # a rank change this large (or more) is a "mover"
 MAX_MOVERS = 8
 MAX_UNOWNED = 5
+MAX_UNESTIMATED = 10
 FATIGUE_DROP = 0.10  # a response rate falling this much (10 points) is a warning
 
 
@@ -206,12 +207,14 @@ def capacity(inputs: DigestInputs) -> CapacitySection:
         )
         for key in sorted(hint.chosen, key=lambda k: rows[k].rank)
     )
+    apart = sorted((*hint.unestimated, *unusable), key=lambda k: rows[k].rank)
     return CapacitySection(
         inputs.capacity.budget_points,
         chosen,
         round(hint.total_score, 1),
         hint.total_effort,
-        (*hint.unestimated, *unusable),
+        tuple(apart[:MAX_UNESTIMATED]),
+        len(apart),
     )
 
 
@@ -258,6 +261,7 @@ __all__ = [
     "FATIGUE_DROP",
     "GAP",
     "MAX_MOVERS",
+    "MAX_UNESTIMATED",
     "MAX_UNOWNED",
     "MOVE_RANKS",
     "SPARK",

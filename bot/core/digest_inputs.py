@@ -131,13 +131,15 @@ def gather(
     capacity: Capacity,
     survey_titles: Mapping[str, str],
     ranking: Ranking | None = None,
+    week: date | None = None,
 ) -> Gathered:
-    """Read everything the digest of the week of ``now`` needs (one read transaction).
+    """Read everything the digest of ``week`` needs, as of ``now`` (one read transaction).
 
-    ``ranking``: the team's ranking at ``now`` when the caller has it already (it must match
-    the template's category filter); otherwise it is computed here.
+    ``week``: the Monday of the week the digest is for (default: the week of ``now``'s
+    date). ``ranking``: the team's ranking at ``now`` when the caller has it already (it
+    must match the template's category filter); otherwise it is computed here.
     """
-    week = week_start(now.date())
+    week = week or week_start(now.date())
     if ranking is None:
         ranking = current_ranking(
             session, team_id=team_id, now=now, settings=settings, category=template.category

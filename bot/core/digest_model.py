@@ -151,7 +151,8 @@ class CapacitySection:
     chosen: tuple[CapacityLine, ...]
     total_score: float
     total_effort: float
-    unestimated: tuple[str, ...]
+    unestimated: tuple[str, ...]  # the highest-ranked ones, at most MAX_UNESTIMATED
+    unestimated_total: int = 0
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,17 @@ def record_weights(
 
 
 def take_snapshot(
-    session: Session, *, ranking: Ranking, team_id: str, actor: str, at: datetime
+    session: Session,
+    *,
+    ranking: Ranking,
+    team_id: str,
+    actor: str,
+    at: datetime,
+    week: date | None = None,
 ) -> SnapshotResult:
-    """Store the ranking for the week of ``ranking.now``, once per team and week."""
-    week = week_start(ranking.now.date())
+    """Store the ranking for ``week`` (default: the week of ``ranking.now``), once per team
+    and week."""
+    week = week or week_start(ranking.now.date())
     snapshots.lock_week(session, team_id=team_id, taken_for=week)
     if snapshots.snapshot(session, team_id=team_id, taken_for=week):
         return SnapshotResult(week, 0, already_taken=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -76,6 +76,12 @@ def channels_of(runtime: Runtime, template: Digest) -> list[str]:
     return channels
 
 
+def digest_week(template: Digest, at: datetime) -> date:
+    """The week a digest sent at ``at`` is for: the Monday of ``at``'s date in the zone of
+    the template's schedule (Monday 09:00 in Sydney is still Sunday in UTC)."""
+    return week_start(at.astimezone(template.schedule.zone).date())
+
+
 def _titles(runtime: Runtime) -> dict[str, str]:
     return {k: v.survey.title for k, v in runtime.catalog.items() if v.survey is not None}
 
@@ -88,6 +94,7 @@ def _build(
     team: str,
     *,
     ranking: Ranking | None = None,
+    week: date | None = None,
 ) -> Preview:
     gathered = gather(
         session,
@@ -98,6 +105,7 @@ def _build(
         capacity=runtime.capacity,
         survey_titles=_titles(runtime),
         ranking=ranking,
+        week=week or digest_week(template, now),
     )
     content = assemble(gathered.inputs)
     return Preview(content, digest_message(content), gathered)
@@ -143,14 +151,14 @@ def post_digest(
     channels = channels_of(runtime, template)
     client = slack_client(runtime)
     now = runtime.clock()
-    week = week_start(scheduled_for.date())
+    week = digest_week(template, scheduled_for)
     team = runtime.posting_team()
     with runtime.transaction() as session:
         full = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
-        take_snapshot(session, ranking=full, team_id=team, actor=ACTOR, at=now)
+        take_snapshot(session, ranking=full, team_id=team, actor=ACTOR, at=now, week=week)
         # the digest reads the snapshot's ranking unless it shows one category only
         same = full if template.category is None else None
-        built = _build(runtime, session, template, now, team, ranking=same)
+        built = _build(runtime, session, template, now, team, ranking=same, week=week)
         claims = {
             channel: digests.claim_post(
                 session,

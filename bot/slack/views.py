@@ -48,11 +48,11 @@ EFFORTS = ("XS", "S", "M", "L", "XL")
 
 
 OPEN_ACTION = "poll_open"  # the Answer button of a poll (channel message, DM or App Home)
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW](?=[A-Z]*[0-9])[A-Z0-9]{2,}$")  # Slack's ids carry digits
 
 
 def is_user_id(owner: str) -> bool:
-    """A Slack user id (shown as a mention), not a team name such as ``UX-team``."""
+    """A Slack user id (shown as a mention), not a team name such as ``UX-team`` or ``WEB``."""
     return bool(USER_ID.match(owner))
 
 

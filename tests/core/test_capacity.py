@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.capacity import capacity_hint, debt_budget, effort_points, split_estimates
 
@@ -108,3 +110,45 @@ def test_estimates_the_hint_cannot_use_are_listed_apart() -> None:
     usable, unusable = split_estimates(items, effort_scale={"S": 1.0})
     assert usable == [("A", 30.0, "S"), ("D", 5.0, None)]
     assert unusable == ["B", "C"]  # not a size of the scale; not whole or half points
+
+
+SCALE = {"XS": 0.5, "S": 1.0, "M": 3.0, "L": 8.0}
+efforts = st.one_of(
+    st.none(),
+    st.sampled_from(["XS", "S", "m", " L ", ""]),
+    st.integers(0, 10).map(lambda half: half / 2),
+    st.integers(0, 10).map(lambda half: f"{half / 2:g}"),
+)
+scores = st.one_of(st.just(0.0), st.integers(0, 1000).map(lambda tenths: tenths / 10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(scores, efforts), max_size=8),
+    st.integers(0, 30).map(lambda half: half / 2),
+)
+def test_the_chosen_set_is_the_best_that_fits(
+    rows: list[tuple[float, object]], budget: float
+) -> None:
+    """Against every subset: the hint's score is the highest that fits, and no set with that
+    score takes less effort; items without an estimate are listed, never chosen."""
+    items = [(f"DEBT-{n}", score, effort) for n, (score, effort) in enumerate(rows)]
+    hint = capacity_hint(items, budget, effort_scale=SCALE)
+    points = {key: effort_points(effort, effort_scale=SCALE) for key, _, effort in items}
+    known = [(key, score, points[key]) for key, score, _ in items if points[key] is not None]
+    fitting = [
+        (sum(s for _, s, _ in combo), sum(p for *_, p in combo))
+        for r in range(len(known) + 1)
+        for combo in itertools.combinations(known, r)
+        if sum(p for *_, p in combo) <= budget
+    ]
+    best = max(total for total, _ in fitting)
+    least = min(effort for total, effort in fitting if total == pytest.approx(best))
+
+    chosen = {key: score for key, score, _ in items if key in hint.chosen}
+    assert hint.total_score == pytest.approx(best)
+    assert hint.total_score == pytest.approx(sum(chosen.values()))
+    assert hint.total_effort == sum(points[key] or 0 for key in chosen) <= budget
+    assert hint.total_effort == least
+    assert all(score > 0 for score in chosen.values())
+    assert hint.unestimated == tuple(key for key, _, _ in items if points[key] is None)

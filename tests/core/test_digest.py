@@ -479,12 +479,22 @@ def test_capacity_picks_the_highest_total_score_that_fits() -> None:
         (6, "DEBT-6", "1", 25.0),
     ]
     assert (cap.total_score, cap.total_effort) == (95.0, 5.0)
-    assert cap.unestimated == ("DEBT-7", "DEBT-2", "DEBT-8")
+    assert cap.unestimated == ("DEBT-2", "DEBT-7", "DEBT-8")  # highest-ranked first
 
     text = rendered(assemble(week))
     assert "Fits this sprint's debt budget (5 points)\n" in text
     assert "DEBT-3 (M), DEBT-5 (s), DEBT-6 (1) — score 95.0 for 5 points\n" in text
-    assert "No usable estimate yet: DEBT-7, DEBT-2, DEBT-8" in text
+    assert "No usable estimate yet: DEBT-2, DEBT-7, DEBT-8\n" in text
+
+
+def test_capacity_names_the_ten_highest_ranked_items_without_an_estimate() -> None:
+    items = [row(n, f"DEBT-{n}", effort=None if n > 1 else "S") for n in range(1, 301)]
+    week = inputs(items, budget=Capacity(sprint_points=10, debt_share=0.2))
+    text = rendered(assemble(week))
+
+    first_ten = ", ".join(f"DEBT-{n}" for n in range(2, 12))
+    assert f"No usable estimate yet: {first_ten} and 289 more\n" in text
+    assert "DEBT-12," not in text.split("No usable estimate yet")[1].split("\n")[0]
 
 
 def test_capacity_when_nothing_fits() -> None:

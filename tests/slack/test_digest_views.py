@@ -528,6 +528,27 @@ def test_titles_are_escaped_for_mrkdwn() -> None:
     assert "Fix <script> & bold in <!channel> notebooks" in blocks_to_text(message["blocks"])
 
 
+def test_owners_read_as_mentions_or_as_the_team_names_they_are() -> None:
+    rows = [
+        ItemRow(
+            n,
+            breakdown(
+                f"ML-{n}", f"Item {n}", risk=20 - n, pain=9, breadth=5, trend=0, signals=1, n=7
+            ),
+            "operational",
+            owner,
+            "S",
+        )
+        for n, owner in enumerate((OWNER_ANA, "WEBOPS", "UXR <!here>"), start=1)
+    ]
+    week = dataclasses.replace(ml_platform_week(), items=rows, previous={}, resolved=())
+    text = json.dumps(render(week)["blocks"], ensure_ascii=False)
+    assert f"operational · <@{OWNER_ANA}> · 7 people" in text
+    assert "operational · WEBOPS · 7 people" in text
+    assert "operational · UXR &lt;!here&gt; · 7 people" in text
+    assert "<@WEBOPS>" not in text and "<!here>" not in text
+
+
 def _suppress(row: ItemRow) -> ItemRow:
     b = row.breakdown
     return dataclasses.replace(

@@ -127,6 +127,12 @@ def test_a_team_name_owner_is_text_and_a_user_id_a_mention() -> None:
     assert "<@U0OWNER1>" in views.ranking_line(item, person)
     card = views.item_message(team, None, item)["blocks"][1]["text"]["text"]
     assert "*Owner:* UX-team" in card and "<@" not in card
+    # a team name in capitals that starts like an id is still a name, not a broken mention
+    for name in ("UXR", "WEB", "WEBOPS"):
+        named = DebtItem(team_id="T", key="DEBT-1", title="x", owner=name)
+        assert "<@" not in views.ranking_line(item, named)
+        card = views.item_message(named, None, item)["blocks"][1]["text"]["text"]
+        assert f"*Owner:* {name}" in card
 
 
 def test_help_puts_digest_post_with_the_lead_commands() -> None:
