@@ -262,3 +262,44 @@ def test_table_reader_reports_a_missing_heading_or_table() -> None:
         table_under("Absent", SAMPLE)
     with pytest.raises(AssertionError, match="no table"):
         table_under("Title", "# Title\n\ntext\n\n## Commands\n\n| a |\n|---|\n| b |\n")
+
+
+# -- docs/operations.md ---------------------------------------------------------------------
+
+OPERATIONS = README.parent / "docs" / "operations.md"
+
+
+def test_operations_quotes_the_schema_refusal_with_the_current_revision() -> None:
+    from storage.db import head_revision
+
+    text = OPERATIONS.read_text(encoding="utf-8")
+    quoted = set(re.findall(r"(?:needs revision|knows up to) (\d{4})", text))
+    assert quoted == {head_revision()}, "regenerate the refusals quoted under Migrations"
+
+
+def _command_at(path: list[str]) -> Any:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.get_command(command.context_class(command), name)
+    return command
+
+
+def test_cli_table_lists_each_commands_options() -> None:
+    for row in table_under("`debtpulse` commands"):
+        usage = _code_spans(row["command"])[0]
+        path = []
+        for word in usage.split()[1:]:
+            if not _WORD.match(word):
+                break
+            path.append(word)
+        documented = set(re.findall(r"--[a-z][a-z-]*", usage))
+        options = [
+            param
+            for param in _command_at(path).params
+            if param.param_type_name == "option" and "--help" not in param.opts
+        ]
+        offered = {opt for param in options for opt in (*param.opts, *param.secondary_opts)}
+        assert documented <= offered, f"{usage!r}: not an option: {documented - offered}"
+        for param in options:
+            forms = {o for o in (*param.opts, *param.secondary_opts) if o.startswith("--")}
+            assert forms & documented, f"{usage!r} does not show {sorted(forms)}"

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import serve_cmds
+from bot.cli.errors import EXIT_CONFIG, fail
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import Runtime
 
@@ -116,6 +117,12 @@ def socket() -> None:
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown error")
         raise ConfigError("SLACK_APP_TOKEN", f"Slack refused Socket Mode ({error})") from None
+    except OSError as exc:  # Socket Mode cannot wait for Slack the way serve can
+        fail(
+            f"could not reach Slack to connect Socket Mode ({exc.__class__.__name__}); "
+            "nothing was started",
+            EXIT_CONFIG,
+        )
     stop = threading.Event()
     try:
         with _stop_on_signals(stop), background_worker(runtime):

@@ -84,6 +84,9 @@ class RegisterRow(BaseModel):
             return None
         if not EFFORT_PATTERN.match(value.upper()):
             raise ValueError("expected S, M, L (or XS, XL) or a number of points")
+        if value[0].isdigit() and not (float(value) * 2).is_integer():
+            # the capacity hint counts whole or half points and could not use it
+            raise ValueError(f"{value} points: expected whole or half points, such as 2 or 2.5")
         return value.upper()
 
     @model_validator(mode="after")

@@ -105,6 +105,10 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             ),
             logger=logger,
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+            # No workspace at start means auth.test could not reach Slack (a refused token
+            # already stopped the process). Bolt would call it again here and fail the whole
+            # process; unverified, it asks with the first request instead, as posting does.
+            token_verification_enabled=bool(runtime.default_team),
         )
         (logger or get_bolt_logger(App)).removeFilter(notice)
     verification = logging.getLogger("slack_bolt.RequestVerification")

@@ -82,6 +82,7 @@ def test_reimport_updates_and_audits_status_and_owner(cli, cli_db: Engine, tmp_p
         ("title\nX\n", "line 1: key: required column is missing"),
         ("key,title\nDEBT-9,\n", "line 2: title: required for a new item"),
         ("key,title,effort\nDEBT-9,X,huge\n", "line 2: effort: expected S, M, L"),
+        ("key,title,effort\nDEBT-9,X,2.3\n", "line 2: effort: 2.3 points: expected whole or"),
         ("key,title\nDEBT-9,X\nDEBT-9,Y\n", "line 3: key: DEBT-9 already on line 2"),
         ("key,title\nDEBT-9,X\ndebt-9,Y\n", "line 3: key: DEBT-9 already on line 2"),
         # the owner is a person (or a team name), never a channel or broken markup
@@ -255,3 +256,13 @@ def test_signal_keys_match_in_any_case(cli, cli_db: Engine, tmp_path: Path) -> N
     with Session(cli_db) as session:
         item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-2")).one()
         assert [s.debt_item_id for s in session.exec(select(Signal))] == [item.id]
+
+
+def test_half_point_efforts_are_imported_and_used_by_the_capacity_hint(
+    cli, cli_db: Engine, tmp_path: Path
+) -> None:
+    text = "key,title,effort,impact,likelihood,detectability\nDEBT-1,Flaky,2.5,4,4,2\n"
+    assert cli("debt", "import", _write(tmp_path, "reg.csv", text)).code == 0
+    hint = cli("capacity")
+    assert hint.code == 0, hint
+    assert "DEBT-1" in hint.out and "No usable estimate" not in hint.out

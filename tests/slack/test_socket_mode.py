@@ -109,3 +109,23 @@ def test_a_refused_app_token_is_one_line_and_starts_no_scheduler(
         "(unknown_method)"
     ]
     assert WORKER == []
+
+
+def test_slack_out_of_reach_is_one_line_and_starts_no_scheduler(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, cli
+) -> None:
+    url = f"sqlite:///{tmp_path / 'socket.db'}"
+    db.upgrade(db.make_engine(url))
+    WORKER.clear()
+    monkeypatch.setattr("bot.jobs.worker.background_worker", _no_worker)
+    with FakeSlack() as fake:
+        fake.drop_next("*", times=10_000)  # every call's connection is reset
+        _socket_env(monkeypatch, fake, url, app_token="xapp-1-secret")
+        result = cli("socket")
+    assert result.code == 2
+    assert result.err.strip().splitlines()[-1] == (
+        "debtpulse: could not reach Slack to connect Socket Mode (ConnectionResetError); "
+        "nothing was started"
+    )
+    assert "Traceback" not in result.err
+    assert WORKER == []
