@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from storage.models import Assessment, DebtItem
@@ -85,8 +85,21 @@ def upsert_item(
     return item, created
 
 
+def lock_keys(session: Session, *, team_id: str) -> None:
+    """Wait, until the end of the transaction, for any other transaction numbering a new
+    item of the same team, so two leads adding at once get ``DEBT-N`` and ``DEBT-N+1``.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, a write
+    transaction already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    name = f"debtpulse:item-keys:{team_id}"
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def next_key(session: Session, *, team_id: str) -> str:
-    """The next free ``DEBT-N`` key for a team."""
+    """The next free ``DEBT-N`` key for a team (see :func:`lock_keys` before using it)."""
     keys = session.exec(select(DebtItem.key).where(DebtItem.team_id == team_id)).all()
     numbers = [int(m.group(1)) for k in keys if (m := _KEY_NUMBER.match(k))]
     return f"DEBT-{max(numbers, default=0) + 1}"

@@ -96,6 +96,29 @@ def save_item(
     return item, "updated"
 
 
+def add_item(
+    session: Session,
+    *,
+    team_id: str,
+    fields: dict[str, Any],
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> DebtItem:
+    """A new item under the team's next free ``DEBT-N`` key, audited.
+
+    The key is numbered under a per-team lock, so two leads adding at once get two items
+    with two keys; neither is lost or written over the other.
+    """
+    register.lock_keys(session, team_id=team_id)
+    key = register.next_key(session, team_id=team_id)
+    item, status = save_item(
+        session, team_id=team_id, key=key, fields=fields, actor=actor, reason=reason, now=now
+    )
+    assert status == "created", key
+    return item
+
+
 def assess(
     session: Session,
     *,

@@ -105,34 +105,43 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
         return
     ack()
     now = runtime.clock()
-    with runtime.transaction() as session:
-        key = register.next_key(session, team_id=context["team"])
-        item, _ = register_service.save_item(
-            session,
-            team_id=context["team"],
-            key=key,
-            fields=row.item_fields(),
-            actor=user,
-            reason="/debt add",
-            now=now,
-        )
-        if row.assessment is not None:
-            impact, likelihood, detectability = row.assessment
-            register_service.assess(
+    try:
+        with runtime.transaction() as session:
+            item = register_service.add_item(
                 session,
-                item=item,
-                impact=impact,
-                likelihood=likelihood,
-                detectability=detectability,
+                team_id=context["team"],
+                fields=row.item_fields(),
                 actor=user,
                 reason="/debt add",
                 now=now,
             )
+            if row.assessment is not None:
+                impact, likelihood, detectability = row.assessment
+                register_service.assess(
+                    session,
+                    item=item,
+                    impact=impact,
+                    likelihood=likelihood,
+                    detectability=detectability,
+                    actor=user,
+                    reason="/debt add",
+                    now=now,
+                )
+    except Exception:
+        # The modal is closed already: the lead hears of it here, not from a silent log.
+        logger.exception("/debt add: the new item could not be saved")
+        tell(
+            context.client,
+            channel=_metadata(view).get("channel"),
+            user=user,
+            text=":x: The new item could not be saved; nothing was added. Please try again.",
+        )
+        return
     tell(
         context.client,
         channel=_metadata(view).get("channel"),
         user=user,
-        text=f":white_check_mark: Added *{key}* {views.esc(item.title)}.",
+        text=f":white_check_mark: Added *{item.key}* {views.esc(item.title)}.",
     )
 
 

@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.sandbox import SlackDriver, Tamper
 from storage.models import Assessment, AuditEvent, DebtItem
@@ -287,3 +287,33 @@ def test_an_owner_must_be_a_person_of_the_workspace(e2e: Stack) -> None:
     with Session(e2e.engine()) as session:
         item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-1")).one()
     assert item.owner not in {BOT_USER_ID, "U0NOBODY"}
+
+
+def test_an_add_that_cannot_be_saved_is_told_to_the_lead(e2e: Stack) -> None:
+    """The modal has closed already when the write fails: the lead is told, nothing is kept."""
+    engine = e2e.engine()
+    with engine.begin() as conn:  # the database refuses new items (a full disk, say)
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_items BEFORE INSERT ON debt_item "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    try:
+        with Session(engine) as session:
+            before = _items_and_creations(session)
+        lead = e2e.lead()
+        lead.slash(text="add")
+        e2e.fake.wait_for_calls("views.open", count=1, timeout=5)
+        assert lead.submit_modal({"title": "Never stored"}).ok
+        said = _wait_reply(e2e, LEAD, "could not be saved")
+        assert "nothing was added. Please try again." in said
+        with Session(engine) as session:
+            assert _items_and_creations(session) == before  # no item, no audit event
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse_items")
+
+
+def _items_and_creations(session: Session) -> tuple[int, int]:
+    items = session.exec(select(func.count()).select_from(DebtItem)).one()
+    created = session.exec(select(func.count()).where(AuditEvent.action == "item.created")).one()
+    return items, created

@@ -14,10 +14,19 @@ from sqlmodel import Session, func, select
 from bot.core.poll_answers import GivenAnswer, record_answers
 from bot.core.polls import FrozenItem, freeze, sample_items
 from bot.core.ranking import current_ranking
+from bot.core.register import add_item
 from bot.core.score_settings import ScoreSettings
 from bot.core.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
 from storage import db
-from storage.models import AuditEvent, PainSum, Participation, PollRun, PrioritySnapshot, Response
+from storage.models import (
+    AuditEvent,
+    DebtItem,
+    PainSum,
+    Participation,
+    PollRun,
+    PrioritySnapshot,
+    Response,
+)
 from surveys import Survey, builtin_dir, load_directory
 from tests.factories import NOW, TEAM, make_item, make_run
 
@@ -143,3 +152,60 @@ def test_a_second_snapshot_of_the_week_taken_at_once_waits_and_changes_nothing(
         rows = session.exec(select(func.count()).select_from(PrioritySnapshot)).one()
         events = session.exec(select(func.count()).where(AuditEvent.action == WEIGHTS_ACTION)).one()
     assert (rows, events) == (3, 1)
+
+
+@pytest.mark.postgres
+def test_two_leads_adding_an_item_at_once_get_two_keys(engine: Engine) -> None:
+    """The second `/debt add` waits for the first one's key, then takes the next."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer holds the one write lock for its whole transaction")
+    first_added, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    keys: dict[str, str] = {}
+
+    def add(who: str) -> str:
+        with db.session_scope(engine) as session:
+            if who == "second":
+                second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            item = add_item(
+                session,
+                team_id=TEAM,
+                fields={"title": f"Added by the {who} lead"},
+                actor=who,
+                reason="/debt add",
+                now=NOW,
+            )
+            if who == "first":
+                first_added.set()
+                release.wait()  # commits only once the second one is waiting
+            return item.key
+
+    def first() -> None:
+        keys["first"] = add("first")
+
+    def second() -> None:
+        first_added.wait()
+        keys["second"] = add("second")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    with engine.connect() as watcher:  # until the second one waits for a lock the first holds
+        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+        while threads[1].is_alive() and (
+            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
+        ):
+            watcher.rollback()
+            threading.Event().wait(0.02)
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert keys == {"first": "DEBT-1", "second": "DEBT-2"}
+    with Session(engine) as session:
+        titles = dict(session.exec(select(DebtItem.key, DebtItem.title)).all())
+        created = session.exec(
+            select(func.count()).where(AuditEvent.action == "item.created")
+        ).one()
+    assert titles == {"DEBT-1": "Added by the first lead", "DEBT-2": "Added by the second lead"}
+    assert created == 2
