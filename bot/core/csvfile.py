@@ -1,4 +1,9 @@
-"""Reading the CSV files debtpulse imports: a header row, UTF-8, no unknown columns."""
+"""The CSV files debtpulse reads and writes: a header row, UTF-8, no unknown columns.
+
+A text cell a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-`` or ``@``)
+is written with a leading ``'``, which spreadsheets show as text; reading takes it off again,
+so an export imports back unchanged.
+"""
 
 from __future__ import annotations
 
@@ -89,16 +94,37 @@ def read_rows(
                     Problem(line, "row", f"expected {len(header)} cells, found {len(row)}")
                 )
                 continue
-            rows.append((line, {name: row[i].strip() for i, name in enumerate(header)}))
+            rows.append((line, {name: _unguarded(row[i].strip()) for i, name in enumerate(header)}))
     except InputRejected as exc:
         problems += exc.problems
     return rows, problems
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's list; tab and CR are
+#: stripped from cells anyway).
+FORMULA_START = ("=", "+", "-", "@")
+GUARD = "'"
+
+
+def _guarded(value: object) -> object:
+    """Text a spreadsheet would run, or text starting with the guard itself, gets the guard."""
+    if isinstance(value, str) and value.startswith((*FORMULA_START, GUARD)):
+        return GUARD + value
+    return value
+
+
+def _unguarded(cell: str) -> str:
+    """The guard :func:`_guarded` added, taken off (a lone leading ``'`` is kept)."""
+    if cell.startswith(GUARD) and cell[1:].startswith((*FORMULA_START, GUARD)):
+        return cell[1:]
+    return cell
+
+
 def write_rows(columns: Sequence[str], rows: Sequence[dict[str, object]]) -> str:
+    """CSV of ``rows`` (missing cells blank), text cells guarded against formulas."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({name: row.get(name, "") for name in columns})
+        writer.writerow({name: _guarded(row.get(name, "")) for name in columns})
     return out.getvalue()

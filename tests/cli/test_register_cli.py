@@ -46,6 +46,40 @@ def test_import_then_export_round_trips(cli, cli_db: Engine, tmp_path: Path) -> 
     assert _counts(cli_db) == (3, 2, 5)  # 3 items, 2 assessments, 3 created + 2 assessed
 
 
+def test_the_export_does_not_run_as_a_spreadsheet_formula(
+    cli, cli_db: Engine, tmp_path: Path
+) -> None:
+    """A title a spreadsheet would run (=, +, -, @) is exported as text and imports back."""
+    titles = [
+        '=HYPERLINK("http://x.test","click")',
+        "+1 flaky retries",
+        "-- legacy ETL",
+        "@here the feature store",
+        "'quoted' notebooks",
+        "'=guarded by hand",  # the guard a person wrote is taken off like debtpulse's own
+    ]
+    rows = "".join(
+        f'DEBT-{n},"{t.replace(chr(34), chr(34) * 2)}"\n' for n, t in enumerate(titles, 1)
+    )
+    imported = cli("debt", "import", _write(tmp_path, "reg.csv", "key,title\n" + rows))
+    assert imported.code == 0, imported
+    exported = cli("debt", "export")
+    cells = [line.split(",", 2)[1] for line in exported.out.splitlines()[1:]]
+    assert cells == [
+        '"\'=HYPERLINK(""http://x.test""',  # the guard; the cell continues after the comma
+        "'+1 flaky retries",
+        "'-- legacy ETL",
+        "'@here the feature store",
+        "''quoted' notebooks",
+        "'=guarded by hand",
+    ]
+    again = cli("debt", "import", _write(tmp_path, "again.csv", exported.out))
+    assert "0 created, 0 updated, 6 unchanged, 0 assessed" in again.out
+    with Session(cli_db) as session:
+        stored = session.exec(select(DebtItem.title).order_by(DebtItem.id)).all()
+    assert stored == [*titles[:-1], "=guarded by hand"]
+
+
 def test_reimport_updates_and_audits_status_and_owner(cli, cli_db: Engine, tmp_path: Path) -> None:
     cli("debt", "import", _write(tmp_path, "reg.csv", GOOD))
     change = "key,title,status,owner,impact,likelihood,detectability\n"
