@@ -104,7 +104,7 @@ def _show(req: Request) -> Payload:
 
 
 def _change(req: Request, field: str, value: str) -> Payload:
-    runtime, key = req.runtime, req.arg("key")
+    runtime, key, why = req.runtime, req.arg("key"), str(req.arg("why") or "")
     with runtime.transaction() as session:
         item = register.get_item(session, team_id=req.team, key=key)
         if item is None:
@@ -115,13 +115,14 @@ def _change(req: Request, field: str, value: str) -> Payload:
             key=key,
             fields={field: value},
             actor=req.user,
-            reason=f"/debt {field}",
+            reason=f"/debt {field}" + (f": {why}" if why else ""),
             now=runtime.clock(),
         )
     shown = f"<@{value}>" if field == "owner" else f"`{value}`"
     if outcome == "unchanged":
         return views.notice(f"`{key}` already has {field} {shown}.")
-    return views.notice(f":white_check_mark: `{key}` {field} is now {shown}.")
+    noted = f" Noted why: {views.esc(why)}" if why else ""
+    return views.notice(f":white_check_mark: `{key}` {field} is now {shown}.{noted}")
 
 
 def _owner(req: Request) -> Payload:

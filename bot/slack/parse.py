@@ -34,8 +34,8 @@ USAGE = {
     "why": "/debt why KEY",
     "add": "/debt add",
     "assess": "/debt assess KEY",
-    "owner": "/debt owner KEY @user",
-    "status": "/debt status KEY open|in_progress|resolved|wont_fix",
+    "owner": "/debt owner KEY @user [why]",
+    "status": "/debt status KEY open|in_progress|resolved|wont_fix [why]",
     "polls": "/debt polls",
     "poll": "/debt poll send SURVEY_ID | /debt poll close RUN",
     "digest": "/debt digest preview | /debt digest post [force]",
@@ -81,6 +81,24 @@ def _exact(words: list[str], count: int, name: str) -> None:
         raise UsageError(f"{what} arguments for `{name}`", USAGE[name])
 
 
+def _at_least(words: list[str], count: int, name: str) -> None:
+    if len(words) < count:
+        raise UsageError(f"missing arguments for `{name}`", USAGE[name])
+
+
+#: The longest reason a change keeps in the audit trail.
+WHY_LIMIT = 500
+
+
+def _why(words: list[str], name: str) -> str:
+    """The reason given after a change's arguments ("" when none), for the audit trail."""
+    # Slack sends &, < and > in a command's text as entities; the trail keeps the words.
+    why = " ".join(words).strip().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if len(why) > WHY_LIMIT:
+        raise UsageError(f"the reason is longer than {WHY_LIMIT} characters", USAGE[name])
+    return why
+
+
 def parse(text: str) -> Command:
     """``"top 5 operational"`` → ``Command("top", {"limit": 5, "category": "operational"})``."""
     try:
@@ -102,18 +120,22 @@ def parse(text: str) -> Command:
         _exact(rest, 1, name)
         return Command(name, {"key": _key(rest[0], usage)})
     if name == "owner":
-        _exact(rest, 2, name)
+        _at_least(rest, 2, name)
         mention = _MENTION.match(rest[1])
         user = mention.group(1) if mention else rest[1]
         if not _USER_ID.match(user):
             raise UsageError(f"`{rest[1]}` is not a @mention of a person", usage)
-        return Command(name, {"key": _key(rest[0], usage), "user": user})
+        return Command(
+            name, {"key": _key(rest[0], usage), "user": user, "why": _why(rest[2:], name)}
+        )
     if name == "status":
-        _exact(rest, 2, name)
+        _at_least(rest, 2, name)
         status = rest[1].lower()
         if status not in {s.value for s in Status}:
             raise UsageError(f"`{rest[1]}` is not a status", usage)
-        return Command(name, {"key": _key(rest[0], usage), "status": status})
+        return Command(
+            name, {"key": _key(rest[0], usage), "status": status, "why": _why(rest[2:], name)}
+        )
     if name == "poll":
         action = rest[0].lower() if rest else ""
         if len(rest) != 2 or action not in {"send", "close"}:

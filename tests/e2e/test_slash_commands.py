@@ -174,16 +174,20 @@ def test_reading_and_changing_commands(e2e: Stack) -> None:
     assert e2e.driver.slash(text="polls").ok
     _wait_reply(e2e, MEMBER, "No polls have run yet")
 
-    assert lead.slash(text="status DEBT-2 wont_fix").ok
-    _wait_reply(e2e, LEAD, "status is now `wont_fix`")
+    assert lead.slash(text="status DEBT-2 wont_fix the <legacy> loader goes away in Q1").ok
+    said = _wait_reply(e2e, LEAD, "status is now `wont_fix`")
+    assert "Noted why: the &lt;legacy&gt; loader goes away in Q1" in said
     assert e2e.driver.slash(text="why DEBT-2").ok
     _wait_reply(e2e, MEMBER, "`DEBT-2` has status `wont_fix`, so it has no score")
     assert e2e.driver.slash(text="why DEBT-404").ok
     _wait_reply(e2e, MEMBER, "No debt item `DEBT-404`")
 
     with Session(e2e.engine()) as session:
-        changes = [(e.action, e.actor) for e in session.exec(select(AuditEvent))]
-    assert ("item.owner", LEAD) in changes and ("item.status", LEAD) in changes
+        changes = [(e.action, e.actor, e.reason) for e in session.exec(select(AuditEvent))]
+    assert ("item.owner", LEAD, "/debt owner") in changes
+    assert ("item.status", LEAD, "/debt status") in changes
+    reason = "/debt status: the <legacy> loader goes away in Q1"  # as typed, in the trail
+    assert ("item.status", LEAD, reason) in changes
 
 
 def test_export_uploads_the_register_as_csv(e2e: Stack) -> None:

@@ -22,10 +22,29 @@ from bot.slack.parse import Command, UsageError, parse
         ("why DEBT-12", Command("why", {"key": "DEBT-12"})),
         ("add", Command("add")),
         ("assess DEBT-1", Command("assess", {"key": "DEBT-1"})),
-        ("owner DEBT-1 <@U0ABC|alice>", Command("owner", {"key": "DEBT-1", "user": "U0ABC"})),
+        (
+            "owner DEBT-1 <@U0ABC|alice>",
+            Command("owner", {"key": "DEBT-1", "user": "U0ABC", "why": ""}),
+        ),
         (
             "status DEBT-1 in_progress",
-            Command("status", {"key": "DEBT-1", "status": "in_progress"}),
+            Command("status", {"key": "DEBT-1", "status": "in_progress", "why": ""}),
+        ),
+        # the words after a change are its reason, kept in the audit trail
+        (
+            "status DEBT-1 resolved fixed by PR 412, see #ml-platform",
+            Command(
+                "status",
+                {"key": "DEBT-1", "status": "resolved", "why": "fixed by PR 412, see #ml-platform"},
+            ),
+        ),
+        (  # as Slack sends &, < and >
+            "status DEBT-1 wont_fix &lt;legacy&gt; &amp; unused",
+            Command("status", {"key": "DEBT-1", "status": "wont_fix", "why": "<legacy> & unused"}),
+        ),
+        (
+            "owner DEBT-2 <@U0ABC|alice> she wrote the loader",
+            Command("owner", {"key": "DEBT-2", "user": "U0ABC", "why": "she wrote the loader"}),
         ),
         ("polls", Command("polls")),
         (
@@ -40,7 +59,7 @@ from bot.slack.parse import Command, UsageError, parse
         ("top 3 Operational", Command("top", {"limit": 3, "category": "operational"})),
         (
             "status debt-1 Resolved",
-            Command("status", {"key": "DEBT-1", "status": "resolved"}),
+            Command("status", {"key": "DEBT-1", "status": "resolved", "why": ""}),
         ),
         ("Digest Post Force", Command("digest", {"action": "post", "force": True})),
         ("poll Close 7", Command("poll", {"action": "close", "target": "7"})),
@@ -62,6 +81,8 @@ def test_valid_commands(text: str, expected: Command) -> None:
         ("show 12", "`12` is not a debt item key"),
         ("owner DEBT-1 alice", "`alice` is not a @mention"),
         ("status DEBT-1 done", "`done` is not a status"),
+        ("status DEBT-1", "missing arguments for `status`"),
+        ("status DEBT-1 resolved " + "x" * 501, "the reason is longer than 500 characters"),
         ("poll open x", "expected `send SURVEY_ID` or `close RUN`"),
         ("poll close latest", "`latest` is not a run number"),
         ("digest mail", "expected `preview`, `post` or `post force`"),
