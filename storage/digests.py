@@ -89,8 +89,9 @@ def last_posted_at(
 
 def resolved_since(
     session: Session, *, team_id: str, since: datetime, until: datetime
-) -> list[tuple[DebtItem, datetime]]:
-    """Items set to ``resolved`` in [since, until) that are still resolved, with when."""
+) -> list[tuple[DebtItem, datetime, str]]:
+    """Items set to ``resolved`` in [since, until) that are still resolved: with when, and
+    the audit reason of that change."""
     events = session.exec(
         select(AuditEvent)
         .where(
@@ -101,10 +102,10 @@ def resolved_since(
         )
         .order_by(col(AuditEvent.at))
     )
-    latest: dict[str, datetime] = {}
+    latest: dict[str, tuple[datetime, str]] = {}
     for event in events:
         if (event.after or {}).get("status") == "resolved":
-            latest[event.subject] = event.at
+            latest[event.subject] = (event.at, event.reason)
     if not latest:
         return []
     items = session.exec(
@@ -114,7 +115,7 @@ def resolved_since(
             DebtItem.status == "resolved",
         )
     )
-    return [(item, latest[item.key]) for item in items]
+    return [(item, *latest[item.key]) for item in items]
 
 
 def score_history(

@@ -183,6 +183,7 @@ def resolved(rows: Sequence[ResolvedRow], min_group: int) -> tuple[Resolved, ...
             row.resolved_at.date(),
             _pain_text(row.before, min_group, nothing="no answers"),
             _pain_text(row.after, min_group, nothing="no answers yet"),
+            row.why,
         )
         for row in sorted(rows, key=lambda r: (r.resolved_at, r.key))
     )

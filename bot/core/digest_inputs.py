@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.core.digest import DigestInputs, ItemRow, PainTally, PreviousRow, ResolvedRow, RunFigures
 from bot.core.ranking import Ranking, current_ranking, week_start
+from bot.core.register import stated_why
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity
 from storage import aggregates, digests, polls, snapshots
@@ -74,14 +75,14 @@ def weekly_tallies(
 
 
 def resolved_rows(
-    groups: Iterable[aggregates.PainGroup], resolved: list[tuple[DebtItem, datetime]]
+    groups: Iterable[aggregates.PainGroup], resolved: list[tuple[DebtItem, datetime, str]]
 ) -> list[ResolvedRow]:
     """Pain in the eight weeks before each resolution, and since."""
     by_item: dict[int, list[aggregates.PainGroup]] = defaultdict(list)
     for group in groups:
         by_item[group.debt_item_id].append(group)
     out = []
-    for item, at in resolved:
+    for item, at, reason in resolved:
         before, after = _Tally(), _Tally()
         for group in by_item.get(item.id or 0, []):
             if group.day >= at.date():
@@ -89,7 +90,15 @@ def resolved_rows(
             elif group.day >= (at - BEFORE_RESOLVED).date():
                 before.add(group)
         out.append(
-            ResolvedRow(item.key, item.title, item.category, at, before.frozen(), after.frozen())
+            ResolvedRow(
+                item.key,
+                item.title,
+                item.category,
+                at,
+                before.frozen(),
+                after.frozen(),
+                why=stated_why(reason),
+            )
         )
     return out
 
@@ -152,7 +161,7 @@ def gather(
         week - timedelta(weeks=1), datetime.min.time(), now.tzinfo
     )
     resolved = digests.resolved_since(session, team_id=team_id, since=since_post, until=now)
-    earliest = min([chart_weeks[0], *((at - BEFORE_RESOLVED).date() for _, at in resolved)])
+    earliest = min([chart_weeks[0], *((at - BEFORE_RESOLVED).date() for _, at, _ in resolved)])
     groups = aggregates.pain_groups(
         session,
         team_id=team_id,

@@ -71,6 +71,7 @@ class ResolvedRow:
     resolved_at: datetime
     before: PainTally
     after: PainTally
+    why: str = ""  # the words the lead gave with the change, if any
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class Resolved:
     resolved_on: date
     before: str
     after: str
+    why: str = ""
 
 
 @dataclass(frozen=True)

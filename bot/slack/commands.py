@@ -115,7 +115,7 @@ def _change(req: Request, field: str, value: str) -> Payload:
             key=key,
             fields={field: value},
             actor=req.user,
-            reason=f"/debt {field}" + (f": {why}" if why else ""),
+            reason=register_service.command_reason(f"/debt {field}", why),
             now=runtime.clock(),
         )
     shown = f"<@{value}>" if field == "owner" else f"`{value}`"

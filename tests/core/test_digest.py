@@ -6,6 +6,7 @@ No database: every input is written out here, so each test says what a reader wo
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,7 @@ from bot.core.digest import (
     split,
 )
 from bot.core.priority import ScoreBreakdown
+from bot.core.register import command_reason, stated_why
 from bot.core.score_settings import COMPONENTS
 from bot.core.weights_file import Capacity
 from bot.slack.digest_views import digest_message
@@ -385,6 +387,27 @@ def test_resolved_items_show_pain_before_and_after() -> None:
         ("DEBT-8", date(2026, 11, 13), "3.3/5 from 9 people", "1.5/5 from 6 people"),
         ("DEBT-5", date(2026, 11, 14), "no answers", "fewer than 5 people"),
     ]
+
+
+def test_a_resolved_item_says_why_when_the_lead_said_so() -> None:
+    """`/debt status DEBT-4 resolved fixed by <PR 412> & a test`: the words, escaped."""
+    why = stated_why(command_reason("/debt status", "fixed by <PR 412> & a test"))
+    rows = [
+        dataclasses.replace(resolved_row("DEBT-4", 12, PainTally(), PainTally()), why=why),
+        resolved_row("DEBT-6", 13, PainTally(), PainTally()),  # resolved without a reason
+    ]
+    message = digest_message(assemble(inputs([row(1, "DEBT-1")], resolved_rows=rows)))
+    assert "(fixed by &lt;PR 412&gt; &amp; a test)" in json.dumps(message["blocks"])
+    lines = [line for line in blocks_to_text(message["blocks"]).splitlines() if "✅" in line]
+    assert lines == [
+        "✅ DEBT-4 Resolved item DEBT-4 — resolved Nov 12 (fixed by <PR 412> & a test). Pain "
+        "before: no answers; after: no answers yet.",
+        "✅ DEBT-6 Resolved item DEBT-6 — resolved Nov 13. Pain before: no answers; after: no "
+        "answers yet.",
+    ]
+    # only the words a lead gave with a /debt command are shown, never other sources
+    assert stated_why("/debt status") == ""
+    assert stated_why("debt import reg.csv: bulk update") == ""
 
 
 def test_resolved_pain_under_the_threshold_never_shows_its_numbers() -> None:

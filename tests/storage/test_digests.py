@@ -92,24 +92,26 @@ def test_resolved_since_reads_the_audit_trail(session: Session) -> None:
     make_item(session, "DEBT-2", title="Manual deploys")
     make_item(session, "DEBT-3", title="Notebooks")
 
-    def status(key: str, value: str, when: datetime) -> None:
+    def status(key: str, value: str, when: datetime, reason: str = "") -> None:
         save_item(
             session,
             team_id=TEAM,
             key=key,
             fields={"status": value},
             actor="U0LEAD",
-            reason="",
+            reason=reason,
             now=when,
         )
 
-    status("DEBT-1", "resolved", NOW)
+    status("DEBT-1", "resolved", NOW, "/debt status: fixed by PR 412")
     status("DEBT-3", "resolved", NOW)
     status("DEBT-3", "open", NOW + timedelta(hours=1))  # it came back
     found = digests.resolved_since(
         session, team_id=TEAM, since=NOW - timedelta(days=7), until=NOW + timedelta(days=1)
     )
-    assert [(item.key, at) for item, at in found] == [("DEBT-1", NOW)]
+    assert [(item.key, at, reason) for item, at, reason in found] == [
+        ("DEBT-1", NOW, "/debt status: fixed by PR 412")
+    ]
     assert not digests.resolved_since(
         session, team_id=TEAM, since=NOW + timedelta(minutes=1), until=NOW + timedelta(days=1)
     )
