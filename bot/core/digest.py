@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from bot.core.capacity import capacity_hint, split_estimates
+from bot.core.capacity import capacity_hint, effort_points, split_estimates
 from bot.core.digest_model import (
     CapacityLine,
     CapacitySection,
@@ -209,6 +209,12 @@ def capacity(inputs: DigestInputs) -> CapacitySection:
         for key in sorted(hint.chosen, key=lambda k: rows[k].rank)
     )
     apart = sorted((*hint.unestimated, *unusable), key=lambda k: rows[k].rank)
+    # Why nothing was chosen, when nothing was: no estimates, no score, or too big.
+    estimated = [
+        (score, points)
+        for _, score, effort in usable
+        if (points := effort_points(effort, effort_scale=scale)) is not None
+    ]
     return CapacitySection(
         inputs.capacity.budget_points,
         chosen,
@@ -216,6 +222,8 @@ def capacity(inputs: DigestInputs) -> CapacitySection:
         hint.total_effort,
         tuple(apart[:MAX_UNESTIMATED]),
         len(apart),
+        estimated=len(estimated),
+        smallest_estimate=min((p for score, p in estimated if score > 0), default=None),
     )
 
 

@@ -155,6 +155,8 @@ class CapacitySection:
     total_effort: float
     unestimated: tuple[str, ...]  # the highest-ranked ones, at most MAX_UNESTIMATED
     unestimated_total: int = 0
+    estimated: int = 0  # open items with a usable estimate
+    smallest_estimate: float | None = None  # the least effort of those scoring above 0
 
 
 @dataclass(frozen=True)

@@ -526,9 +526,25 @@ def test_capacity_when_nothing_fits() -> None:
 
     assert (cap.chosen, cap.total_score, cap.total_effort) == ((), 0.0, 0.0)
     assert cap.unestimated == ("DEBT-2",)
-    assert "Nothing estimated fits the budget." in rendered(
-        assemble(inputs(items, budget=Capacity(sprint_points=10, debt_share=0.2)))
-    )
+    text = rendered(assemble(inputs(items, budget=Capacity(sprint_points=10, debt_share=0.2))))
+    xl = Capacity().effort_points["XL"]
+    assert f"Nothing estimated fits the budget: the smallest estimate is {xl:g} points." in text
+
+
+@pytest.mark.parametrize(
+    ("items", "said"),
+    [
+        ([row(1, "DEBT-1", effort=None)], "No open item has a usable estimate yet."),
+        (  # an item scoring 0 is never proposed: the hint says so instead of "does not fit"
+            [row(1, "DEBT-1", risk=0.0, pain=0.0, breadth=0.0, effort="S")],
+            "No estimated item scores above 0.",
+        ),
+    ],
+)
+def test_capacity_says_why_it_proposes_nothing(items: list[ItemRow], said: str) -> None:
+    text = rendered(assemble(inputs(items, budget=Capacity(sprint_points=10, debt_share=0.2))))
+    assert said in text
+    assert "Nothing estimated fits" not in text
 
 
 # -- the split and the unowned ---------------------------------------------------------------
