@@ -73,8 +73,9 @@ def test_bad_signatures_get_401_and_no_web_api_call(e2e: Stack, tamper: Tamper) 
     assert MEMBER not in log and "text=help" not in log
 
 
-def test_a_299_second_old_request_is_accepted(e2e: Stack) -> None:
-    assert e2e.driver.slash(text="help", tamper=Tamper(timestamp_offset=-299)).ok
+def test_a_four_minute_old_request_is_accepted(e2e: Stack) -> None:
+    # inside the 5 minutes with room to spare: the server reads its clock a little later
+    assert e2e.driver.slash(text="help", tamper=Tamper(timestamp_offset=-240)).ok
 
 
 def test_unknown_or_malformed_input_gets_a_usage_message(e2e: Stack) -> None:
