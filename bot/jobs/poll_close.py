@@ -106,9 +106,13 @@ def post_results(runtime: Runtime, run_id: int) -> Posted:
     now = runtime.clock()
     with runtime.transaction(write=False) as session:
         run = polls.get_run_by_id(session, run_id=run_id)
-        posts = [p for p in result_posts.of_run(session, run_id=run_id) if p.status != "posted"]
+        posts = [
+            p
+            for p in result_posts.of_run(session, run_id=run_id)
+            if p.status in ("pending", "posting") and not _waiting(p, now)
+        ]
         if run is None or not posts:
-            return Posted((), ())
+            return Posted((), ())  # nothing due now: no summary is built
         results, previous = responses.results_and_previous(session, run)
         answered = polls.count_respondents(session, run_id=run_id)
     min_group = runtime.settings.min_group
@@ -122,8 +126,6 @@ def post_results(runtime: Runtime, run_id: int) -> Posted:
     problems: list[str] = []
     for post in posts:
         assert post.id is not None
-        if post.status == "failed" or _waiting(post, now):
-            continue
         with runtime.transaction() as session:
             claimed = result_posts.claim(
                 session, post_id=post.id, now=now, stale_before=now - SEND_TIMEOUT
