@@ -13,12 +13,20 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, case, cast, false, func, select
+from sqlalchemy import Integer, case, cast, false, func, or_, select
 from sqlmodel import Session, col
 
 from storage.models import ItemRespondent, PainSum, PollRun, Response, Signal
 
 PAIN_QUESTION = "pain"
+
+
+def _scored_run() -> Any:
+    """Runs whose answers enter the score: every named run, and an anonymous run once it
+    closed. An open anonymous run's answers would otherwise move an item's shown mean with
+    each click, and ``/debt why`` before and after a known person answers would subtract to
+    that person's answer; at the close they enter all at once."""
+    return or_(col(PollRun.anonymous) == false(), col(PollRun.status) == "closed")
 
 
 class PainGroup(NamedTuple):
@@ -82,6 +90,7 @@ def pain_groups(
             col(PainSum.team_id) == team_id,
             col(PainSum.day) >= since.date(),
             col(PainSum.n) > 0,
+            _scored_run(),
         )
     )
     if item_ids is not None:
@@ -133,7 +142,11 @@ def _pain_groups_from_answers(
     if item_ids is not None:
         sums = sums.where(col(Response.debt_item_id).in_(list(item_ids)))
     grouped = sums.subquery()
-    query = select(grouped, col(PollRun.anonymous)).join(PollRun, col(PollRun.id) == grouped.c.run)
+    query = (
+        select(grouped, col(PollRun.anonymous))
+        .join(PollRun, col(PollRun.id) == grouped.c.run)
+        .where(_scored_run())
+    )
     return _groups(session.connection().execute(query))
 
 

@@ -8,6 +8,7 @@ what the Slack views read and what answers are checked against.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -92,13 +93,28 @@ def freeze(
 
 
 def sample_items(
-    items: Sequence[dict[str, Any]], *, n: int | None, user: str, run_id: int
+    items: Sequence[dict[str, Any]],
+    *,
+    n: int | None,
+    user: str,
+    run_id: int,
+    secret: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A rotating subset of ``n`` items for ``user``: consecutive runs shift the window, and
-    different people start at different places, so every item gets answers."""
+    """A subset of ``n`` items for ``user``, starting at a different place for each person.
+
+    Named runs rotate: consecutive runs shift a person's window, so every item comes round.
+    For an anonymous run pass the anonymity ``secret``: the start is then a keyed hash of the
+    run and the person. The set of items an anonymous key answered would otherwise name the
+    person (anyone can hash a user id) and link their answers from run to run (a window that
+    moves by ``n`` each run); keyed and drawn afresh per run, it does neither.
+    """
     if n is None or n >= len(items):
         return list(items)
-    start = int(hashlib.sha256(user.encode()).hexdigest()[:8], 16) + run_id * n
+    if secret is not None:
+        mac = hmac.new(secret.encode(), f"sample:{run_id}:{user}".encode(), hashlib.sha256)
+        start = int(mac.hexdigest()[:8], 16)
+    else:
+        start = int(hashlib.sha256(user.encode()).hexdigest()[:8], 16) + run_id * n
     return [items[(start + i) % len(items)] for i in range(n)]
 
 

@@ -47,9 +47,9 @@ def not_a_person(client: WebClient, user: str) -> str | None:
         error = exc.response.get("error")
         if error in {"user_not_found", "user_not_visible"}:
             return f"<@{user}> is not a member of this workspace"
-        logger.warning("could not check %s with users.info: %s", user, error)
+        logger.warning("could not check a debt owner with users.info: %s", error)
         return None
     except OSError as exc:
-        logger.warning("could not check %s with users.info: %s", user, exc.__class__.__name__)
+        logger.warning("could not check a debt owner with users.info: %s", type(exc).__name__)
         return None
     return why_not_a_person(user, info)

@@ -149,7 +149,9 @@ def open_answer_modal(
         )
         return
     channel = (body.get("channel") or {}).get("id")
-    view, _ = poll_views.poll_modal(run_id=run_id, frozen=run.frozen, user=user, channel=channel)
+    view, _ = poll_views.poll_modal(
+        run_id=run_id, frozen=run.frozen, user=user, channel=channel, secret=runtime.anon_secret
+    )
     try:
         context.client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:

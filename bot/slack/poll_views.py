@@ -130,16 +130,23 @@ def _plain(label: str) -> str:
 
 
 def poll_modal(
-    *, run_id: int, frozen: dict[str, Any], user: str, channel: str | None
+    *,
+    run_id: int,
+    frozen: dict[str, Any],
+    user: str,
+    channel: str | None,
+    secret: str | None = None,
 ) -> tuple[dict[str, Any], list[int]]:
-    """The answer modal for ``user`` (a rotating sample of items); returns (view, item ids)."""
+    """The answer modal for ``user`` (a sample of items: keyed with the anonymity ``secret``
+    for an anonymous run, see ``sample_items``); returns (view, item ids)."""
+    keyed = secret if frozen.get("anonymous") else None
     blocks: list[SlackBlock] = []
     asked: list[int] = []
     for question in frozen.get("questions", []):
         optional = bool(question.get("optional"))
         if question.get("items") is not None:
             items = sample_items(
-                question["items"], n=frozen.get("sample"), user=user, run_id=run_id
+                question["items"], n=frozen.get("sample"), user=user, run_id=run_id, secret=keyed
             )
             for item in items:
                 asked.append(item["id"])

@@ -24,6 +24,9 @@ from storage.db import sqlite_file
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+#: Slack's own requests are a few KB (a large modal's submission tens of KB). Bolt reads the
+#: whole body before it checks the signature, so a larger one is refused unread.
+MAX_SLACK_BODY = 1024 * 1024
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 
@@ -33,6 +36,7 @@ _REASONS = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    400: "Bad Request",
     413: "Payload Too Large",
     422: "Unprocessable Entity",
     503: "Service Unavailable",
@@ -91,6 +95,12 @@ def make_wsgi_app(
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path in slack_paths:
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _json(start_response, 400, {"ok": False, "error": "bad Content-Length"})
+            if length > MAX_SLACK_BODY:
+                return _json(start_response, 413, {"ok": False, "error": "request too large"})
             return slack(environ, start_response)
         if path == "/healthz":
             return health(start_response)

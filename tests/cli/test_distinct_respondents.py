@@ -4,14 +4,15 @@ their answers: `item_respondent` holds a per-person keyed hash and a day, nothin
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from storage.models import ItemRespondent, Response
+from storage.models import ItemRespondent, PollRun, Response
 from storage.types import utcnow
 
 REGISTER = "key,title\nDEBT-1,Flaky data ingestion\nDEBT-2,No schema validation\n"
@@ -120,3 +121,43 @@ def test_a_lone_answer_never_shows_through_the_team_mean(
     assert cli("responses", "import", str(answers)).code == 0
     assert "the team's mean 2.00 is used" in cli("why", "DEBT-2").out
     assert "toward the team's 2.00" in cli("why", "DEBT-1").out
+
+
+def test_an_open_anonymous_run_moves_no_shown_number_until_it_closes(
+    cli, imported: Engine, tmp_path: Path
+) -> None:
+    """`why` before and after a known person answers an open poll must not subtract to that
+    person's answer: the run's answers enter the score when it closes, all at once."""
+    before = json.loads(cli("why", "DEBT-1", "--json").out)
+    today = utcnow().date().isoformat()
+    answers = tmp_path / "alice.csv"
+    answers.write_text(HEADER + f"weekly-debt-pulse,{today},alice@example.com,pain,DEBT-1,1,\n")
+    assert cli("responses", "import", str(answers)).code == 0
+    with Session(imported) as session:  # the run Alice answered is still open
+        run = session.exec(select(PollRun).where(PollRun.scheduled_for >= _today_start())).one()
+        run.status, run.closed_at = "open", None
+        session.add(run)
+        session.commit()
+    during = json.loads(cli("why", "DEBT-1", "--json").out)
+    assert during["components"] == before["components"]
+    # "mean 4.00 … 90% interval 4.00–4.00": no trace of the 1. The count of people does
+    # count Alice (who answered about what is kept apart from any run).
+    assert _without_count(during["lines"]) == _without_count(before["lines"])
+    shown = json.dumps(during, ensure_ascii=False)
+    assert "mean 4.00 from 7 respondents, 90% interval 4.00–4.00" in shown
+
+    with Session(imported) as session:
+        run = session.exec(select(PollRun).where(PollRun.scheduled_for >= _today_start())).one()
+        run.status, run.closed_at = "closed", utcnow()
+        session.add(run)
+        session.commit()
+    after = json.loads(cli("why", "DEBT-1", "--json").out)
+    assert after["components"]["pain"] < before["components"]["pain"]
+
+
+def _without_count(lines: list[dict]) -> list[dict]:
+    return [line | {"detail": re.sub(r"from \d+ ", "from N ", line["detail"])} for line in lines]
+
+
+def _today_start() -> datetime:
+    return datetime.combine(utcnow().date(), time(), tzinfo=UTC)

@@ -79,3 +79,28 @@ def test_live_results_only_for_named_surveys_that_ask_for_them() -> None:
     assert shows_live_results({"anonymous": False, "definition": shown})
     assert not shows_live_results({"anonymous": True, "definition": shown})
     assert not shows_live_results({"anonymous": False, "definition": {}})
+
+
+def _ids(user: str, run_id: int, secret: str | None = None) -> list[int]:
+    return [i["id"] for i in sample_items(ITEMS, n=3, user=user, run_id=run_id, secret=secret)]
+
+
+def test_an_anonymous_sample_names_nobody_and_links_no_runs() -> None:
+    """Which items an anonymous key answered must not tell whose key it is (anyone can hash a
+    user id) nor follow the person to the next run (a window moved on by n)."""
+    people = [f"U{n:03d}" for n in range(40)]
+    secret = "anon-secret-for-tests"
+    # the same person in the same run always gets the same items: a re-answer replaces
+    assert _ids("U001", 7, secret) == _ids("U001", 7, secret)
+    # without the secret, the items someone was asked cannot be worked out from their id
+    guessed = sum(_ids(p, 7, secret) == _ids(p, 7) for p in people)
+    assert guessed <= 10, guessed  # 1 in 8 by chance: 5 of 40 expected
+    # next run's items are not this run's moved on by n: no link between the two keys
+    moved = sum(
+        _ids(p, 8, secret) == [(i - 1 + 3) % 8 + 1 for i in _ids(p, 7, secret)] for p in people
+    )
+    assert moved <= 10, moved
+    assert sum(_ids(p, 8) == [(i - 1 + 3) % 8 + 1 for i in _ids(p, 7)] for p in people) == 40
+    # every item still gets answers
+    asked = Counter(i for p in people for i in _ids(p, 7, secret))
+    assert set(asked) == {item["id"] for item in ITEMS}
