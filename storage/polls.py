@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert, insert_for
@@ -123,6 +124,32 @@ def _participation_statement(dialect: str) -> Any:
     table: Any = Participation.__table__  # type: ignore[attr-defined]
     statement = insert_for(dialect, table)
     return statement.on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
+
+
+def participation_count(session: Session, *, run_id: int) -> int:
+    statement = select(func.count()).where(Participation.poll_run_id == run_id)
+    return int(session.exec(statement).one())
+
+
+def shuffle_participation(session: Session, *, run_id: int, rng: random.Random) -> int:
+    """Write the run's participation rows again, in random order; how many there are.
+
+    Rows are numbered (and, on PostgreSQL, laid out) in the order people answer, like the
+    answers of an anonymous run: read side by side, the two orders would pair anonymous
+    keys with user ids. Rewritten in random order, they no longer do.
+    """
+    rows = list(session.exec(select(Participation).where(Participation.poll_run_id == run_id)))
+    if len(rows) < 2:
+        return len(rows)
+    kept = [(row.team_id, row.user_id, row.answered_on) for row in rows]
+    rng.shuffle(kept)
+    session.execute(delete(Participation).where(col(Participation.poll_run_id) == run_id))
+    session.add_all(
+        Participation(team_id=team, poll_run_id=run_id, user_id=user, answered_on=day)
+        for team, user, day in kept
+    )
+    session.flush()
+    return len(kept)
 
 
 class RunSummary(NamedTuple):

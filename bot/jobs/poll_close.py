@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.polls import run_summary
+from bot.jobs.answer_order import hide_answer_order
 from bot.jobs.slack_calls import PERMANENT, SEND_TIMEOUT, attempt, slack_client, slack_error
 from bot.runtime import Runtime
 from bot.slack import poll_views
@@ -70,6 +71,7 @@ def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
         if not targets and runtime.settings.poll_channel:
             targets = [(runtime.settings.poll_channel, "")]
         result_posts.plan(session, run=run, targets=targets)
+    hide_answer_order(runtime, run, closing=True)  # the answers of the last moments too
     client = slack_client(runtime)
     closed = poll_views.poll_message(
         run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True

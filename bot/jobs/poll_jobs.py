@@ -27,6 +27,7 @@ from bot.core.polls import (
     shows_live_results,
 )
 from bot.core.ranking import current_ranking
+from bot.jobs.answer_order import hide_answer_order
 from bot.jobs.poll_close import close_poll, post_due_results
 from bot.jobs.poll_report import delivery_problem
 from bot.jobs.slack_calls import (
@@ -358,6 +359,7 @@ def tick(runtime: Runtime) -> None:
 
 def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
     assert run.id is not None
+    hide_answer_order(runtime, run)
     if run.closes_at is not None and run.closes_at <= now:
         close_poll(runtime, run.id)
         return
