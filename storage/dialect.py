@@ -1,9 +1,10 @@
-"""The dialect-specific INSERT that supports ON CONFLICT (SQLite and PostgreSQL alike)."""
+"""What differs between SQLite and PostgreSQL: INSERT … ON CONFLICT, and waiting for a lock."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -20,3 +21,13 @@ def insert_for(dialect: str, table: Any) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"debtpulse supports SQLite and PostgreSQL, not {dialect}")
+
+
+def lock_for_transaction(session: Session, name: str) -> None:
+    """Wait, until the end of the transaction, for any other transaction holding ``name``.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, a write
+    transaction already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})

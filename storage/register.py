@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from storage.dialect import lock_for_transaction
 from storage.models import Assessment, DebtItem
 
 #: Register fields a caller may set on an item (the CSV columns minus the assessment).
@@ -87,15 +88,8 @@ def upsert_item(
 
 def lock_keys(session: Session, *, team_id: str) -> None:
     """Wait, until the end of the transaction, for any other transaction numbering a new
-    item of the same team, so two leads adding at once get ``DEBT-N`` and ``DEBT-N+1``.
-
-    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, a write
-    transaction already holds the database's one write lock.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    name = f"debtpulse:item-keys:{team_id}"
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    item of the same team, so two leads adding at once get ``DEBT-N`` and ``DEBT-N+1``."""
+    lock_for_transaction(session, f"debtpulse:item-keys:{team_id}")
 
 
 def next_key(session: Session, *, team_id: str) -> str:

@@ -6,24 +6,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from storage.dialect import insert
+from storage.dialect import insert, lock_for_transaction
 from storage.models import PrioritySnapshot
 
 
 def lock_week(session: Session, *, team_id: str, taken_for: date) -> None:
     """Wait, until the end of the transaction, for any other transaction taking the same
-    team's snapshot of that week, so the second one sees the first one's rows.
-
-    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, a write
-    transaction already holds the database's one write lock.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    name = f"debtpulse:snapshot:{team_id}:{taken_for.isoformat()}"
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    team's snapshot of that week, so the second one sees the first one's rows."""
+    lock_for_transaction(session, f"debtpulse:snapshot:{team_id}:{taken_for.isoformat()}")
 
 
 def write_snapshot(

@@ -307,6 +307,7 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
         answered = polls.respondents(session, run_id=run.id)
         sent = polls.deliveries(session, run_id=run.id, status="sent")
     client = slack_client(runtime)
+    everyone = run.audience is not None and len(answered) >= run.audience
     count = 0
     for delivery in sent:
         recipient = delivery.recipient
@@ -314,7 +315,6 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
         received = delivery.due_at or run.opened_at  # reminders count from their own DM
         due = sum(1 for offset in survey.reminders if received + offset <= now)
         due = min(due, survey.max_reminders)
-        everyone = run.audience is not None and len(answered) >= run.audience
         if delivery.reminders_sent >= due or (recipient in answered if person else everyone):
             continue
         assert delivery.id is not None

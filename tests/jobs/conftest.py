@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_settings
 from bot.runtime import Runtime, build_runtime
+from bot.sandbox import BOT_TOKEN
 from storage import db
 from storage.types import utcnow
 
@@ -59,6 +60,14 @@ def sqlite_engine(tmp_path: Path, migrated_sqlite_template: Path) -> Iterator[En
     engine = db.make_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
+
+
+def slack_env(monkeypatch: pytest.MonkeyPatch, api_url: str, name: str) -> None:
+    """What posting polls needs: the bot token, the fake Web API and the secrets."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", f"{name}-secret")
+    monkeypatch.setenv("SLACK_API_URL", api_url)
+    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", f"{name}-anon")
 
 
 class Clock:

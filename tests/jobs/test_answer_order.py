@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from bot.jobs import poll_jobs
 from bot.runtime import Runtime
-from bot.sandbox import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from bot.sandbox import BOT_USER_ID, FakeSlack
 from storage import polls
 from storage.models import Participation, PollRun
-from tests.jobs.conftest import Clock, MakeRuntime
+from tests.jobs.conftest import Clock, MakeRuntime, slack_env
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PEOPLE = [f"U0P{n:02d}" for n in range(30)]
@@ -42,10 +42,7 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def runtime(make_runtime: MakeRuntime, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", "order-secret")
-    monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "order-anon")
+    slack_env(monkeypatch, fake.base_url, "order")
     templates = {
         "anon.yaml": SURVEY.format(id="anon", anonymous="true"),
         "named.yaml": SURVEY.format(id="named", anonymous="false"),

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.jobs import poll_jobs
-from bot.sandbox import BOT_TOKEN, FakeSlack
+from bot.sandbox import FakeSlack
 from bot.slack.poll_listeners import CountUpdater
 from bot.slack.poll_views import OPEN_ACTION
-from tests.jobs.conftest import MakeRuntime
+from tests.jobs.conftest import MakeRuntime, slack_env
 
 POLLS = "C0POLLS"
 SURVEY = f"""\
@@ -41,10 +41,7 @@ def fake() -> Iterator[FakeSlack]:
 def test_a_close_during_a_count_update_leaves_the_poll_closed(
     make_runtime: MakeRuntime, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", "live-count-secret")
-    monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "live-count-anon")
+    slack_env(monkeypatch, fake.base_url, "live-count")
     runtime = make_runtime({"pulse.yaml": SURVEY}, clock=lambda: NOW)
     run_id = poll_jobs.open_poll(runtime, "pulse", NOW.replace(second=0))
     assert run_id is not None

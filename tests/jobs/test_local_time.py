@@ -15,11 +15,11 @@ from bot.core.polls import recipient_due
 from bot.jobs import poll_jobs
 from bot.jobs.scheduler import latest_fire_time
 from bot.runtime import Runtime
-from bot.sandbox import BOT_TOKEN, FakeSlack
+from bot.sandbox import FakeSlack
 from storage import polls
 from storage.models import PollDelivery, PollRun
 from surveys import validate_template
-from tests.jobs.conftest import Clock, MakeRuntime
+from tests.jobs.conftest import Clock, MakeRuntime, slack_env
 
 BERLIN, TOKYO, NEW_YORK = "Europe/Berlin", "Asia/Tokyo", "America/New_York"
 PEOPLE = {"U0TOKYO": TOKYO, "U0BERLIN": BERLIN, "U0NY": NEW_YORK, "U0NOZONE": ""}
@@ -86,10 +86,7 @@ def fake() -> Iterator[FakeSlack]:
 def _runtime(
     make_runtime: MakeRuntime, fake: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> Runtime:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", "local-time-secret")
-    monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "local-time-anon")
+    slack_env(monkeypatch, fake.base_url, "local-time")
     return make_runtime({"local-check.yaml": SURVEY}, clock=clock)
 
 

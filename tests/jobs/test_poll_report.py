@@ -9,9 +9,9 @@ import pytest
 
 from bot.jobs import poll_jobs, poll_report
 from bot.runtime import Runtime
-from bot.sandbox import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from bot.sandbox import BOT_USER_ID, FakeSlack
 from storage import polls
-from tests.jobs.conftest import MakeRuntime
+from tests.jobs.conftest import MakeRuntime, slack_env
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PEOPLE = ["U0ANA", "U0BEN", "U0CAI"]
@@ -42,10 +42,7 @@ def fake() -> Iterator[FakeSlack]:
 def _runtime(
     make_runtime: MakeRuntime, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, audience: str
 ) -> Runtime:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", "report-secret")
-    monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "report-anon")
+    slack_env(monkeypatch, fake.base_url, "report")
     return make_runtime({"check.yaml": SURVEY.format(audience=audience)}, clock=lambda: NOW)
 
 

@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 from bot.jobs import poll_jobs
 from bot.jobs.poll_close import RESULTS_PATIENCE
 from bot.runtime import Runtime
-from bot.sandbox import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from bot.sandbox import BOT_USER_ID, FakeSlack
 from bot.slack.client import SERVER_ERROR_RETRIES
 from storage import polls, result_posts
 from storage.models import PollResultPost
-from tests.jobs.conftest import Clock, MakeRuntime
+from tests.jobs.conftest import Clock, MakeRuntime, slack_env
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PEOPLE = ["U0ANA", "U0BEN", "U0CAI"]
@@ -52,10 +52,7 @@ def clock() -> Clock:
 def runtime(
     make_runtime: MakeRuntime, fake: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> Runtime:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", "results-secret")
-    monkeypatch.setenv("SLACK_API_URL", fake.base_url)
-    monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "results-anon")
+    slack_env(monkeypatch, fake.base_url, "results")
     return make_runtime({"check.yaml": SURVEY}, clock=clock)
 
 

@@ -102,6 +102,30 @@ def test_people_answering_overlapping_samples_at_once_are_all_stored(engine: Eng
     assert took_part == len(users)
 
 
+def _second_waits_for_the_first(
+    engine: Engine,
+    first: Callable[[], None],
+    second: Callable[[], None],
+    second_pid: list[int],
+    release: threading.Event,
+) -> None:
+    """Run both; ``release`` the first (holding its lock) only once the second is waiting
+    for a lock, as ``pg_stat_activity`` shows for the backend ``second`` put in second_pid."""
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    with engine.connect() as watcher:
+        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+        while threads[1].is_alive() and (
+            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
+        ):
+            watcher.rollback()
+            threading.Event().wait(0.02)
+    release.set()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.mark.postgres
 def test_a_second_snapshot_of_the_week_taken_at_once_waits_and_changes_nothing(
     engine: Engine,
@@ -132,19 +156,7 @@ def test_a_second_snapshot_of_the_week_taken_at_once_waits_and_changes_nothing(
             second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
             results["second"] = take(session)
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    with engine.connect() as watcher:  # until the second one waits for a lock the first holds
-        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
-        while threads[1].is_alive() and (
-            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
-        ):
-            watcher.rollback()
-            threading.Event().wait(0.02)
-    release.set()
-    for thread in threads:
-        thread.join()
+    _second_waits_for_the_first(engine, first, second, second_pid, release)
 
     assert str(results["first"]) == "snapshot for the week of 2026-11-16: 3 items"
     assert str(results["second"]) == "the week of 2026-11-16 was already taken; nothing changed"
@@ -187,19 +199,7 @@ def test_two_leads_adding_an_item_at_once_get_two_keys(engine: Engine) -> None:
         first_added.wait()
         keys["second"] = add("second")
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    with engine.connect() as watcher:  # until the second one waits for a lock the first holds
-        waiting = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
-        while threads[1].is_alive() and (
-            not second_pid or watcher.execute(waiting, {"pid": second_pid[0]}).scalar() != "Lock"
-        ):
-            watcher.rollback()
-            threading.Event().wait(0.02)
-    release.set()
-    for thread in threads:
-        thread.join()
+    _second_waits_for_the_first(engine, first, second, second_pid, release)
 
     assert keys == {"first": "DEBT-1", "second": "DEBT-2"}
     with Session(engine) as session:
