@@ -1,10 +1,12 @@
 """SQL aggregates the priority score is computed from — never a Python loop over answers.
 
 ``pain_groups`` reads every ``pain`` answer of a team once, grouped by item, run and day:
-a few thousand rows stand for a million answers. The uniqueness of an answer per (run,
-question, item, respondent) means the row count of an (item, run) group is that run's
-number of distinct respondents for the item. Anonymous keys change every run, so distinct
-people *across* runs come from ``item_respondent`` (``item_respondents``).
+a few thousand rows stand for a million answers. Anonymous answers count only once released
+in a group of at least the minimum group of people (``answer_release``; held answers are
+not in ``response`` at all); a group recorded with fewer people (carried over from before
+groups, or the minimum raised since) is never read. Distinct people: named answers by their
+stable ids (``named_respondents``), anonymous ones by the largest group released in the
+window (``released_respondents``) — no key survives a release to count them across groups.
 """
 
 from __future__ import annotations
@@ -16,17 +18,21 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, case, cast, false, func, or_, select
 from sqlmodel import Session, col
 
-from storage.models import ItemRespondent, PainSum, PollRun, Response, Signal
+from storage.models import AnswerRelease, PainSum, PollRun, Response, Signal
 
 PAIN_QUESTION = "pain"
 
 
-def _scored_run() -> Any:
-    """Runs whose answers enter the score: every named run, and an anonymous run once it
-    closed. An open anonymous run's answers would otherwise move an item's shown mean with
-    each click, and ``/debt why`` before and after a known person answers would subtract to
-    that person's answer; at the close they enter all at once."""
-    return or_(col(PollRun.anonymous) == false(), col(PollRun.status) == "closed")
+def _released(min_group: int, item: Any, run: Any) -> Any:
+    """Answers that count: a named run's, or an anonymous run's released in a group of at
+    least ``min_group`` people about that item (``item``, ``run``: the answer's columns)."""
+    group = select(col(AnswerRelease.id)).where(
+        col(AnswerRelease.poll_run_id) == run,
+        col(AnswerRelease.question_id) == PAIN_QUESTION,
+        col(AnswerRelease.debt_item_id) == item,
+        col(AnswerRelease.people) >= min_group,
+    )
+    return or_(col(PollRun.anonymous) == false(), group.exists())
 
 
 class PainGroup(NamedTuple):
@@ -61,6 +67,7 @@ def pain_groups(
     team_id: str,
     since: datetime,
     high_threshold: float,
+    min_group: int,
     item_ids: Iterable[int] | None = None,
 ) -> list[PainGroup]:
     """Per (item, run, day): count, Σx, Σx², and the count of answers ≥ ``high_threshold``.
@@ -71,7 +78,12 @@ def pain_groups(
     """
     if high_threshold not in (1, 2, 3, 4, 5):
         return _pain_groups_from_answers(
-            session, team_id=team_id, since=since, high_threshold=high_threshold, item_ids=item_ids
+            session,
+            team_id=team_id,
+            since=since,
+            high_threshold=high_threshold,
+            min_group=min_group,
+            item_ids=item_ids,
         )
     high = col(PainSum.n) if high_threshold == 1 else getattr(PainSum, f"n_ge{int(high_threshold)}")
     query: Any = (
@@ -90,7 +102,7 @@ def pain_groups(
             col(PainSum.team_id) == team_id,
             col(PainSum.day) >= since.date(),
             col(PainSum.n) > 0,
-            _scored_run(),
+            _released(min_group, col(PainSum.debt_item_id), col(PainSum.poll_run_id)),
         )
     )
     if item_ids is not None:
@@ -117,6 +129,7 @@ def _pain_groups_from_answers(
     team_id: str,
     since: datetime,
     high_threshold: float,
+    min_group: int,
     item_ids: Iterable[int] | None,
 ) -> list[PainGroup]:
     value = col(Response.value)
@@ -145,7 +158,7 @@ def _pain_groups_from_answers(
     query = (
         select(grouped, col(PollRun.anonymous))
         .join(PollRun, col(PollRun.id) == grouped.c.run)
-        .where(_scored_run())
+        .where(_released(min_group, grouped.c.item, grouped.c.run))
     )
     return _groups(session.connection().execute(query))
 
@@ -176,26 +189,23 @@ def named_respondents(session: Session, *, team_id: str, since: datetime) -> dic
     return {int(item or 0): int(count) for item, count in session.connection().execute(query)}
 
 
-def item_respondents(session: Session, *, team_id: str, since: datetime) -> dict[int, int]:
-    """Distinct people per item whose latest ``pain`` answer about it is on or after ``since``
-    (from ``item_respondent``; under the newest-counting key when the secret was rotated:
-    the largest count of one key, never a sum of two)."""
+def released_respondents(
+    session: Session, *, team_id: str, since: datetime, min_group: int
+) -> dict[int, int]:
+    """Per item, the most people of one anonymous group of ``pain`` answers released on or
+    after ``since`` (at least ``min_group``): a floor for its distinct respondents."""
     query = (
-        select(
-            col(ItemRespondent.debt_item_id),
-            col(ItemRespondent.key_id),
-            func.count(),
-        )
+        select(col(AnswerRelease.debt_item_id), func.max(col(AnswerRelease.people)))
         .where(
-            col(ItemRespondent.team_id) == team_id,
-            col(ItemRespondent.last_day) >= since.date(),
+            col(AnswerRelease.team_id) == team_id,
+            col(AnswerRelease.question_id) == PAIN_QUESTION,
+            col(AnswerRelease.debt_item_id).is_not(None),
+            col(AnswerRelease.day) >= since.date(),
+            col(AnswerRelease.people) >= min_group,
         )
-        .group_by(col(ItemRespondent.debt_item_id), col(ItemRespondent.key_id))
+        .group_by(col(AnswerRelease.debt_item_id))
     )
-    counts: dict[int, int] = {}
-    for item, _key_id, count in session.connection().execute(query):
-        counts[int(item)] = max(counts.get(int(item), 0), int(count))
-    return counts
+    return {int(item or 0): int(people) for item, people in session.connection().execute(query)}
 
 
 def signal_rows(session: Session, *, team_id: str, since: datetime) -> list[SignalRow]:

@@ -127,12 +127,13 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, *, anon_secret: str | None = None) -> Config:
     from alembic.config import Config  # Alembic loads only when the schema is touched
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["anon_secret"] = anon_secret
     return config
 
 
@@ -156,8 +157,13 @@ def known_revisions() -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory(str(_MIGRATIONS)).walk_revisions())
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+def upgrade(
+    engine: Engine, revision: str = "head", *, anon_secret: str | None = None
+) -> tuple[str | None, str | None]:
     """Apply migrations up to ``revision``; returns (before, after).
+
+    ``anon_secret`` (``DEBTPULSE_ANON_SECRET``) lets migration 0009 key the participation of
+    anonymous runs made before it; without it those rows get random keys (counts kept).
 
     Raises SchemaOutOfDate (``ahead``), changing nothing, when a newer debtpulse migrated the
     database: Alembic cannot start from a revision it does not know.
@@ -167,7 +173,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     before = current_revision(engine)
     if before is not None and before not in known_revisions():
         raise SchemaOutOfDate(before, head_revision(), ahead=True)
-    config = alembic_config(engine)
+    config = alembic_config(engine, anon_secret=anon_secret)
     command.upgrade(config, revision)
     # An upgrade that waited for another one (two deploys at once) starts where that ended.
     return config.attributes.get("started_at", before), current_revision(engine)
@@ -175,7 +181,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 #: The newest migration this code knows. A test keeps it equal to Alembic's head, so the
 #: start-up check reads one row instead of loading Alembic and every migration script.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 
 def stored_revision(engine: Engine) -> str | None:

@@ -273,7 +273,12 @@ class Response(SQLModel, table=True):
 
 
 class Participation(SQLModel, table=True):
-    """Who answered a run, with no answer in it (drives reminders to non-respondents)."""
+    """Who answered a run, with no answer in it (drives reminders to non-respondents).
+
+    ``user_id`` is the Slack user id for a named run; for an anonymous run it is the
+    respondent's per-run key (as in ``held_answer``), so no table of an anonymous run holds a
+    user id written when someone answered.
+    """
 
     __tablename__ = "participation"
     __table_args__ = (UniqueConstraint("poll_run_id", "user_id", name="uq_participation_run_user"),)
@@ -285,31 +290,93 @@ class Participation(SQLModel, table=True):
     answered_on: date
 
 
-class ItemRespondent(SQLModel, table=True):
-    """Who has answered the pain question about an item, as a stable keyed hash: no answer,
-    no run and no time of day in it — only the day of the person's latest such answer.
+class HeldAnswer(SQLModel, table=True):
+    """An anonymous answer not yet released: never shown, counted or exported.
 
-    It lets the anonymity threshold count *distinct people* across runs (an anonymous
-    answer's own key changes every run). ``person`` is an HMAC of team + user id under the
-    anonymity secret (the raw id when no secret is set, i.e. when no survey is anonymous);
-    ``key_id`` names the secret, so rows written before a secret rotation are never counted
-    together with newer ones.
+    An anonymous run's answers are held while it is open. At its close, the answers to a
+    question about an item are released (moved to ``response``) when at least the minimum
+    group of distinct people gave them, pooled with the item's answers still held from
+    earlier closed runs; otherwise they stay here until a later close completes a group, or
+    expire unreleased when older than the scoring horizon.
+
+    ``respondent`` is the per-run key (a re-answer replaces the earlier answer); ``person``
+    (a keyed hash of team + user id, under the secret named by ``key_id``) counts distinct
+    people across runs, and exists only here: a released answer keeps neither.
     """
 
-    __tablename__ = "item_respondent"
+    __tablename__ = "held_answer"
     __table_args__ = (
-        UniqueConstraint("team_id", "debt_item_id", "person", name="uq_item_respondent"),
-        Index("ix_item_respondent_team_day", "team_id", "last_day"),
+        UniqueConstraint(
+            "poll_run_id", "question_id", "debt_item_id", "respondent", name="uq_held_answer"
+        ),
+        Index(
+            "uq_held_answer_general",
+            "poll_run_id",
+            "question_id",
+            "respondent",
+            unique=True,
+            sqlite_where=text("debt_item_id IS NULL"),
+            postgresql_where=text("debt_item_id IS NULL"),
+        ),
+        Index("ix_held_answer_pool", "team_id", "question_id", "debt_item_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    debt_item_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=False)
+    poll_run_id: int = _fk("poll_run.id")
+    question_id: str = Field(max_length=64)
+    debt_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            "debt_item_id", Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=True
+        ),
     )
+    respondent: str = Field(max_length=128)
     key_id: str = Field(max_length=16)
     person: str = Field(max_length=128)
-    last_day: date
+    value: float | None = Field(default=None)
+    text: str | None = Field(default=None, sa_type=Text)
+    answered_day: date
+
+
+class AnswerRelease(SQLModel, table=True):
+    """A group of anonymous answers released together: to one question (about one item, or
+    none), by at least the minimum group of distinct people, at the close of ``poll_run_id``.
+
+    The released answers are the ``response`` rows of that run, question and item; they all
+    carry the run's day, so no number can tell one week's part of a pooled group from
+    another's. ``people`` is the group's count of distinct people (the only count of people
+    kept for anonymous answers; no key survives the release).
+    """
+
+    __tablename__ = "answer_release"
+    __table_args__ = (
+        UniqueConstraint("poll_run_id", "question_id", "debt_item_id", name="uq_answer_release"),
+        Index(
+            "uq_answer_release_general",
+            "poll_run_id",
+            "question_id",
+            unique=True,
+            sqlite_where=text("debt_item_id IS NULL"),
+            postgresql_where=text("debt_item_id IS NULL"),
+        ),
+        Index("ix_answer_release_team_day", "team_id", "day"),
+        CheckConstraint("people > 0 AND answers >= people", name="ck_answer_release_counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    poll_run_id: int = _fk("poll_run.id")
+    question_id: str = Field(max_length=64)
+    debt_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            "debt_item_id", Integer, ForeignKey("debt_item.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    day: date
+    people: int
+    answers: int
 
 
 class Signal(SQLModel, table=True):

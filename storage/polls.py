@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import random
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert, insert_for
@@ -131,27 +131,6 @@ def participation_count(session: Session, *, run_id: int) -> int:
     return int(session.exec(statement).one())
 
 
-def shuffle_participation(session: Session, *, run_id: int, rng: random.Random) -> int:
-    """Write the run's participation rows again, in random order; how many there are.
-
-    Rows are numbered (and, on PostgreSQL, laid out) in the order people answer, like the
-    answers of an anonymous run: read side by side, the two orders would pair anonymous
-    keys with user ids. Rewritten in random order, they no longer do.
-    """
-    rows = list(session.exec(select(Participation).where(Participation.poll_run_id == run_id)))
-    if len(rows) < 2:
-        return len(rows)
-    kept = [(row.team_id, row.user_id, row.answered_on) for row in rows]
-    rng.shuffle(kept)
-    session.execute(delete(Participation).where(col(Participation.poll_run_id) == run_id))
-    session.add_all(
-        Participation(team_id=team, poll_run_id=run_id, user_id=user, answered_on=day)
-        for team, user, day in kept
-    )
-    session.flush()
-    return len(kept)
-
-
 class RunSummary(NamedTuple):
     run: PollRun
     respondents: int
@@ -190,26 +169,38 @@ def recent_runs(session: Session, *, team_id: str, limit: int = 15) -> list[RunS
 
 
 def open_runs_reaching(
-    session: Session, *, team_id: str, user_id: str
+    session: Session, *, team_id: str, user_id: str, participant: Callable[[PollRun], str]
 ) -> list[tuple[PollRun, str]]:
     """Open runs ``user_id`` has not answered that were delivered to them or to a channel,
-    each with that recipient (the user's id for a DM, else the channel's id)."""
-    answered = select(Participation.poll_run_id).where(Participation.user_id == user_id)
-    rows = session.exec(
-        select(PollRun, PollDelivery.recipient)
-        .join(PollDelivery, col(PollDelivery.poll_run_id) == col(PollRun.id))
-        .where(
-            PollRun.team_id == team_id,
-            PollRun.status == "open",
-            col(PollRun.id).not_in(answered),
-            PollDelivery.status == "sent",
-            (col(PollDelivery.recipient) == user_id)
-            | col(PollDelivery.recipient).startswith("C")
-            | col(PollDelivery.recipient).startswith("G"),
+    each with that recipient (the user's id for a DM, else the channel's id).
+
+    ``participant(run)`` is how the run records the user's participation: the user id, or
+    for an anonymous run the per-run key (no user id is stored when someone answers).
+    """
+    rows = list(
+        session.exec(
+            select(PollRun, PollDelivery.recipient)
+            .join(PollDelivery, col(PollDelivery.poll_run_id) == col(PollRun.id))
+            .where(
+                PollRun.team_id == team_id,
+                PollRun.status == "open",
+                PollDelivery.status == "sent",
+                (col(PollDelivery.recipient) == user_id)
+                | col(PollDelivery.recipient).startswith("C")
+                | col(PollDelivery.recipient).startswith("G"),
+            )
+            .order_by(col(PollRun.id))
         )
-        .order_by(col(PollRun.id))
     )
-    return [(run, recipient) for run, recipient in rows]
+    keys = {run.id: participant(run) for run, _ in rows}
+    found = session.exec(
+        select(Participation.poll_run_id, Participation.user_id).where(
+            col(Participation.poll_run_id).in_(list(keys)),
+            col(Participation.user_id).in_(set(keys.values())),
+        )
+    ).all()
+    answered = {run_id for run_id, who in found if keys.get(run_id) == who}
+    return [(run, recipient) for run, recipient in rows if run.id not in answered]
 
 
 def get_run_by_id(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
@@ -305,6 +296,7 @@ def close_run(session: Session, *, run_id: int, now: datetime) -> bool:
 
 
 def respondents(session: Session, *, run_id: int) -> set[str]:
+    """Who answered the run: user ids, or per-run keys for an anonymous run."""
     return set(
         session.exec(select(Participation.user_id).where(Participation.poll_run_id == run_id))
     )

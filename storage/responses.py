@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, text
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from storage.aggregates import PAIN_QUESTION
 from storage.dialect import insert_for
-from storage.models import ItemRespondent, PollRun, Response
+from storage.models import AnswerRelease, PollRun, Response
 from storage.polls import previous_run
 
 
@@ -73,40 +72,6 @@ def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
     )
 
 
-def note_pain_respondent(
-    session: Session,
-    *,
-    team_id: str,
-    question_id: str,
-    debt_item_id: int | None,
-    value: float | None,
-    key: tuple[str, str],
-    day: date,
-) -> None:
-    """Count a person (``key`` = key id, person key) among the respondents of the item a
-    ``pain`` answer is about, up to ``day``; other answers count nowhere.
-
-    A later answer moves the person's day forward; an earlier one imported afterwards does not.
-    """
-    if question_id != PAIN_QUESTION or debt_item_id is None or value is None:
-        return
-    statement = _item_respondent_statement(session.get_bind().dialect.name)
-    key_id, person = key
-    row = {"team_id": team_id, "debt_item_id": debt_item_id, "key_id": key_id, "person": person}
-    session.connection().execute(statement, row | {"last_day": day})
-
-
-@cache
-def _item_respondent_statement(dialect: str) -> Any:
-    table: Any = ItemRespondent.__table__  # type: ignore[attr-defined]
-    statement = insert_for(dialect, table)
-    later = statement.excluded.last_day > table.c.last_day
-    return statement.on_conflict_do_update(
-        index_elements=["team_id", "debt_item_id", "person"],
-        set_={"last_day": case((later, statement.excluded.last_day), else_=table.c.last_day)},
-    )
-
-
 def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
     return list(
         session.exec(
@@ -118,19 +83,28 @@ def responses_for_run(session: Session, *, run_id: int) -> list[Response]:
 Results = dict[tuple[str, int | None], tuple[int, float]]
 
 
-def results_and_previous(session: Session, run: PollRun) -> tuple[Results, Results]:
+def results_and_previous(
+    session: Session, run: PollRun, *, min_group: int
+) -> tuple[Results, Results]:
     """The run's results and those of the survey's run before it (for "since last run")."""
     assert run.id is not None
     before = previous_run(session, run=run)
-    previous = run_results(session, run_id=before.id) if before and before.id is not None else {}
-    return run_results(session, run_id=run.id), previous
+    previous = (
+        run_results(session, run=before, min_group=min_group)
+        if before and before.id is not None
+        else {}
+    )
+    return run_results(session, run=run, min_group=min_group), previous
 
 
-def run_results(
-    session: Session, *, run_id: int
-) -> dict[tuple[str, int | None], tuple[int, float]]:
+def run_results(session: Session, *, run: PollRun, min_group: int) -> Results:
     """Per question and debt item of a run (item None for a question not about items):
-    (distinct respondents, mean value), over the answers that have a value."""
+    (distinct respondents, mean value), over the answers that have a value.
+
+    An anonymous run counts only answers released in a group of at least ``min_group``
+    people at its close (held ones are not in ``response``), with the group's count of
+    people; a named run counts its answers as they are.
+    """
     rows = session.exec(
         select(
             col(Response.question_id),
@@ -138,10 +112,23 @@ def run_results(
             func.count(func.distinct(col(Response.respondent))),
             func.avg(col(Response.value)),
         )
-        .where(Response.poll_run_id == run_id, col(Response.value).is_not(None))
+        .where(Response.poll_run_id == run.id, col(Response.value).is_not(None))
         .group_by(col(Response.question_id), col(Response.debt_item_id))
     ).all()
-    return {
+    results = {
         (str(question), None if item is None else int(item)): (int(n), float(mean or 0.0))
         for question, item, n, mean in rows
+    }
+    if not run.anonymous:
+        return results
+    groups = {
+        (release.question_id, release.debt_item_id): release.people
+        for release in session.exec(
+            select(AnswerRelease).where(AnswerRelease.poll_run_id == run.id)
+        )
+    }
+    return {
+        key: (groups[key], mean)
+        for key, (_n, mean) in results.items()
+        if groups.get(key, 0) >= min_group
     }

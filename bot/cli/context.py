@@ -22,6 +22,11 @@ class CliContext:
     def settings(self) -> Settings:
         return load_settings()
 
+    @property
+    def anon_secret(self) -> str | None:
+        secret = self.settings.anon_secret
+        return secret.get_secret_value() if secret is not None else None
+
     @cached_property
     def raw_engine(self) -> Engine:
         """The engine without the schema check (for ``db upgrade`` itself)."""

@@ -73,7 +73,7 @@ def _read(path: Path, argument: str = "FILE") -> str:
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""
     ctx = CliContext()
-    before, after = db.upgrade(ctx.raw_engine)
+    before, after = db.upgrade(ctx.raw_engine, anon_secret=ctx.anon_secret)
     if before == after:
         typer.echo(f"database already at the newest revision ({after})")
     else:
@@ -129,7 +129,7 @@ def responses_import(
     """Load answers collected elsewhere; one bad row rejects the whole file."""
     ctx = CliContext(team)
     catalog = load_catalog(ctx.settings.surveys_dir)
-    secret = ctx.settings.anon_secret.get_secret_value() if ctx.settings.anon_secret else None
+    secret = ctx.anon_secret
     rows = parse_responses(
         _read(file),
         catalog=catalog,
@@ -137,7 +137,9 @@ def responses_import(
         today=date.today(),  # the importer's own date: a run date after it is refused
     )
     with db.session_scope(ctx.engine) as session:
-        summary = store_responses(session, team_id=ctx.team, rows=rows, anon_secret=secret)
+        summary = store_responses(
+            session, team_id=ctx.team, rows=rows, anon_secret=secret, settings=ctx.weights[0]
+        )
     typer.echo(f"{file}: {summary}")
 
 

@@ -5,8 +5,8 @@ same run maps to the same key (so a re-answer replaces), but keys cannot be link
 person without the secret, nor across runs even with it short of trying every user id.
 
 ``person_key`` is the other key: one per person and team (a different HMAC domain), kept
-only in ``item_respondent`` — which items someone answered about, never what or in which
-run — so the anonymity threshold can count distinct people across runs.
+only beside a *held* answer (``held_answer``), so a group of distinct people can be counted
+across runs before answers are released; a released answer keeps no key at all.
 """
 
 from __future__ import annotations
@@ -48,3 +48,13 @@ def person_key(*, secret: str | None, team_id: str, user_id: str) -> tuple[str, 
 @lru_cache(maxsize=4)
 def _key_id(secret: str) -> str:
     return hmac.new(secret.encode(), b"key-id", hashlib.sha256).hexdigest()[:12]
+
+
+def participant(*, secret: str | None, run_id: int, anonymous: bool, user_id: str) -> str:
+    """How a run records that ``user_id`` answered it: the user id for a named run, the
+    per-run key for an anonymous one (so no user id is written when someone answers)."""
+    if not anonymous:
+        return user_id
+    if not secret:
+        return ""  # nobody can answer an anonymous run without the secret: matches no row
+    return respondent_key(secret=secret, run_id=run_id, user_id=user_id)

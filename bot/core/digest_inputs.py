@@ -167,6 +167,7 @@ def gather(
         team_id=team_id,
         since=datetime.combine(earliest, datetime.min.time(), now.tzinfo),
         high_threshold=settings.breadth_threshold,
+        min_group=settings.min_group,
     )
     records = ranking.records
     ids = {record.id: key for key, record in records.items() if record.id is not None}

@@ -1,7 +1,9 @@
 """Recording answers to a run: checked against the frozen survey, one transaction each.
 
-Anonymous runs store only the keyed hash of the respondent (per run) and the day of the
-answer; who took part is recorded apart, without any answer.
+A named run's answers are stored at once. An anonymous run's answers are held (under the
+per-run key and the day, with the person key that counts distinct people) until its close
+releases them in a group (:mod:`storage.held`); who took part is recorded apart, under the
+per-run key too, without any answer.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlmodel import Session
 
 from bot.core.anonymity import day_only, person_key, respondent_key
 from bot.core.answers import AnswerError, check_answer
-from storage import polls, responses
+from storage import held, polls, responses
 from storage.models import PollRun
 from storage.polls import RunState
 from surveys import Survey, validate_template
@@ -103,13 +105,14 @@ def record_answers(
     assert run.id is not None
     run_id = run.id
     survey = frozen_survey(run, load=lambda: polls.run_frozen(session, run_id=run_id))
-    if run.anonymous:
+    anonymous = run.anonymous
+    if anonymous:
         if not secret:
             raise RuntimeError("DEBTPULSE_ANON_SECRET is required for anonymous polls")
         respondent, at = respondent_key(secret=secret, run_id=run.id, user_id=user), day_only(now)
+        person = person_key(secret=secret, team_id=run.team_id, user_id=user)
     else:
         respondent, at = user, now
-    key = person_key(secret=secret, team_id=run.team_id, user_id=user)
     stored = 0
     for given in sorted(answers, key=_lock_order):
         question = survey.question(given.question_id)
@@ -117,27 +120,34 @@ def record_answers(
             continue
         answer = check_answer(question, value=given.value, text=given.text)
         item_id = given.item_id if question.over_debt_items else None
-        responses.upsert_response(
-            session,
-            team_id=run.team_id,
-            poll_run_id=run.id,
-            question_id=question.id,
-            debt_item_id=item_id,
-            respondent=respondent,
-            value=answer.value,
-            text_value=answer.text,
-            at=at,
-        )
-        responses.note_pain_respondent(
-            session,
-            team_id=run.team_id,
-            question_id=question.id,
-            debt_item_id=item_id,
-            value=answer.value,
-            key=key,
-            day=at.astimezone(UTC).date(),
-        )
+        if anonymous:
+            held.hold_answer(
+                session,
+                team_id=run.team_id,
+                poll_run_id=run.id,
+                question_id=question.id,
+                debt_item_id=item_id,
+                respondent=respondent,
+                person=person,
+                value=answer.value,
+                text_value=answer.text,
+                day=at.astimezone(UTC).date(),
+            )
+        else:
+            responses.upsert_response(
+                session,
+                team_id=run.team_id,
+                poll_run_id=run.id,
+                question_id=question.id,
+                debt_item_id=item_id,
+                respondent=respondent,
+                value=answer.value,
+                text_value=answer.text,
+                at=at,
+            )
         stored += 1
     if stored:
-        polls.record_participation(session, run=run, user_id=user, answered_on=now.date())
+        polls.record_participation(
+            session, run=run, user_id=respondent, answered_on=at.astimezone(UTC).date()
+        )
     return stored

@@ -61,14 +61,12 @@ def _pain_by_item(
     days: dict[int, dict[date, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0, 0, 0, 0])
     )
-    per_run: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for g in groups:
         sums = days[g.debt_item_id][g.day]
         sums[0] += g.n_answers
         sums[1] += g.sum_x
         sums[2] += g.sum_x2
         sums[3] += g.n_high
-        per_run[g.debt_item_id][g.poll_run_id] += g.n_answers
     pain: dict[int, PainAggregate] = {}
     weekly: dict[int, list[WeeklyMean]] = {}
     weights: dict[date, float] = {}
@@ -80,9 +78,9 @@ def _pain_by_item(
         return weights[day]
 
     for item_id, by_day in days.items():
-        # Distinct people: counted across runs from ``item_respondent`` and named answers;
-        # the largest single run is a floor (answers stored before people were counted).
-        respondents = max(*per_run[item_id].values(), people.get(item_id, 0))
+        # Distinct people: named answers by id; anonymous ones by their largest released
+        # group (each released group holds at least the minimum group of people).
+        respondents = people.get(item_id, 0)
         pain[item_id] = aggregate_pain_days(
             [PainDay(d, int(v[0]), v[1], v[2], int(v[3])) for d, v in by_day.items()],
             n_respondents=respondents,
@@ -116,10 +114,16 @@ def current_ranking(
     risk = register.latest_assessments(session, team_id=team_id)
     since = now - timedelta(weeks=settings.pain_horizon_weeks)
     groups = aggregates.pain_groups(
-        session, team_id=team_id, since=since, high_threshold=settings.breadth_threshold
+        session,
+        team_id=team_id,
+        since=since,
+        high_threshold=settings.breadth_threshold,
+        min_group=settings.min_group,
     )
     named = aggregates.named_respondents(session, team_id=team_id, since=since)
-    counted = aggregates.item_respondents(session, team_id=team_id, since=since)
+    counted = aggregates.released_respondents(
+        session, team_id=team_id, since=since, min_group=settings.min_group
+    )
     people = {i: max(named.get(i, 0), counted.get(i, 0)) for i in named.keys() | counted.keys()}
     pain, weekly = _pain_by_item(groups, people, now=now, s=settings)
     longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)

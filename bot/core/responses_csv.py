@@ -1,8 +1,12 @@
 """Answers collected elsewhere (another survey tool's export), imported as CSV.
 
 Layout (DESIGN §3): ``survey_id,run_date,respondent,question_id,debt_key,value,text``.
-Each row is checked against its survey's question; anonymous surveys store only the keyed
-hash of the respondent and the day. One bad row rejects the whole file.
+Each row is checked against its survey's question. Answers to an anonymous survey are held
+as live ones are, under the per-run key and the day, and released at the end of the import
+(the imported runs are closed) in groups of at least the minimum group of people — the rule
+live answers follow (:mod:`storage.held`); participation is keyed the same way. Released
+answers keep no key, so an anonymous run is imported once: a file naming a run that has
+answers already is refused. One bad row rejects the whole file.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.anonymity import person_key, respondent_key
+from bot.core.anonymity import participant, person_key, respondent_key
 from bot.core.answers import AnswerError, check_answer
 from bot.core.csvfile import read_rows
 from bot.core.problems import InputRejected, Problem
-from storage import polls, register, responses
+from bot.core.score_settings import DEFAULT_SETTINGS, ScoreSettings
+from storage import held, polls, register, responses
 from storage.models import DebtItem, PollRun
 from surveys import LoadedTemplate
 from surveys.questions import LikertQuestion, Question
@@ -251,9 +256,16 @@ def _lock_order(
 
 
 def store_responses(
-    session: Session, *, team_id: str, rows: list[ResponseRow], anon_secret: str | None
+    session: Session,
+    *,
+    team_id: str,
+    rows: list[ResponseRow],
+    anon_secret: str | None,
+    settings: ScoreSettings = DEFAULT_SETTINGS,
 ) -> ResponsesSummary:
-    """Write the rows in the caller's transaction; an unknown debt key rejects them all."""
+    """Write the rows in the caller's transaction; an unknown debt key rejects them all, as
+    does an anonymous run that has answers already (they cannot be told apart or replaced).
+    ``settings``: the minimum group and scoring horizon anonymous answers are released by."""
     keys = {row.debt_key for row in rows if row.debt_key}
     items = {key: register.get_item(session, team_id=team_id, key=key) for key in keys}
     unknown = [
@@ -265,6 +277,7 @@ def store_responses(
         raise InputRejected(unknown)
     runs: dict[tuple[str, date], PollRun] = {}
     created = 0
+    answered: list[Problem] = []
     for row in sorted(rows, key=lambda row: _lock_order(row, items)):
         slot = (row.survey.id, row.run_date)
         if slot not in runs:
@@ -272,41 +285,82 @@ def store_responses(
                 session, team_id=team_id, survey=row.survey, day=row.run_date
             )
             created += was_created
-        run = runs[slot]
-        assert run.id is not None
-        anonymous = row.survey.survey is not None and row.survey.survey.anonymous
-        who = row.respondent
-        if anonymous:
-            assert anon_secret is not None
-            who = respondent_key(secret=anon_secret, run_id=run.id, user_id=row.respondent)
-        item = items.get(row.debt_key) if row.debt_key else None
-        question = row.survey.survey.question(row.question_id) if row.survey.survey else None
-        item_id = item.id if item is not None and question and question.over_debt_items else None
+            run_id = runs[slot].id
+            assert run_id is not None
+            if (
+                runs[slot].anonymous
+                and not was_created
+                and held.run_has_answers(session, run_id=run_id)
+            ):
+                answered.append(_answered_already(row))
+        if answered:
+            continue
+        _store(session, row=row, run=runs[slot], items=items, anon_secret=anon_secret)
+    if answered:
+        raise InputRejected(answered)
+    horizon = timedelta(weeks=settings.pain_horizon_weeks)
+    for run in sorted(runs.values(), key=lambda run: run.scheduled_for):
+        if run.anonymous and run.status == "closed":
+            held.release_at_close(session, run=run, min_group=settings.min_group, horizon=horizon)
+    return ResponsesSummary(
+        answers=len(rows),
+        runs_created=created,
+        respondents=len({(row.survey.id, row.run_date, row.respondent) for row in rows}),
+    )
+
+
+def _answered_already(row: ResponseRow) -> Problem:
+    return Problem(
+        row.line,
+        "run_date",
+        f"{row.survey.id} is anonymous and its run of {row.run_date.isoformat()} has answers"
+        " already: anonymous answers are released in groups and keep no key, so they cannot"
+        " be replaced or added to (import each anonymous run once, in one file)",
+    )
+
+
+def _store(
+    session: Session,
+    *,
+    row: ResponseRow,
+    run: PollRun,
+    items: dict[str, DebtItem | None],
+    anon_secret: str | None,
+) -> None:
+    """One row: held (anonymous) or stored (named), with the run's participation."""
+    assert run.id is not None
+    team_id = run.team_id
+    anonymous = row.survey.survey is not None and row.survey.survey.anonymous
+    item = items.get(row.debt_key) if row.debt_key else None
+    question = row.survey.survey.question(row.question_id) if row.survey.survey else None
+    item_id = item.id if item is not None and question and question.over_debt_items else None
+    if anonymous:
+        assert anon_secret is not None
+        held.hold_answer(
+            session,
+            team_id=team_id,
+            poll_run_id=run.id,
+            question_id=row.question_id,
+            debt_item_id=item_id,
+            respondent=respondent_key(secret=anon_secret, run_id=run.id, user_id=row.respondent),
+            person=person_key(secret=anon_secret, team_id=team_id, user_id=row.respondent),
+            value=row.value,
+            text_value=row.text,
+            day=row.run_date,
+        )
+    else:
         responses.upsert_response(
             session,
             team_id=team_id,
             poll_run_id=run.id,
             question_id=row.question_id,
             debt_item_id=item_id,
-            respondent=who,
+            respondent=row.respondent,
             value=row.value,
             text_value=row.text,
             at=datetime.combine(row.run_date, time(), tzinfo=UTC),
         )
-        responses.note_pain_respondent(
-            session,
-            team_id=team_id,
-            question_id=row.question_id,
-            debt_item_id=item_id,
-            value=row.value,
-            key=person_key(secret=anon_secret, team_id=team_id, user_id=row.respondent),
-            day=row.run_date,
-        )
-        polls.record_participation(
-            session, run=run, user_id=row.respondent, answered_on=row.run_date
-        )
-    return ResponsesSummary(
-        answers=len(rows),
-        runs_created=created,
-        respondents=len({(row.survey.id, row.run_date, row.respondent) for row in rows}),
+    who = participant(
+        secret=anon_secret, run_id=run.id, anonymous=anonymous, user_id=row.respondent
     )
+    polls.record_participation(session, run=run, user_id=who, answered_on=row.run_date)

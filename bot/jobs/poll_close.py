@@ -17,11 +17,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.polls import run_summary
-from bot.jobs.answer_order import hide_answer_order
 from bot.jobs.slack_calls import PERMANENT, SEND_TIMEOUT, attempt, slack_client, slack_error
 from bot.runtime import Runtime
 from bot.slack import poll_views
-from storage import polls, responses, result_posts
+from storage import held, polls, responses, result_posts
 from storage.models import PollResultPost
 
 logger = logging.getLogger(__name__)
@@ -63,6 +62,13 @@ def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
         run = polls.get_run_by_id(session, run_id=run_id)
         assert run is not None
         session.refresh(run)
+        if run.anonymous:  # its answers enter every number now, in groups, or stay held
+            held.release_at_close(
+                session,
+                run=run,
+                min_group=runtime.settings.min_group,
+                horizon=timedelta(weeks=runtime.score_settings.pain_horizon_weeks),
+            )
         answered = polls.count_respondents(session, run_id=run_id)
         channel_posts = [
             d for d in polls.deliveries(session, run_id=run_id, status="sent") if d.to_channel
@@ -71,7 +77,6 @@ def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
         if not targets and runtime.settings.poll_channel:
             targets = [(runtime.settings.poll_channel, "")]
         result_posts.plan(session, run=run, targets=targets)
-    hide_answer_order(runtime, run, closing=True)  # the answers of the last moments too
     client = slack_client(runtime)
     closed = poll_views.poll_message(
         run_id=run_id, frozen=run.frozen, respondents=answered, closes_at=run.closes_at, closed=True
@@ -115,9 +120,9 @@ def post_results(runtime: Runtime, run_id: int) -> Posted:
         ]
         if run is None or not posts:
             return Posted((), ())  # nothing due now: no summary is built
-        results, previous = responses.results_and_previous(session, run)
+        min_group = runtime.settings.min_group
+        results, previous = responses.results_and_previous(session, run, min_group=min_group)
         answered = polls.count_respondents(session, run_id=run_id)
-    min_group = runtime.settings.min_group
     lines = run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
     summary = poll_views.summary_message(
         frozen=run.frozen, lines=lines, respondents=answered, min_group=min_group

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.core.anonymity import participant
 from bot.core.polls import (
     FrozenItem,
     SummaryLine,
@@ -27,7 +28,6 @@ from bot.core.polls import (
     shows_live_results,
 )
 from bot.core.ranking import current_ranking
-from bot.jobs.answer_order import hide_answer_order
 from bot.jobs.poll_close import close_poll, post_due_results
 from bot.jobs.poll_report import delivery_problem
 from bot.jobs.slack_calls import (
@@ -41,7 +41,7 @@ from bot.jobs.slack_calls import (
 from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.people import channel_members, why_not_a_person
-from storage import polls, register, responses
+from storage import held, polls, register, responses
 from storage.models import PollDelivery, PollRun
 from surveys import Survey
 
@@ -203,7 +203,7 @@ def live_results(session: Session, run: PollRun, *, min_group: int) -> list[Summ
     """The run's results so far when its survey shows them while open, else None."""
     if not shows_live_results(run.frozen):
         return None
-    results, previous = responses.results_and_previous(session, run)
+    results, previous = responses.results_and_previous(session, run, min_group=min_group)
     return run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
 
 
@@ -315,7 +315,13 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
         received = delivery.due_at or run.opened_at  # reminders count from their own DM
         due = sum(1 for offset in survey.reminders if received + offset <= now)
         due = min(due, survey.max_reminders)
-        if delivery.reminders_sent >= due or (recipient in answered if person else everyone):
+        key = participant(
+            secret=runtime.anon_secret,
+            run_id=run.id,
+            anonymous=run.anonymous,
+            user_id=recipient,
+        )
+        if delivery.reminders_sent >= due or (key in answered if person else everyone):
             continue
         assert delivery.id is not None
         with runtime.transaction() as session:
@@ -354,12 +360,24 @@ def tick(runtime: Runtime) -> None:
             _tick_run(runtime, run, now)
         except Exception:  # one run's failure must not hold up the others
             logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
+    expire_held(runtime)
     post_due_results(runtime)
+
+
+def expire_held(runtime: Runtime) -> int:
+    """Delete held anonymous answers of closed runs older than the scoring horizon: they
+    never reached a group in time and never will count. How many went."""
+    horizon = timedelta(weeks=runtime.score_settings.pain_horizon_weeks)
+    before = (runtime.clock() - horizon).date()
+    with runtime.transaction() as session:
+        gone = held.expire_all(session, before=before)
+    if gone:
+        logger.info("%d held anonymous answers expired unreleased", gone)
+    return gone
 
 
 def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
     assert run.id is not None
-    hide_answer_order(runtime, run)
     if run.closes_at is not None and run.closes_at <= now:
         close_poll(runtime, run.id)
         return

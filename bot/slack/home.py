@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.anonymity import participant
 from bot.core.ranking import OPEN_STATUSES, current_ranking
 from bot.runtime import Runtime
 from bot.slack import views
@@ -30,7 +31,17 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
         ranking = current_ranking(
             session, team_id=team, now=runtime.clock(), settings=runtime.score_settings
         )
-        waiting = polls.open_runs_reaching(session, team_id=team, user_id=user)
+        waiting = polls.open_runs_reaching(
+            session,
+            team_id=team,
+            user_id=user,
+            participant=lambda run: participant(
+                secret=runtime.anon_secret,
+                run_id=run.id or 0,
+                anonymous=run.anonymous,
+                user_id=user,
+            ),
+        )
         owned = [
             item
             for item in register.list_items(session, team_id=team, statuses=OPEN_STATUSES)

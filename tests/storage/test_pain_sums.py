@@ -21,7 +21,7 @@ GROUP BY debt_item_id, poll_run_id
 
 def _from_sums(session: Session) -> set[tuple]:
     groups = aggregates.pain_groups(
-        session, team_id=TEAM, since=NOW - timedelta(days=30), high_threshold=4
+        session, team_id=TEAM, since=NOW - timedelta(days=30), high_threshold=4, min_group=3
     )
     totals: dict[tuple[int, int], list[float]] = {}
     for g in groups:
