@@ -4,11 +4,16 @@
 
 - 200 debt items (both categories, several components, efforts, ~90% assessed, some with an
   assessment history);
-- 52 weekly anonymous runs of ``weekly-debt-pulse`` ending this week, each answered by
-  ~100 respondents: ``responses`` ``pain`` answers in all (each respondent answers a rotating
-  window of items; with 1,000,000 answers that is ~192 items a week each), plus one ``worst``
-  answer and one participation row per respondent and run, and the ``item_respondent`` rows
-  (each person's latest pain answer per item) those answers leave;
+- 52 weekly anonymous runs of ``weekly-debt-pulse`` ending this week, all closed, each
+  answered by ~100 respondents: ``responses`` ``pain`` answers in all (each respondent answers
+  a rotating window of items; with 1,000,000 answers that is ~192 items a week each), plus
+  one ``worst`` answer and one participation row (the per-run key,
+  ``bot.core.anonymity.respondent_key``, never a user id) per respondent and run;
+- the answers as the closes released them (``storage.held.release_at_close``): in
+  ``response`` under their run, each row with its own random ``anon:`` key and the run's day,
+  in random order within each group, and one ``answer_release`` row per run, question and
+  item (people = answers = that run's respondents to it, ~96 an item); answers of a group
+  still short of ``DEBTPULSE_MIN_GROUP`` people (only in a small fixture) in ``held_answer``;
 - a few hundred signals over the last four months.
 
 Rows go in with raw ``executemany`` INSERTs in one transaction, into a schema created by the
@@ -20,6 +25,7 @@ newest run is always this week's (the score's recency weights depend on the cloc
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -27,12 +33,14 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.core.anonymity import person_key, respondent_key
 from bot.core.catalog import load_catalog
+from bot.core.score_settings import DEFAULT_SETTINGS
 from storage import db
 from surveys import LoadedTemplate
 
@@ -44,7 +52,9 @@ RUNS = 52
 RESPONDENTS = 100
 SIGNALS = 300
 ANON_SECRET = "bench-anon-secret"
-FIXTURE_VERSION = 3
+FIXTURE_VERSION = 4  # 4: answers released in groups (schema 0009), runs all closed
+MIN_GROUP = DEFAULT_SETTINGS.min_group
+HORIZON_WEEKS = DEFAULT_SETTINGS.pain_horizon_weeks
 DEFAULT_PATH = Path(__file__).parent / ".data" / "bench.db"
 
 _COMPONENTS = ("ingest", "features", "training", "serving", "experiments", "dashboards")
@@ -75,6 +85,7 @@ def _wanted_meta(responses: int) -> dict[str, object]:
         "fixture_version": FIXTURE_VERSION,
         "schema": db.head_revision(),
         "responses": responses,
+        "min_group": MIN_GROUP,
         "last_run": this_monday().isoformat(),
     }
 
@@ -226,12 +237,14 @@ def _insert_items(con: sqlite3.Connection, rng: random.Random, start: datetime) 
 
 
 def _insert_runs(con: sqlite3.Connection, first_run: date, content_hash: str) -> list[date]:
-    """52 weekly anonymous runs (ids 1..52), Mondays 10:00 UTC; the newest still open."""
+    """52 weekly anonymous runs (ids 1..52), Mondays 10:00 UTC, all closed (this week's too:
+    an open run's answers are held, and the benchmarks read released answers)."""
     runs = [first_run + timedelta(weeks=w) for w in range(RUNS)]
+    now = datetime.now(UTC)
     rows = []
     for run_id, day in enumerate(runs, start=1):
-        at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
-        newest = run_id == RUNS
+        at = _midnight(day) + timedelta(hours=10)
+        closed = min(at + timedelta(hours=48), now)
         rows.append(
             (
                 run_id,
@@ -239,9 +252,9 @@ def _insert_runs(con: sqlite3.Connection, first_run: date, content_hash: str) ->
                 SURVEY,
                 _ts(at),
                 _ts(at),
-                _ts(at + timedelta(hours=48)),
-                None if newest else _ts(at + timedelta(hours=48)),
-                "open" if newest else "closed",
+                _ts(closed),
+                _ts(closed),
+                "closed",
                 1,
                 content_hash,
                 "{}",
@@ -262,6 +275,21 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+def _user(person: int) -> str:
+    return f"U{person:07d}"
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An answer not (yet) released: the run it was given in, the run's day, who gave it."""
+
+    run_id: int
+    day: date
+    person: int
+    value: float | None
+    text: str | None
+
+
 def _insert_answers(
     con: sqlite3.Connection,
     rng: random.Random,
@@ -269,61 +297,106 @@ def _insert_answers(
     truth: list[float],
     responses: int,
 ) -> None:
-    """``responses`` pain answers over the runs; each respondent a rotating window of items."""
+    """``responses`` pain answers over the runs; each respondent a rotating window of items.
+
+    Every run is closed with ``held.release_at_close``'s rule, replayed here in bulk: per
+    (question, item) the run was answered on, its answers pooled with those still held from
+    the horizon before it are released when at least ``MIN_GROUP`` distinct people gave them
+    — ``response`` rows under the closing run, in random order, each with a fresh random
+    ``anon:`` key, dated the run's day at 00:00, and one ``answer_release`` row. With the
+    default size every item has ~96 people a run, so each run releases its own answers; in a
+    small fixture the groups that never fill stay in ``held_answer`` (or expire, as the
+    worker's tick would). Participation rows hold the per-run keys, not user ids.
+    """
     respondents = max(RESPONDENTS, math.ceil(responses / (len(runs) * ITEMS)))
     gauss = rng.gauss
-    latest: dict[tuple[int, int], str] = {}  # (person, item) -> day of the latest answer
-
-    def rows() -> Iterator[tuple[object, ...]]:
-        for run_id, (day, run_total) in enumerate(
-            zip(runs, _split(responses, len(runs)), strict=True), start=1
-        ):
-            days = [_ts(_midnight(day + timedelta(days=d))) for d in (0, 1)]
-            for person, count in enumerate(_split(run_total, respondents)):
-                if count == 0:
-                    continue
-                who = respondent_key(secret=ANON_SECRET, run_id=run_id, user_id=f"U{person:07d}")
-                at = days[rng.random() < 0.3]
-                offset = (person * 37 + run_id * 11) % ITEMS
-                for j in range(count):
-                    item = (offset + j) % ITEMS
-                    value = min(5, max(1, round(truth[item] + gauss(0.0, 1.0))))
-                    latest[person, item] = at[:10]
-                    yield (TEAM, run_id, "pain", item + 1, who, float(value), None, at, at[:10], at)
-                worst = f"DEBT-{offset + 1}"
-                yield (TEAM, run_id, "worst", None, who, None, worst, at, at[:10], at)
-
+    horizon = timedelta(weeks=HORIZON_WEEKS)
+    held: dict[tuple[str, int | None], list[_Held]] = defaultdict(list)
+    releases: list[tuple[object, ...]] = []
+    participation: list[tuple[object, ...]] = []
+    for run_id, (day, run_total) in enumerate(
+        zip(runs, _split(responses, len(runs)), strict=True), start=1
+    ):
+        answered: dict[tuple[str, int | None], list[_Held]] = defaultdict(list)
+        keys = []
+        for person, count in enumerate(_split(run_total, respondents)):
+            if count == 0:
+                continue
+            keys.append(respondent_key(secret=ANON_SECRET, run_id=run_id, user_id=_user(person)))
+            offset = (person * 37 + run_id * 11) % ITEMS
+            for j in range(count):
+                index = (offset + j) % ITEMS
+                value = float(min(5, max(1, round(truth[index] + gauss(0.0, 1.0)))))
+                answered["pain", index + 1].append(_Held(run_id, day, person, value, None))
+            worst = f"DEBT-{offset + 1}"
+            answered["worst", None].append(_Held(run_id, day, person, None, worst))
+        # The per-run keys, in no order that lines up with anything (sorted HMACs).
+        participation.extend((TEAM, run_id, key, day.isoformat()) for key in sorted(keys))
+        at = _ts(_midnight(day))
+        released: list[tuple[object, ...]] = []
+        for question, item in sorted(answered, key=lambda qi: (qi[0], qi[1] or 0)):
+            pool = [h for h in held[question, item] if h.day >= day - horizon]
+            pool += answered[question, item]
+            people = len({h.person for h in pool})
+            if people < MIN_GROUP:
+                held[question, item] = pool
+                continue
+            group = [
+                (TEAM, run_id, question, item, _token(rng), h.value, h.text, at, at[:10], at)
+                for h in pool
+            ]
+            rng.shuffle(group)
+            released += group
+            releases.append((TEAM, run_id, question, item, day.isoformat(), people, len(pool)))
+            held[question, item] = []
+        con.executemany(
+            "INSERT INTO response (team_id, poll_run_id, question_id, debt_item_id, respondent,"
+            " value, text, answered_at, answered_day, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            released,
+        )
     con.executemany(
-        "INSERT INTO response (team_id, poll_run_id, question_id, debt_item_id, respondent,"
-        " value, text, answered_at, answered_day, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows(),
+        "INSERT INTO answer_release (team_id, poll_run_id, question_id, debt_item_id, day,"
+        " people, answers) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        releases,
     )
-    participation = [
-        (TEAM, run_id, f"U{person:07d}", day.isoformat())
-        for run_id, day in enumerate(runs, start=1)
-        for person in range(respondents)
-    ]
     con.executemany(
         "INSERT INTO participation (team_id, poll_run_id, user_id, answered_on)"
         " VALUES (?, ?, ?, ?)",
         participation,
     )
-    key_id = person_key(secret=ANON_SECRET, team_id=TEAM, user_id="U0")[0]
+    # What never reached a group: held while younger than the horizon, then expired.
+    expire_before = datetime.now(UTC).date() - horizon
     con.executemany(
-        "INSERT INTO item_respondent (team_id, debt_item_id, key_id, person, last_day)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO held_answer (team_id, poll_run_id, question_id, debt_item_id, respondent,"
+        " key_id, person, value, text, answered_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 TEAM,
-                item + 1,
-                key_id,
-                person_key(secret=ANON_SECRET, team_id=TEAM, user_id=f"U{person:07d}")[1],
-                day,
+                h.run_id,
+                question,
+                item,
+                respondent_key(secret=ANON_SECRET, run_id=h.run_id, user_id=_user(h.person)),
+                *_person(h.person),
+                h.value,
+                h.text,
+                h.day.isoformat(),
             )
-            for (person, item), day in latest.items()
+            for (question, item), pool in held.items()
+            for h in pool
+            if h.day >= expire_before
         ),
     )
+
+
+@functools.cache
+def _person(person: int) -> tuple[str, str]:
+    return person_key(secret=ANON_SECRET, team_id=TEAM, user_id=_user(person))
+
+
+def _token(rng: random.Random) -> str:
+    """A released answer's respondent: a fresh random key, as ``held._release`` writes."""
+    return f"anon:{rng.getrandbits(160):040x}"
 
 
 def _insert_signals(con: sqlite3.Connection, rng: random.Random, last_run: date) -> None:

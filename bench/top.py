@@ -4,9 +4,10 @@ Prints medians of repeated runs and their ratio to the 1-second target; asserts 
 
 - ``debtpulse top --team bench`` end to end, as a subprocess (``DATABASE_URL`` pointing at
   the fixture), and ``python -c "import bot.cli.main"`` as the start-up floor of any command;
-- in process: ``current_ranking`` and the three SQL aggregates it runs over the answers and
-  their respondents (``storage.aggregates.pain_groups``, ``named_respondents`` and
-  ``item_respondents``), with SQLite's query plans.
+- in process: ``current_ranking`` and the three SQL aggregates it runs over the released
+  answers and their respondents (``storage.aggregates.pain_groups``, ``named_respondents``
+  and ``released_respondents``, the latter over ``answer_release``), with SQLite's query
+  plans.
 
 Run ``python -m bench.top`` from the repository root (``make bench`` does).
 """

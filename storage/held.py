@@ -233,7 +233,9 @@ def _expire(session: Session, *, before: date, team_id: str | None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def held_count(session: Session, *, team_id: str) -> int:
-    """How many answers the team holds (for operators; never shown to leads per item)."""
-    statement = select(func.count()).where(HeldAnswer.team_id == team_id)
+def held_in_runs(session: Session, *, run_ids: list[int]) -> int:
+    """How many answers of these runs are held (told to whoever imported them)."""
+    if not run_ids:
+        return 0
+    statement = select(func.count()).where(col(HeldAnswer.poll_run_id).in_(run_ids))
     return int(session.exec(statement).one())

@@ -55,13 +55,22 @@ class ResponsesSummary:
     answers: int
     runs_created: int
     respondents: int
+    held: int = 0
+    """Anonymous answers left held after the import: no group of ``min_group`` people yet."""
+    min_group: int = 5
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{_count(self.answers, 'answer')} stored from "
             f"{_count(self.respondents, 'respondent')}, "
             f"{_count(self.runs_created, 'run')} created"
         )
+        if self.held:
+            text += (
+                f"; {_count(self.held, 'anonymous answer')} held until at least "
+                f"{self.min_group} people have answered the same question about the same item"
+            )
+        return text
 
 
 def _count(number: int, noun: str) -> str:
@@ -246,10 +255,10 @@ def _run_for(
 def _lock_order(
     row: ResponseRow, items: dict[str, DebtItem | None]
 ) -> tuple[bool, int, str, date, int]:
-    """Rows are stored item by item in id order, as live answers are (``record_answers``):
-    the per-item sums are then locked in one order, so an import beside people answering on
-    PostgreSQL waits instead of deadlocking. A file holds no answer twice, so the order
-    changes nothing that is stored."""
+    """A run's rows are stored item by item in id order, as live answers are
+    (``record_answers``): the per-item sums are then locked in one order, so an import beside
+    people answering on PostgreSQL waits instead of deadlocking. A file holds no answer
+    twice, so the order changes nothing that is stored."""
     item = items.get(row.debt_key) if row.debt_key else None
     item_id = item.id if item is not None else None
     return item_id is None, item_id or 0, row.survey.id, row.run_date, row.line
@@ -278,35 +287,43 @@ def store_responses(
     runs: dict[tuple[str, date], PollRun] = {}
     created = 0
     answered: list[Problem] = []
-    for row in sorted(rows, key=lambda row: _lock_order(row, items)):
-        slot = (row.survey.id, row.run_date)
-        if slot not in runs:
-            runs[slot], was_created = _run_for(
-                session, team_id=team_id, survey=row.survey, day=row.run_date
-            )
-            created += was_created
-            run_id = runs[slot].id
-            assert run_id is not None
-            if (
-                runs[slot].anonymous
-                and not was_created
-                and held.run_has_answers(session, run_id=run_id)
-            ):
-                answered.append(_answered_already(row))
+    horizon = timedelta(weeks=settings.pain_horizon_weeks)
+    # Run by run, oldest first, each closed run released before the next is stored: a pool
+    # then holds what came before a run, as it does when runs close one after another.
+    for slot_rows in _by_run(rows):
+        first = slot_rows[0]
+        run, was_created = _run_for(
+            session, team_id=team_id, survey=first.survey, day=first.run_date
+        )
+        runs[(first.survey.id, first.run_date)] = run
+        created += was_created
+        assert run.id is not None
+        if run.anonymous and not was_created and held.run_has_answers(session, run_id=run.id):
+            answered.append(_answered_already(first))
         if answered:
             continue
-        _store(session, row=row, run=runs[slot], items=items, anon_secret=anon_secret)
-    if answered:
-        raise InputRejected(answered)
-    horizon = timedelta(weeks=settings.pain_horizon_weeks)
-    for run in sorted(runs.values(), key=lambda run: run.scheduled_for):
+        for row in sorted(slot_rows, key=lambda row: _lock_order(row, items)):
+            _store(session, row=row, run=run, items=items, anon_secret=anon_secret)
         if run.anonymous and run.status == "closed":
             held.release_at_close(session, run=run, min_group=settings.min_group, horizon=horizon)
+    if answered:
+        raise InputRejected(answered)
+    ids = [run.id for run in runs.values() if run.id is not None and run.anonymous]
     return ResponsesSummary(
         answers=len(rows),
         runs_created=created,
         respondents=len({(row.survey.id, row.run_date, row.respondent) for row in rows}),
+        held=held.held_in_runs(session, run_ids=ids),
+        min_group=settings.min_group,
     )
+
+
+def _by_run(rows: list[ResponseRow]) -> list[list[ResponseRow]]:
+    """The rows per run (survey and day), oldest run first, then in file order."""
+    slots: dict[tuple[date, str], list[ResponseRow]] = {}
+    for row in rows:
+        slots.setdefault((row.run_date, row.survey.id), []).append(row)
+    return [slots[slot] for slot in sorted(slots)]
 
 
 def _answered_already(row: ResponseRow) -> Problem:

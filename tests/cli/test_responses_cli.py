@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from storage.models import DebtItem, Participation, PollRun, Response
+from storage.models import DebtItem, HeldAnswer, Participation, PollRun, Response
 
 REGISTER = "key,title\nDEBT-1,Flaky data ingestion\nDEBT-2,No schema validation\n"
 HEADER = "survey_id,run_date,respondent,question_id,debt_key,value,text\n"
@@ -38,22 +38,27 @@ def _write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_import_stores_hashed_answers_in_runs(cli, registered: Engine, tmp_path: Path) -> None:
+def test_import_holds_anonymous_answers_under_keys(cli, registered: Engine, tmp_path: Path) -> None:
     result = cli("responses", "import", _write(tmp_path, GOOD))
     assert result.code == 0, result
-    assert "6 answers stored from 3 respondents, 2 runs created" in result.out
+    # three people: no question about an item reaches a group of 5, so all are held
+    assert (
+        "6 answers stored from 3 respondents, 2 runs created; 6 anonymous answers held until"
+        " at least 5 people have answered the same question about the same item"
+    ) in result.out
     with Session(registered) as session:
         runs = session.exec(select(PollRun).order_by(col(PollRun.scheduled_for))).all()
         assert [(r.survey_id, r.scheduled_for.date().isoformat(), r.status) for r in runs] == [
             ("weekly-debt-pulse", "2026-11-09", "closed"),
             ("weekly-debt-pulse", "2026-11-16", "closed"),
         ]
-        rows = session.exec(select(Response)).all()
+        assert session.exec(select(Response)).all() == []  # nothing shown, counted or exported
+        rows = session.exec(select(HeldAnswer)).all()
         assert len(rows) == 6
-        # the weekly pulse is anonymous: no raw respondent next to an answer, day-only times
+        # the weekly pulse is anonymous: no raw respondent next to an answer, only its day
         assert all(r.respondent.startswith("anon:") for r in rows)
-        assert not any("example.com" in r.respondent for r in rows)
-        assert {r.answered_at.time().isoformat() for r in rows} == {"00:00:00"}
+        assert all(r.person.startswith("person:") for r in rows)
+        assert not any("example.com" in r.respondent + r.person for r in rows)
         worst = next(r for r in rows if r.question_id == "worst")
         assert (worst.debt_item_id, worst.text) == (None, "DEBT-1")
         note = next(r for r in rows if r.question_id == "note")
@@ -63,18 +68,25 @@ def test_import_stores_hashed_answers_in_runs(cli, registered: Engine, tmp_path:
         assert len(alice) == 1
         older = next(r for r in rows if r.value == 3)
         assert older.respondent not in alice
-        assert session.exec(select(func.count()).select_from(Participation)).one() == 3
+        taken = session.exec(select(Participation)).all()
+        assert len(taken) == 3
+        assert {t.user_id for t in taken} <= {r.respondent for r in rows}  # keys, no emails
 
 
-def test_re_import_replaces_answers(cli, registered: Engine, tmp_path: Path) -> None:
+def test_re_import_of_an_anonymous_run_is_refused(cli, registered: Engine, tmp_path: Path) -> None:
     cli("responses", "import", _write(tmp_path, GOOD))
     changed = HEADER + "weekly-debt-pulse,2026-11-16,alice@example.com,pain,DEBT-1,1,\n"
     result = cli("responses", "import", _write(tmp_path, changed))
-    assert "0 runs created" in result.out
+    assert result.code == 1
+    assert (
+        "line 2: run_date: weekly-debt-pulse is anonymous and its run of 2026-11-16 has answers"
+        " already: anonymous answers are released in groups and keep no key, so they cannot be"
+        " replaced or added to (import each anonymous run once, in one file)"
+    ) in result.err
     with Session(registered) as session:
-        assert session.exec(select(func.count()).select_from(Response)).one() == 6
-        values = sorted(r.value for r in session.exec(select(Response)) if r.value is not None)
-    assert values == [1, 2, 3, 5]
+        assert session.exec(select(func.count()).select_from(HeldAnswer)).one() == 6
+        values = sorted(r.value for r in session.exec(select(HeldAnswer)) if r.value is not None)
+    assert values == [2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(
@@ -166,7 +178,10 @@ def test_one_answer_is_counted_in_the_singular(cli, registered: Engine, tmp_path
     one = HEADER + "weekly-debt-pulse,2026-11-16,c,pain,DEBT-2,3,\n"
     result = cli("responses", "import", _write(tmp_path, one))
     assert result.code == 0, result
-    assert result.out.endswith(": 1 answer stored from 1 respondent, 1 run created\n")
+    assert result.out.endswith(
+        ": 1 answer stored from 1 respondent, 1 run created; 1 anonymous answer held until at"
+        " least 5 people have answered the same question about the same item\n"
+    )
 
 
 def test_debt_keys_match_in_any_case(cli, registered: Engine, tmp_path: Path) -> None:
@@ -179,7 +194,7 @@ def test_debt_keys_match_in_any_case(cli, registered: Engine, tmp_path: Path) ->
     assert "2 answers stored from 1 respondent, 1 run created" in result.out
     with Session(registered) as session:
         item = session.exec(select(DebtItem).where(DebtItem.key == "DEBT-2")).one()
-        rows = {r.question_id: r for r in session.exec(select(Response))}
+        rows = {r.question_id: r for r in session.exec(select(HeldAnswer))}
     assert (rows["pain"].debt_item_id, rows["pain"].value) == (item.id, 3)
     assert rows["worst"].text == "DEBT-1"
 

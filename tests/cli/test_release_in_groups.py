@@ -1,21 +1,24 @@
-"""The anonymity threshold counts distinct people across anonymous runs, without linking
-their answers: `item_respondent` holds a per-person keyed hash and a day, nothing else."""
+"""Anonymous answers are released in groups of at least MIN_GROUP distinct people, pooled
+across runs while held; a released answer keeps no key (`debtpulse responses import`)."""
 
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from storage.models import ItemRespondent, PollRun, Response
+from storage.models import AnswerRelease, HeldAnswer, Participation, PollRun, Response
 from storage.types import utcnow
 
-REGISTER = "key,title\nDEBT-1,Flaky data ingestion\nDEBT-2,No schema validation\n"
+REGISTER = (
+    "key,title,category\n"
+    "DEBT-1,Flaky data ingestion,experimentation\n"
+    "DEBT-2,No schema validation,operational\n"
+)
 HEADER = "survey_id,run_date,respondent,question_id,debt_key,value,text\n"
 
 
@@ -50,31 +53,61 @@ def imported(cli, cli_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return cli_db
 
 
-def test_people_are_counted_across_anonymous_runs(cli, imported: Engine) -> None:
+def test_held_answers_pool_across_runs_until_a_group_releases_them(cli, imported: Engine) -> None:
     rows = {row["key"]: row for row in json.loads(cli("top", "--json").out)}
-    # two people a run never reach the threshold of 5 in one run; six different people do
+    # two new people a week: held in weeks 3 and 2, released with week 1's two as six people
     assert rows["DEBT-1"]["suppressed"] is False
     assert rows["DEBT-1"]["n_respondents"] == 6
     # the same three people, week after week, stay three: 9 answers are not 9 people
     assert rows["DEBT-2"]["suppressed"] is True
     assert rows["DEBT-2"]["n_respondents"] is None
     why = cli("why", "DEBT-1")
-    assert "from 6 respondents" in why.out, why
+    assert "mean 4.00 from 6 respondents" in why.out, why
     assert "fewer than 5" in cli("why", "DEBT-2").out
-
-
-def test_counting_people_links_no_answer_to_anyone(imported: Engine) -> None:
     with Session(imported) as session:
-        people = session.exec(select(ItemRespondent)).all()
-        answers = session.exec(select(Response)).all()
-    assert len(people) == 9  # (person, item) pairs, whatever the number of runs
-    assert all(p.person.startswith("person:") for p in people)
-    assert {p.last_day for p in people} <= {date.fromisoformat(_weeks_ago(w)) for w in (1, 2, 3)}
-    # the stable person key is never an answer's key, and neither table holds a raw id
-    assert not {p.person for p in people} & {a.respondent for a in answers}
-    assert not any(
-        "example.com" in p.person or "example.com" in a.respondent for p in people for a in answers
+        newest = session.exec(select(PollRun).order_by(col(PollRun.scheduled_for).desc())).first()
+        released = session.exec(select(Response)).all()
+        groups = session.exec(select(AnswerRelease)).all()
+        kept = session.exec(select(HeldAnswer)).all()
+    assert newest is not None
+    # one group, all of it under the newest run and its day: no week's part can be read off
+    assert [(g.poll_run_id, g.people, g.answers) for g in groups] == [(newest.id, 6, 6)]
+    assert {(r.poll_run_id, r.answered_day) for r in released} == {
+        (newest.id, newest.scheduled_for.date())
+    }
+    assert len(kept) == 9 and {h.value for h in kept} == {5.0}
+
+
+def test_released_answers_keep_no_key_and_nothing_holds_a_respondent(imported: Engine) -> None:
+    with Session(imported) as session:
+        released = session.exec(select(Response)).all()
+        kept = session.exec(select(HeldAnswer)).all()
+        taken = session.exec(select(Participation)).all()
+    assert len({r.respondent for r in released}) == len(released)  # random, one per answer
+    assert not {r.respondent for r in released} & {h.respondent for h in kept}
+    assert not {r.respondent for r in released} & {t.user_id for t in taken}
+    # the stable person key is beside held answers only
+    assert all(h.person.startswith("person:") for h in kept)
+    dumped = json.dumps(
+        [r.model_dump(mode="json") for r in [*released, *kept, *taken]], default=str
     )
+    assert "example.com" not in dumped
+
+
+def test_an_anonymous_run_is_imported_once(cli, imported: Engine, tmp_path: Path) -> None:
+    with Session(imported) as session:
+        before = len(session.exec(select(Response)).all())
+    again = tmp_path / "again.csv"
+    again.write_text(HEADER + f"weekly-debt-pulse,{_weeks_ago(1)},zed@example.com,pain,DEBT-1,1,\n")
+    result = cli("responses", "import", str(again))
+    assert result.code == 1
+    assert (
+        f"line 2: run_date: weekly-debt-pulse is anonymous and its run of {_weeks_ago(1)} has"
+        " answers already" in result.err
+    )
+    with Session(imported) as session:
+        assert len(session.exec(select(Response)).all()) == before
+        assert session.exec(select(HeldAnswer).where(HeldAnswer.value == 1.0)).all() == []
 
 
 def test_a_rotated_secret_never_adds_up_two_counts(
@@ -104,7 +137,7 @@ def test_a_lone_answer_never_shows_through_the_team_mean(
     assert cli("debt", "import", str(register)).code == 0
     answers = tmp_path / "answers.csv"
     answers.write_text(
-        HEADER + f"weekly-debt-pulse,{_weeks_ago(1)},lone@example.com,pain,DEBT-2,5,\n"
+        HEADER + f"weekly-debt-pulse,{_weeks_ago(2)},lone@example.com,pain,DEBT-2,5,\n"
     )
     assert cli("responses", "import", str(answers)).code == 0
     why = cli("why", "DEBT-2")
@@ -123,41 +156,12 @@ def test_a_lone_answer_never_shows_through_the_team_mean(
     assert "toward the team's 2.00" in cli("why", "DEBT-1").out
 
 
-def test_an_open_anonymous_run_moves_no_shown_number_until_it_closes(
-    cli, imported: Engine, tmp_path: Path
-) -> None:
-    """`why` before and after a known person answers an open poll must not subtract to that
-    person's answer: the run's answers enter the score when it closes, all at once."""
-    before = json.loads(cli("why", "DEBT-1", "--json").out)
-    today = utcnow().date().isoformat()
-    answers = tmp_path / "alice.csv"
-    answers.write_text(HEADER + f"weekly-debt-pulse,{today},alice@example.com,pain,DEBT-1,1,\n")
-    assert cli("responses", "import", str(answers)).code == 0
-    with Session(imported) as session:  # the run Alice answered is still open
-        run = session.exec(select(PollRun).where(PollRun.scheduled_for >= _today_start())).one()
-        run.status, run.closed_at = "open", None
-        session.add(run)
-        session.commit()
-    during = json.loads(cli("why", "DEBT-1", "--json").out)
-    assert during["components"] == before["components"]
-    # "mean 4.00 … 90% interval 4.00–4.00": no trace of the 1. The count of people does
-    # count Alice (who answered about what is kept apart from any run).
-    assert _without_count(during["lines"]) == _without_count(before["lines"])
-    shown = json.dumps(during, ensure_ascii=False)
-    assert "mean 4.00 from 7 respondents, 90% interval 4.00–4.00" in shown
-
-    with Session(imported) as session:
-        run = session.exec(select(PollRun).where(PollRun.scheduled_for >= _today_start())).one()
-        run.status, run.closed_at = "closed", utcnow()
-        session.add(run)
-        session.commit()
-    after = json.loads(cli("why", "DEBT-1", "--json").out)
-    assert after["components"]["pain"] < before["components"]["pain"]
-
-
-def _without_count(lines: list[dict]) -> list[dict]:
-    return [line | {"detail": re.sub(r"from \d+ ", "from N ", line["detail"])} for line in lines]
-
-
-def _today_start() -> datetime:
-    return datetime.combine(utcnow().date(), time(), tzinfo=UTC)
+def test_filters_read_the_one_team_prior(cli, imported: Engine) -> None:
+    """`top --category operational` holds only DEBT-2, whose answers are held: its Pain is
+    still the whole team's mean (DEBT-1's 4.00), never a mean over the filtered subset that
+    another view could be subtracted from."""
+    whole = {row["key"]: row for row in json.loads(cli("top", "--json").out)}
+    only = json.loads(cli("top", "--category", "operational", "--json").out)
+    assert [row["key"] for row in only] == ["DEBT-2"]
+    assert only[0]["components"] == whole["DEBT-2"]["components"]
+    assert "the team's mean 4.00 is used" in cli("why", "DEBT-2").out
