@@ -25,7 +25,7 @@ from bot.sandbox import FakeSlack, SlackDriver, payloads
 from bot.sandbox.records import Message
 from bot.sandbox.transport import FORM, DriverResponse
 from storage import db
-from storage.models import Participation, PollRun, Response
+from storage.models import HeldAnswer, Participation, PollRun, Response
 from tests.e2e.conftest import LEAD, SECRET, TEAM, free_port, server_env, start_server
 
 pytestmark = pytest.mark.e2e
@@ -190,13 +190,14 @@ def test_500_votes_from_250_people_in_a_burst(stack: BurstStack) -> None:
 
     # Nothing lost, and every person's answer is their second vote.
     with stack.session() as session:
-        rows = session.exec(select(Response).where(Response.poll_run_id == run_id)).all()
+        rows = session.exec(select(HeldAnswer).where(HeldAnswer.poll_run_id == run_id)).all()
+        assert not session.exec(select(Response).where(Response.poll_run_id == run_id)).all()
         took_part = session.exec(
             select(func.count())
             .select_from(Participation)
             .where(Participation.poll_run_id == run_id)
         ).one()
-    assert len(rows) == 250
+    assert len(rows) == 250  # held while the run is open: in no shown number yet
     assert took_part == 250
     stored = {r.respondent: r.value for r in rows}
     expected = {

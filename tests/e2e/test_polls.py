@@ -295,9 +295,11 @@ def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> N
     )
     with stack.session() as session:
         values = [
-            r.value for r in session.exec(select(Response).where(Response.poll_run_id == run.id))
+            r.value
+            for r in session.exec(select(HeldAnswer).where(HeldAnswer.poll_run_id == run.id))
         ]
-    assert len(values) == 20 and values.count(5) >= 5
+        assert session.exec(select(Response).where(Response.poll_run_id == run.id)).all() == []
+    assert len(values) == 20 and values.count(5) >= 5  # held until the close
 
     def reminded_since(before: int) -> list[str]:
         return sorted(c.params["channel"] for c in stack.fake.calls_to("chat.postMessage")[before:])
@@ -328,6 +330,10 @@ def test_dm_poll_votes_reminders_and_closing(stack: PollStack, monkeypatch) -> N
         m for m in stack.fake.messages(channel=POLLS) if m.text.startswith("Quick check closed")
     ]
     assert len(summary) == 1 and "20 answered" in json.dumps(summary[0].blocks)
+    with stack.session() as session:  # twenty people: released at the close, as one group
+        released = session.exec(select(Response).where(Response.poll_run_id == run.id)).all()
+        assert session.exec(select(HeldAnswer).where(HeldAnswer.poll_run_id == run.id)).all() == []
+    assert sorted(r.value for r in released) == sorted(values)
     late = stack.driver(PEOPLE[25])
     late.click_button(action_id="poll_vote_3", user=PEOPLE[25])
     stack.fake.wait_for(
