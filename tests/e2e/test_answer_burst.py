@@ -190,8 +190,10 @@ def test_500_votes_from_250_people_in_a_burst(stack: BurstStack) -> None:
 
     # Nothing lost, and every person's answer is their second vote.
     with stack.session() as session:
-        rows = session.exec(select(HeldAnswer).where(HeldAnswer.poll_run_id == run_id)).all()
-        rows += session.exec(select(Response).where(Response.poll_run_id == run_id)).all()
+        rows = [
+            *session.exec(select(HeldAnswer).where(HeldAnswer.poll_run_id == run_id)),
+            *session.exec(select(Response).where(Response.poll_run_id == run_id)),
+        ]
         took_part = session.exec(
             select(func.count())
             .select_from(Participation)
