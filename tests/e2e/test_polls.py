@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from bot.config import load_settings
+from bot.core.anonymity import respondent_key
 from bot.jobs import poll_jobs
 from bot.runtime import build_runtime
 from bot.sandbox import FakeSlack, SlackDriver
@@ -94,6 +95,11 @@ questions:
 HOME_SURVEY = LIVE_SURVEY.replace("id: live-vote", "id: home-check").replace(
     "title: Live vote", "title: Home check"
 )
+ANON_HOME_SURVEY = (
+    NUDGE_SURVEY.replace("id: nudge-check", "id: home-anon")
+    .replace("title: Nudge check", "title: Anonymous home check")
+    .replace("THU", "TUE")
+)
 
 
 class PollStack:
@@ -131,6 +137,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PollStack]:
     (folder / "dm-check.yaml").write_text(DM_SURVEY)
     (folder / "live-vote.yaml").write_text(LIVE_SURVEY)
     (folder / "home-check.yaml").write_text(HOME_SURVEY)
+    (folder / "home-anon.yaml").write_text(ANON_HOME_SURVEY)
     (folder / "nudge-check.yaml").write_text(NUDGE_SURVEY)
     database_url = f"sqlite:///{folder / 'debtpulse.db'}"
     engine = db.make_engine(database_url)
@@ -400,17 +407,31 @@ def _home(stack: PollStack, user: str, published: int) -> str:
     return json.dumps(view.blocks, ensure_ascii=False)
 
 
-def test_app_home_offers_the_polls_a_person_can_answer(stack: PollStack) -> None:
+@pytest.mark.parametrize(
+    ("survey", "title", "person"),
+    [("home-check", "Home check", PEOPLE[9]), ("home-anon", "Anonymous home check", PEOPLE[10])],
+)
+def test_app_home_offers_the_polls_a_person_can_answer(
+    stack: PollStack, survey: str, title: str, person: str
+) -> None:
+    """Named or anonymous (participation under the per-run key, no user id), a poll someone
+    answered leaves their Home tab."""
     stack.fake.workspace.add_user("U0OUTSIDE", name="outside")
     lead = stack.driver(LEAD)
-    assert lead.slash(text="poll send home-check", channel=POLLS).ok
-    stack.fake.wait_for(lambda: "Home check" in str(stack.fake.messages(channel=POLLS)), timeout=10)
-    run = _run(stack, "home-check")
-    person = PEOPLE[9]
-    home = _home(stack, person, 1)
-    assert f"*Home check* in <#{POLLS}>" in home
+    assert lead.slash(text=f"poll send {survey}", channel=POLLS).ok
+    stack.fake.wait_for(lambda: title in str(stack.fake.messages(channel=POLLS)), timeout=10)
+    run = _run(stack, survey)
+    assert run.id is not None
+    published = len(
+        [c for c in stack.fake.calls_to("views.publish") if c.params.get("user_id") == person]
+    )
+    home = _home(stack, person, published + 1)
+    assert f"*{title}* in <#{POLLS}>" in home
     assert '"action_id": "poll_open"' in home and f'"value": "{run.id}"' in home
-    assert "Nothing to answer right now." in _home(stack, "U0OUTSIDE", 1)  # not in the channel
+    outside = len(
+        [c for c in stack.fake.calls_to("views.publish") if c.params.get("user_id") == "U0OUTSIDE"]
+    )
+    assert "Nothing to answer right now." in _home(stack, "U0OUTSIDE", outside + 1)
     # Answer from the Home tab opens the poll's modal
     view = stack.fake.home(person)
     assert view is not None
@@ -419,17 +440,23 @@ def test_app_home_offers_the_polls_a_person_can_answer(stack: PollStack) -> None
     # once answered, it is gone from the list
     assert stack.driver(person).click_button(action_id="poll_vote_3", user=person).ok
 
+    key = respondent_key(secret="e2e-anon-secret", run_id=run.id, user_id=person)
+    recorded = person if survey == "home-check" else key
+
     def answered() -> bool:
         with stack.session() as session:
             rows = session.exec(
-                select(Participation).where(
-                    Participation.poll_run_id == run.id, Participation.user_id == person
-                )
+                select(Participation.user_id).where(Participation.poll_run_id == run.id)
             ).all()
-        return bool(rows)
+        return recorded in rows
 
     stack.fake.wait_for(answered, timeout=5)
-    assert "Home check" not in _home(stack, person, 2)
+    with stack.session() as session:
+        who = session.exec(
+            select(Participation.user_id).where(Participation.poll_run_id == run.id)
+        ).all()
+    assert (person in who) == (survey == "home-check")
+    assert title not in _home(stack, person, published + 2)
 
 
 def test_a_channel_poll_is_reminded_in_its_thread(stack: PollStack, monkeypatch) -> None:
