@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, lock_for_transaction
 from storage.models import AnswerRelease, HeldAnswer, PollRun, Response
 
 _RNG = random.SystemRandom()
@@ -123,6 +123,9 @@ def release_at_close(
     day: older ones could no longer count, and the tick deletes them.
     """
     assert run.id is not None
+    # One release at a time per team: two closes at once (the tick and `/debt poll close`, on
+    # PostgreSQL) would otherwise both release an earlier run's held answers.
+    lock_for_transaction(session, f"release:{run.team_id}")
     asked = session.exec(
         select(col(HeldAnswer.question_id), col(HeldAnswer.debt_item_id))
         .where(HeldAnswer.poll_run_id == run.id)
@@ -218,18 +221,23 @@ def expire(session: Session, *, team_id: str, before: date) -> int:
 
 
 def expire_all(session: Session, *, before: date) -> int:
-    """The same for every team."""
-    return _expire(session, before=before, team_id=None)
+    """The same for every team (teams in order, each under its release lock)."""
+    teams = session.exec(
+        select(HeldAnswer.team_id).where(col(HeldAnswer.answered_day) < before).distinct()
+    ).all()
+    return sum(_expire(session, before=before, team_id=team) for team in sorted(teams))
 
 
-def _expire(session: Session, *, before: date, team_id: str | None) -> int:
-    closed = select(PollRun.id).where(PollRun.status == "closed")
-    query = delete(HeldAnswer).where(
-        col(HeldAnswer.answered_day) < before, col(HeldAnswer.poll_run_id).in_(closed)
+def _expire(session: Session, *, before: date, team_id: str) -> int:
+    lock_for_transaction(session, f"release:{team_id}")
+    closed = select(PollRun.id).where(PollRun.status == "closed", PollRun.team_id == team_id)
+    result = session.execute(
+        delete(HeldAnswer).where(
+            col(HeldAnswer.team_id) == team_id,
+            col(HeldAnswer.answered_day) < before,
+            col(HeldAnswer.poll_run_id).in_(closed),
+        )
     )
-    if team_id is not None:
-        query = query.where(col(HeldAnswer.team_id) == team_id)
-    result = session.execute(query)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

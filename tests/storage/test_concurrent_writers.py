@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
@@ -17,10 +17,11 @@ from bot.core.ranking import current_ranking
 from bot.core.register import add_item
 from bot.core.score_settings import ScoreSettings
 from bot.core.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
-from storage import db
+from storage import db, held, polls
 from storage.models import (
     AuditEvent,
     DebtItem,
+    HeldAnswer,
     PainSum,
     Participation,
     PollRun,
@@ -209,3 +210,65 @@ def test_two_leads_adding_an_item_at_once_get_two_keys(engine: Engine) -> None:
         ).one()
     assert titles == {"DEBT-1": "Added by the first lead", "DEBT-2": "Added by the second lead"}
     assert created == 2
+
+
+@pytest.mark.postgres
+def test_two_runs_closing_at_once_release_an_earlier_pool_once(engine: Engine) -> None:
+    """Two anonymous runs of different surveys close at once (the tick and `/debt poll
+    close`), each completing a group with the same held answers of an earlier run: the
+    second waits for the first, finds them released, and releases nothing twice."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer holds the one write lock for its whole transaction")
+    with db.session_scope(engine) as session:
+        item = make_item(session).id
+        earlier = make_run(session, scheduled_for=NOW, anonymous=True, status="closed")
+        runs = [
+            make_run(session, survey_id=f"s{n}", scheduled_for=NOW, anonymous=True, status="open")
+            for n in (1, 2)
+        ]
+        for run, people in ((earlier, "abcd"), (runs[0], "e"), (runs[1], "f")):
+            for person in people:
+                held.hold_answer(
+                    session,
+                    team_id=TEAM,
+                    poll_run_id=run.id or 0,
+                    question_id="pain",
+                    debt_item_id=item,
+                    respondent=f"anon:{run.id}:{person}",
+                    person=("k1", f"person:{person}"),
+                    value=3.0,
+                    text_value=None,
+                    day=NOW.date(),
+                )
+    first_closed, release = threading.Event(), threading.Event()
+    second_pid: list[int] = []
+    released: dict[str, list[held.Released]] = {}
+
+    def close(run: PollRun, who: str) -> None:
+        with db.session_scope(engine) as session:
+            if who == "second":
+                second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            polls.close_run(session, run_id=run.id or 0, now=NOW)
+            session.refresh(run)
+            released[who] = held.release_at_close(
+                session, run=run, min_group=5, horizon=timedelta(weeks=8)
+            )
+            if who == "first":
+                first_closed.set()
+                release.wait()  # commits only once the second one is waiting
+
+    def first() -> None:
+        close(runs[0], "first")
+
+    def second() -> None:
+        first_closed.wait()
+        close(runs[1], "second")
+
+    _second_waits_for_the_first(engine, first, second, second_pid, release)
+
+    assert [r.people for r in released["first"]] == [5]
+    assert released["second"] == []  # f alone is held: a, b, c, d went with e
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Response)).one() == 5
+        left = session.exec(select(HeldAnswer.respondent)).all()
+    assert left == [f"anon:{runs[1].id}:f"]
