@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -52,25 +53,97 @@ def test_changed_items_swap_ends_from_the_change_week_on() -> None:
     assert bench.truth_in_week(bench.Stream(10, 0.6, 0.7, seed=3), 30) == before
 
 
-def test_a_small_team_is_simulated_through_the_real_import_and_scoring(tmp_path: Path) -> None:
+def _released_in_groups(result: bench.Result, min_group: int) -> None:
+    """What the benchmark read obeys the release rule, week by week."""
+    before = [0] * bench.N_ITEMS
+    for week in result.weeks:
+        for item in range(bench.N_ITEMS):
+            released, answers = week.released[item], week.answers[item]
+            assert released <= answers
+            # A release is a whole group: nobody's new answer, or min_group people's or more.
+            new = released - before[item]
+            assert new == 0 or new >= min_group
+            if week.shown[item]:
+                assert released >= min_group
+            if released == answers > 0:
+                # every answer released: the rule-obeying raw mean is the plain raw mean
+                assert week.rule[item] == pytest.approx(week.naive[item])
+        nothing = [week.rule[i] for i in range(bench.N_ITEMS) if week.released[i] == 0]
+        assert len(set(nothing)) <= 1  # items with nothing released share the released mean
+        before = list(week.released)
+
+
+def test_a_sampled_team_of_five_is_released_once_everyone_has_seen_each_item(
+    tmp_path: Path,
+) -> None:
     template = tmp_path / "seed.db"
     bench.seed_database(template, seed=0)
-    stream = bench.Stream(5, 0.9, 0.7, seed=0, weeks=4)
-    result = bench.simulate(stream, template, tmp_path)
+    # Everyone answers every week, a rotating 5 of the 15 items: three weeks cover them all.
+    result = bench.simulate(bench.Stream(5, 1.0, 0.7, seed=0, weeks=4), template, tmp_path)
     assert template.exists()
     assert len(result.weeks) == 4
-    first, last = result.weeks[0], result.weeks[-1]
-    # Week 1: no item has 5 answers yet (each person sees 5 of 15) → all below the group.
+    _released_in_groups(result, DEFAULT_SETTINGS.min_group)
+    first = result.weeks[0]
+    # Week 1: no item was seen by all five people, so nothing is released or shown.
     assert max(first.respondents) < DEFAULT_SETTINGS.min_group
-    assert first.suppressed == bench.N_ITEMS
-    assert len(set(first.score)) == 1  # suppressed items all sit at the prior
-    assert len(set(first.naive)) > 1  # the raw mean ranks them anyway
-    # By week 4 the people who answered are counted across runs and items come out.
-    assert sum(last.answers) > sum(first.answers)
-    shown = [
-        score
-        for score, people in zip(last.score, last.respondents, strict=True)
-        if people >= DEFAULT_SETTINGS.min_group
-    ]
-    assert last.suppressed == bench.N_ITEMS - len(shown)
-    assert len(set(shown)) == len(shown) > 0
+    assert sum(first.released) == 0 and not any(first.shown)
+    assert len(set(first.score)) == 1 and len(set(first.rule)) == 1  # all at the prior
+    assert bench.kendall_tau_b(first.rule, result.truth) == 0.0
+    assert len(set(first.naive)) > 1  # the raw mean of every answer ranks them anyway
+    # By week 3 every person has answered every item once: each item's pooled answers are
+    # released together (nothing stays held) and every item shows.
+    third = result.weeks[2]
+    assert third.respondents == (5,) * bench.N_ITEMS
+    assert third.released == third.answers
+    assert all(third.shown)
+    assert result.first_all_shown() <= 3
+    assert len(set(third.score)) > 1 and len(set(third.rule)) > 1
+
+
+def test_every_item_asked_shows_a_full_team_in_week_one_and_a_small_one_never(
+    tmp_path: Path,
+) -> None:
+    template = tmp_path / "seed.db"
+    bench.seed_database(template, seed=1)
+    full = bench.simulate(
+        bench.Stream(5, 1.0, 0.7, seed=1, weeks=2, sample=bench.N_ITEMS), template, tmp_path
+    )
+    _released_in_groups(full, DEFAULT_SETTINGS.min_group)
+    week = full.weeks[0]
+    assert week.released == week.answers == (5,) * bench.N_ITEMS
+    assert all(week.shown)
+    assert week.rule == pytest.approx(week.naive)
+    # Four people can never make a group of five: nothing is released, ever.
+    four = bench.simulate(
+        bench.Stream(4, 1.0, 0.7, seed=1, weeks=3, sample=bench.N_ITEMS), template, tmp_path
+    )
+    for week in four.weeks:
+        assert sum(week.released) == 0 and not any(week.shown)
+        assert len(set(week.score)) == 1 and len(set(week.rule)) == 1
+    assert four.first_all_shown() == math.inf
+    # ... unless the team lowers DEBTPULSE_MIN_GROUP to 3.
+    lowered = bench.simulate(
+        bench.Stream(4, 1.0, 0.7, seed=1, min_group=3, weeks=1, sample=bench.N_ITEMS),
+        template,
+        tmp_path,
+    )
+    _released_in_groups(lowered, 3)
+    assert all(lowered.weeks[0].shown)
+
+
+def test_the_quick_plan_prints_every_table(capsys: pytest.CaptureFixture[str]) -> None:
+    bench.main(["--quick", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert "Score vs the raw mean under the same release rule, per team size" in out
+    assert "Share of the 15 items shown (not suppressed) after 1, 4, 8 weeks" in out
+    assert "The whole grid" in out
+    assert "When pain moves" not in out  # the quick plan has no drift runs
+    lines = out.splitlines()
+    shown = lines.index(next(line for line in lines if line.startswith("team rate |   wk1")))
+    rows = [line.split() for line in lines[shown + 2 : shown + 4]]
+    assert [row[:2] for row in rows] == [["5", "0.6"], ["10", "0.6"]]
+    # A team of 5 answering 5 of 15 items at rate 0.6 shows nothing in its first week.
+    assert rows[0][3] == "0%"
+    for row in rows:
+        shares = [float(cell.rstrip("%")) for cell in row if cell.endswith("%")]
+        assert len(shares) == 6 and all(0 <= share <= 100 for share in shares)
