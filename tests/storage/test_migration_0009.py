@@ -101,6 +101,7 @@ def test_0009_holds_open_answers_records_groups_and_keys_participation(at_0008: 
     with at_0008.connect() as conn:
         released = conn.execute(text("SELECT poll_run_id, respondent FROM response")).all()
         kept = conn.execute(text("SELECT poll_run_id, value FROM held_answer")).all()
+        key_ids = conn.execute(text("SELECT DISTINCT key_id FROM held_answer")).scalars().all()
         groups = conn.execute(
             text(
                 "SELECT poll_run_id, question_id, debt_item_id, people, answers FROM answer_release"
@@ -109,6 +110,7 @@ def test_0009_holds_open_answers_records_groups_and_keys_participation(at_0008: 
         taken = conn.execute(text("SELECT poll_run_id, user_id FROM participation")).all()
     # the open run's two answers are held now; the closed run's six stay released
     assert sorted(kept) == [(2, 1.0), (2, 2.0)]
+    assert key_ids == ["legacy:2"]  # people counted per run: no one counted twice
     assert [run for run, _ in released] == [1] * 6
     assert groups == [(1, "pain", 1, 6, 6)]
     # keys: no old per-run key survives beside a released answer; participation is keyed

@@ -8,7 +8,8 @@ An anonymous answer now enters the score only when released in a group of at lea
 minimum group of people (``held_answer`` until then, ``answer_release`` records each group).
 What is already stored is carried over:
 
-- the answers of anonymous runs still open move to ``held_answer`` (released at the close);
+- the answers of anonymous runs still open move to ``held_answer`` (released at the close;
+  their people counted per run, as their per-run keys cannot be linked across runs);
 - the answers of closed anonymous runs stay released, one ``answer_release`` per run,
   question and item counting its distinct respondents (a group under the minimum group is
   never read), and their per-run keys are replaced by random ones;
@@ -107,10 +108,12 @@ def _carry_over(secret: str | None) -> None:
                     "INSERT INTO held_answer (team_id, poll_run_id, question_id, debt_item_id,"
                     " respondent, key_id, person, value, text, answered_day)"
                     " SELECT team_id, poll_run_id, question_id, debt_item_id, respondent,"
-                    " 'legacy', respondent, value, text, answered_day FROM response"
+                    " :key_id, respondent, value, text, answered_day FROM response"
                     " WHERE poll_run_id = :run AND answered_day IS NOT NULL"
                 ),
-                {"run": run_id},
+                # a key id of their own run: a pool counts people per key id, so the same
+                # person in two runs open at the upgrade is never counted twice
+                {"run": run_id, "key_id": f"legacy:{run_id}"[:16]},
             )
             bind.execute(sa.text("DELETE FROM response WHERE poll_run_id = :run"), {"run": run_id})
             continue
