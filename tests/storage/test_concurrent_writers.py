@@ -249,9 +249,10 @@ def test_two_runs_closing_at_once_release_an_earlier_pool_once(engine: Engine) -
             if who == "second":
                 second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
             polls.close_run(session, run_id=run.id or 0, now=NOW)
-            session.refresh(run)
+            closing = session.get(PollRun, run.id)
+            assert closing is not None
             released[who] = held.release_at_close(
-                session, run=run, min_group=5, horizon=timedelta(weeks=8)
+                session, run=closing, min_group=5, horizon=timedelta(weeks=8)
             )
             if who == "first":
                 first_closed.set()
