@@ -23,11 +23,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from storage.dialect import insert_for, lock_for_transaction
 from storage.models import AnswerRelease, HeldAnswer, PollRun, Response
+from storage.responses import answer_conflict
 
 _RNG = random.SystemRandom()
 
@@ -68,17 +69,9 @@ def hold_answer(
 def _hold_statement(dialect: str, about_item: bool) -> Any:
     table: Any = HeldAnswer.__table__  # type: ignore[attr-defined]
     statement = insert_for(dialect, table)
-    if about_item:
-        conflict: dict[str, Any] = {
-            "index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]
-        }
-    else:
-        conflict = {
-            "index_elements": ["poll_run_id", "question_id", "respondent"],
-            "index_where": text("debt_item_id IS NULL"),
-        }
     return statement.on_conflict_do_update(
-        **conflict, set_={"value": statement.excluded.value, "text": statement.excluded.text}
+        **answer_conflict(about_item=about_item),
+        set_={"value": statement.excluded.value, "text": statement.excluded.text},
     )
 
 

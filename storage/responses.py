@@ -48,22 +48,24 @@ def upsert_response(
     session.connection().execute(statement, row)
 
 
+def answer_conflict(*, about_item: bool) -> dict[str, Any]:
+    """The unique index an answer replaces an earlier one by: one answer per run, question,
+    item and respondent (a partial index for answers about no item, as NULLs differ)."""
+    if about_item:
+        return {"index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]}
+    return {
+        "index_elements": ["poll_run_id", "question_id", "respondent"],
+        "index_where": text("debt_item_id IS NULL"),
+    }
+
+
 @cache
 def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
     """The answer upsert, built once per dialect and kind (values come as parameters)."""
     table: Any = Response.__table__  # type: ignore[attr-defined]
     statement = insert_for(dialect, table)
-    if about_item:
-        conflict: dict[str, Any] = {
-            "index_elements": ["poll_run_id", "question_id", "debt_item_id", "respondent"]
-        }
-    else:
-        conflict = {
-            "index_elements": ["poll_run_id", "question_id", "respondent"],
-            "index_where": text("debt_item_id IS NULL"),
-        }
     return statement.on_conflict_do_update(
-        **conflict,
+        **answer_conflict(about_item=about_item),
         set_={
             "value": statement.excluded.value,
             "text": statement.excluded.text,

@@ -120,31 +120,19 @@ def record_answers(
             continue
         answer = check_answer(question, value=given.value, text=given.text)
         item_id = given.item_id if question.over_debt_items else None
+        answer_row: dict[str, Any] = {
+            "team_id": run.team_id,
+            "poll_run_id": run.id,
+            "question_id": question.id,
+            "debt_item_id": item_id,
+            "respondent": respondent,
+            "value": answer.value,
+            "text_value": answer.text,
+        }
         if anonymous:
-            held.hold_answer(
-                session,
-                team_id=run.team_id,
-                poll_run_id=run.id,
-                question_id=question.id,
-                debt_item_id=item_id,
-                respondent=respondent,
-                person=person,
-                value=answer.value,
-                text_value=answer.text,
-                day=at.astimezone(UTC).date(),
-            )
+            held.hold_answer(session, **answer_row, person=person, day=at.astimezone(UTC).date())
         else:
-            responses.upsert_response(
-                session,
-                team_id=run.team_id,
-                poll_run_id=run.id,
-                question_id=question.id,
-                debt_item_id=item_id,
-                respondent=respondent,
-                value=answer.value,
-                text_value=answer.text,
-                at=at,
-            )
+            responses.upsert_response(session, **answer_row, at=at)
         stored += 1
     if stored:
         polls.record_participation(
