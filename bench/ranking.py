@@ -84,13 +84,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot.core.catalog import load_catalog
-from bot.core.ranking import current_ranking
-from bot.core.register import import_register
-from bot.core.register_csv import parse_register
-from bot.core.responses_csv import COLUMNS as RESPONSE_COLUMNS
-from bot.core.responses_csv import parse_responses, store_responses
 from bot.core.score_settings import DEFAULT_SETTINGS, ScoreSettings
 from bot.core.stats import student_t_quantile
+from bot.services.ranking import current_ranking
+from bot.services.register import import_register
+from bot.services.register_csv import parse_register
+from bot.services.responses_csv import COLUMNS as RESPONSE_COLUMNS
+from bot.services.responses_csv import parse_responses, store_responses
 from storage import aggregates, db, register
 from surveys import LoadedTemplate
 

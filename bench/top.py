@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from bench.fixture import TEAM, ensure_bench_db, fixture_arguments
-from bot.core.ranking import current_ranking
 from bot.core.score_settings import DEFAULT_SETTINGS
+from bot.services.ranking import current_ranking
 from storage import aggregates, db
 
 TARGET_S = 1.0

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.core.catalog import load_catalog
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
@@ -56,6 +56,22 @@ class Runtime:
                 ) from None
             self.default_team = team
         return self.default_team
+
+    def require_anon_secret(self) -> None:
+        """Anonymous surveys hash respondents with DEBTPULSE_ANON_SECRET: refuse to run
+        without it."""
+        if self.anon_secret:
+            return
+        anonymous = sorted(
+            template_id
+            for template_id, loaded in self.catalog.items()
+            if loaded.survey is not None and loaded.survey.anonymous
+        )
+        if anonymous:
+            raise ConfigError(
+                "DEBTPULSE_ANON_SECRET",
+                f"required because survey {anonymous[0]} is anonymous, but not set",
+            )
 
     @property
     def anon_secret(self) -> str | None:

@@ -45,7 +45,7 @@ def preview(
     ] = None,
 ) -> None:
     """Show the digest as it would be posted now, as text; nothing is posted or stored."""
-    from bot.jobs import digest_jobs  # Slack code loads only for digest commands
+    from bot.services import digest_jobs  # Slack code loads only for digest commands
 
     if chart is not None:
         check_writable(chart, "--chart")
@@ -72,7 +72,7 @@ def post(
 ) -> None:
     """Post the digest to its channels now (once per week unless --force)."""
     from bot.cli.serve_cmds import make_runtime
-    from bot.jobs import digest_jobs
+    from bot.services import digest_jobs
 
     runtime = make_runtime(CliContext().settings)
     digest_id = digest or digest_jobs.default_digest_id(runtime)

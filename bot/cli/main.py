@@ -10,14 +10,14 @@ import typer
 
 from bot.cli import digest_cmds, ranking_cmds, serve_cmds, surveys_cmds, worker_cmds
 from bot.cli.context import CliContext
+from bot.cli.demo_cmds import demo as demo_command
 from bot.cli.errors import check_writable, fail, guarded, write_file
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.core import register as register_service
 from bot.core.catalog import load_catalog
-from bot.core.register_csv import parse_register
-from bot.core.responses_csv import parse_responses, store_responses
-from bot.core.signals_in import parse_jsonl, store_signals
-from bot.demo.command import demo as demo_command
+from bot.services import register as register_service
+from bot.services.register_csv import parse_register
+from bot.services.responses_csv import parse_responses, store_responses
+from bot.services.signals_in import parse_jsonl, store_signals
 from storage import db
 from storage.types import utcnow
 
@@ -161,7 +161,7 @@ def poll_send(
     survey_id: Annotated[str, typer.Argument(help="The survey's id, e.g. weekly-debt-pulse.")],
 ) -> None:
     """Open a run of SURVEY_ID now and deliver it (once per minute's slot)."""
-    from bot.jobs import poll_jobs, poll_report
+    from bot.services import poll_jobs, poll_report
 
     runtime = serve_cmds.make_runtime(CliContext().settings)
     if survey_id not in runtime.catalog or runtime.catalog[survey_id].survey is None:

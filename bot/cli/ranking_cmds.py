@@ -12,9 +12,9 @@ from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core.capacity import capacity_hint, split_estimates
 from bot.core.display import component_lines, score_with_arrow, top_reasons, trend_arrow
-from bot.core.ranking import current_ranking
-from bot.core.snapshots import take_snapshot, why_change
 from bot.core.weights_file import MAX_SPRINT_POINTS
+from bot.services.ranking import current_ranking
+from bot.services.snapshots import take_snapshot, why_change
 from storage import db, register
 from storage.models import Category
 from storage.types import utcnow

@@ -7,27 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.teams import TeamError, resolve_team
 from bot.web import gunicorn_hooks
 from storage.db import make_engine
-
-
-def require_anon_secret(runtime: Runtime) -> None:
-    """Anonymous surveys hash respondents with DEBTPULSE_ANON_SECRET: refuse to run without it."""
-    if runtime.anon_secret:
-        return
-    anonymous = sorted(
-        template_id
-        for template_id, loaded in runtime.catalog.items()
-        if loaded.survey is not None and loaded.survey.anonymous
-    )
-    if anonymous:
-        raise ConfigError(
-            "DEBTPULSE_ANON_SECRET",
-            f"required because survey {anonymous[0]} is anonymous, but not set",
-        )
 
 
 def make_runtime(settings: Settings) -> Runtime:
@@ -39,7 +23,7 @@ def make_runtime(settings: Settings) -> Runtime:
     except TeamError:
         team = ""  # several OAuth workspaces: signals must name their team
     runtime = build_runtime(settings, engine=engine, default_team=team)
-    require_anon_secret(runtime)
+    runtime.require_anon_secret()
     return runtime
 
 
@@ -48,7 +32,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def wsgi_app() -> Any:
     """The WSGI app built from the environment (gunicorn loads this in each worker)."""
-    from bot.slack.app import build_app  # Slack and web code load only for these commands
+    from bot.listeners.app import build_app  # Slack and web code load only for these commands
     from bot.web.wsgi import make_wsgi_app
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def worker_runtime(settings: Settings) -> Runtime:
     """The runtime the worker needs: Slack settings, the newest schema, the anon secret."""
     runtime = serve_cmds.make_runtime(settings)
-    serve_cmds.require_anon_secret(runtime)  # the worker records nothing anonymous without it
+    runtime.require_anon_secret()  # the worker records nothing anonymous without it
     return runtime
 
 
@@ -104,7 +104,7 @@ def socket() -> None:
     from slack_sdk.errors import SlackApiError
 
     from bot.jobs.worker import background_worker
-    from bot.slack.app import build_app
+    from bot.listeners.app import build_app
 
     settings = load_settings()
     settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")

@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.ranking import current_ranking
-from bot.core.snapshots import take_snapshot
 from bot.demo.sim import Sim
 from bot.demo.stack import DIGEST_CHANNEL
 from bot.demo.steps import StepFailed
 from bot.demo.week import JOB_DELAY, next_slot
-from bot.jobs import digest_jobs
 from bot.jobs.scheduler import MISFIRE_GRACE, latest_fire_time
 from bot.sandbox import Message, UploadedFile
+from bot.services import digest_jobs
+from bot.services.ranking import current_ranking
+from bot.services.snapshots import take_snapshot
 
 DIGEST_ID = "weekly-digest"
 SNAPSHOT_ACTOR = "demo:weekly-snapshot"

@@ -13,7 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.register_csv import COLUMNS
+from bot.services.register_csv import COLUMNS
 
 
 @dataclass(frozen=True)

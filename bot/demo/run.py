@@ -19,9 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
 
-from bot.core import register as register_service
-from bot.core.ranking import current_ranking, week_start
-from bot.core.register_csv import parse_register
 from bot.demo import digest, report, slash, stack
 from bot.demo.clock import SimClock
 from bot.demo.register_data import REGISTER, register_csv
@@ -30,6 +27,9 @@ from bot.demo.steps import DemoError, StepFailed, check, step
 from bot.demo.truth import Truth, make_truth
 from bot.demo.week import WeekReport, simulate_week
 from bot.sandbox import FakeSlack
+from bot.services import register as register_service
+from bot.services.ranking import current_ranking, week_start
+from bot.services.register_csv import parse_register
 from storage import register
 
 Echo = Callable[[str], None]

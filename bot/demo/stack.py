@@ -20,7 +20,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from bot.cli.serve_cmds import require_anon_secret
 from bot.config import Settings
 from bot.demo.clock import SimClock
 from bot.demo.truth import Engineer
@@ -152,13 +151,13 @@ def build(fake: FakeSlack, database_url: str, clock: SimClock) -> Runtime:
     engine = db.make_engine(settings.database_url)
     team = resolve_team(settings, engine, None)  # auth.test against the fake
     runtime = build_runtime(settings, engine=engine, default_team=team, clock=clock)
-    require_anon_secret(runtime)
+    runtime.require_anon_secret()
     return runtime
 
 
 def serve(fake: FakeSlack, runtime: Runtime, clock: SimClock, database_url: str) -> Stack:
     """Serve the real WSGI app on a free port of 127.0.0.1 in a background thread."""
-    from bot.slack.app import build_app
+    from bot.listeners.app import build_app
     from bot.web.wsgi import make_wsgi_app
 
     app = make_wsgi_app(runtime, build_app(runtime))

@@ -22,8 +22,8 @@ from bot.demo import incidents, people, slash
 from bot.demo.sim import Sim
 from bot.demo.stack import LEAD_ID, POLL_CHANNEL
 from bot.demo.steps import check, step
-from bot.jobs import poll_jobs
 from bot.jobs.scheduler import MISFIRE_GRACE, latest_fire_time
+from bot.services import poll_jobs
 
 PULSE_ID = "weekly-debt-pulse"
 FIRST_DAY_SHARE = 0.7  # most people answer on the day the poll opens

@@ -26,9 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.ranking import week_start
-from bot.jobs import digest_jobs, poll_jobs
 from bot.runtime import Runtime
+from bot.services import digest_jobs, poll_jobs
+from bot.services.ranking import week_start
 from storage import digests, polls
 from surveys import Digest, Survey
 

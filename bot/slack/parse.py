@@ -10,7 +10,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from storage.models import Category, Status
+from bot.core.records import CATEGORIES, STATUSES
 
 SUBCOMMANDS = (
     "help",
@@ -131,7 +131,7 @@ def parse(text: str) -> Command:
     if name == "status":
         _at_least(rest, 2, name)
         status = rest[1].lower()
-        if status not in {s.value for s in Status}:
+        if status not in STATUSES:
             raise UsageError(f"`{rest[1]}` is not a status", usage)
         return Command(
             name, {"key": _key(rest[0], usage), "status": status, "why": _why(rest[2:], name)}
@@ -161,7 +161,7 @@ def _parse_top(rest: list[str]) -> Command:
         if not 1 <= limit <= MAX_TOP:
             raise UsageError(f"N must be between 1 and {MAX_TOP}", usage)
         args["limit"] = limit
-    if remaining and remaining[0].lower() in {c.value for c in Category}:
+    if remaining and remaining[0].lower() in CATEGORIES:
         args["category"] = remaining.pop(0).lower()
     if remaining:
         args["component"] = remaining.pop(0)

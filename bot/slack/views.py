@@ -7,7 +7,7 @@ Interpolated text is escaped for mrkdwn (``&``, ``<``, ``>``) with the shared es
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from bot.core.display import ComponentLine, score_with_arrow, top_reasons, trend_arrow
 from bot.core.explain import Change
 from bot.core.priority import RankedItem
+from bot.core.records import CATEGORIES, STATUSES, AssessmentRecord, ItemRecord
 from bot.slack.limits import (
     BUTTON_TEXT,
     HEADER,
@@ -29,7 +30,6 @@ from bot.slack.limits import (
     clip,
 )
 from bot.slack.parse import USAGE
-from storage.models import Assessment, Category, DebtItem, Status
 from surveys import mrkdwn_escape as esc
 
 ADD_CALLBACK = "debt_add"
@@ -160,7 +160,7 @@ def _respondents(item: RankedItem) -> str:
     return f"{b.respondents_label} people" if b.suppressed else f"n = {b.n_respondents}"
 
 
-def ranking_line(item: RankedItem, record: DebtItem | None) -> str:
+def ranking_line(item: RankedItem, record: ItemRecord | None) -> str:
     b = item.breakdown
     owner = f" · <@{record.owner}>" if record is not None and is_user_id(record.owner) else ""
     reasons = top_reasons(b)
@@ -172,7 +172,7 @@ def ranking_line(item: RankedItem, record: DebtItem | None) -> str:
 
 
 def top_message(
-    items: Sequence[RankedItem], records: dict[str, DebtItem], *, title: str
+    items: Sequence[RankedItem], records: Mapping[str, ItemRecord], *, title: str
 ) -> dict[str, Any]:
     if not items:
         return notice("No open debt items match. Leads can add one with `/debt add`.")
@@ -203,7 +203,7 @@ def why_message(item: RankedItem, lines: Sequence[ComponentLine], change: Change
 
 
 def item_message(
-    item: DebtItem, assessment: Assessment | None, ranked: RankedItem | None
+    item: ItemRecord, assessment: AssessmentRecord | None, ranked: RankedItem | None
 ) -> dict[str, Any]:
     facts = [
         f"*Category:* {esc(item.category)}",
@@ -323,7 +323,7 @@ def modal(callback_id: str, title: str, blocks: list[SlackBlock], metadata: str)
 
 
 def add_modal(*, next_key: str, metadata: str) -> dict[str, Any]:
-    categories = [option(c.value.capitalize(), c.value) for c in Category]
+    categories = [option(c.capitalize(), c) for c in CATEGORIES]
     efforts = [option(e, e) for e in EFFORTS]
     blocks = [
         context(f"The new item will be *{next_key}*."),
@@ -352,7 +352,9 @@ def add_modal(*, next_key: str, metadata: str) -> dict[str, Any]:
     return modal(ADD_CALLBACK, "Add debt item", blocks, metadata)
 
 
-def assess_modal(item: DebtItem, current: Assessment | None, *, metadata: str) -> dict[str, Any]:
+def assess_modal(
+    item: ItemRecord, current: AssessmentRecord | None, *, metadata: str
+) -> dict[str, Any]:
     blocks = [
         section(f"*{esc(item.key)} · {esc(item.title)}*"),
         _rating("impact", "Impact", current.impact if current else None, optional=False),
@@ -399,9 +401,9 @@ def _home_poll(poll: HomePoll) -> SlackBlock:
 def home_view(
     *,
     top: Sequence[RankedItem],
-    records: dict[str, DebtItem],
+    records: Mapping[str, ItemRecord],
     open_polls: Sequence[HomePoll],
-    owned: Sequence[DebtItem],
+    owned: Sequence[ItemRecord],
 ) -> dict[str, Any]:
     blocks: list[SlackBlock] = [header("Top debt priorities")]
     if top:
@@ -419,4 +421,4 @@ def home_view(
 
 
 def status_choices() -> list[str]:
-    return [s.value for s in Status]
+    return list(STATUSES)

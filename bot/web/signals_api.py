@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from bot.core.problems import InputRejected
-from bot.core.signals_in import parse_signal, store_signals
 from bot.runtime import Runtime
+from bot.services.signals_in import parse_signal, store_signals
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024

@@ -17,8 +17,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.listeners.app import INSTALL_PATH, REDIRECT_PATH
 from bot.runtime import Runtime
-from bot.slack.app import INSTALL_PATH, REDIRECT_PATH
 from bot.web import signals_api
 from storage.db import sqlite_file
 

@@ -111,7 +111,7 @@ def test_digest_chart_to_a_path_that_cannot_be_written_is_one_line_before_any_ou
 def test_digest_chart_is_written(
     cli, cli_db: Engine, out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.jobs.digest_jobs.chart_png", lambda *_: b"\x89PNG fake")
+    monkeypatch.setattr("bot.services.digest_jobs.chart_png", lambda *_: b"\x89PNG fake")
     target = out_dir / "c.png"
     result = cli("digest", "preview", "--chart", str(target))
     assert result.code == 0, result

@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from bot.core.anonymity import day_only
 from bot.core.inputs import ItemInputs, PainAnswer, aggregate_pain, team_context
 from bot.core.priority import score_item
-from bot.core.ranking import current_ranking, week_start
 from bot.core.rounding import round_components
 from bot.core.score_settings import ScoreSettings
-from bot.core.snapshots import take_snapshot
+from bot.services.ranking import current_ranking, week_start
+from bot.services.snapshots import take_snapshot
 from storage import db, polls, register, responses
 from storage.models import AuditEvent, PrioritySnapshot
 from storage.types import utcnow

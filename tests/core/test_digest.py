@@ -32,9 +32,9 @@ from bot.core.digest import (
     split,
 )
 from bot.core.priority import ScoreBreakdown
-from bot.core.register import command_reason, stated_why
 from bot.core.score_settings import COMPONENTS
 from bot.core.weights_file import Capacity
+from bot.services.register import command_reason, stated_why
 from bot.slack.digest_views import digest_message
 from surveys import Digest
 from surveys.schema import DigestSections

@@ -43,15 +43,15 @@ from sqlmodel import Session, col, select
 
 from bot.cli.main import app as cli_app
 from bot.config import Settings, load_settings
-from bot.core import register as register_service
 from bot.core.anonymity import person_key
 from bot.core.blocktext import blocks_to_text
-from bot.core.poll_answers import GivenAnswer, check_answers, record_answers
-from bot.jobs import digest_jobs, poll_jobs
+from bot.listeners.commands import handle_debt
+from bot.listeners.home import publish_home
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
-from bot.slack.commands import handle_debt
-from bot.slack.home import publish_home
+from bot.services import digest_jobs, poll_jobs
+from bot.services import register as register_service
+from bot.services.poll_answers import GivenAnswer, check_answers, record_answers
 from storage import db, polls
 from storage.models import HeldAnswer, PrioritySnapshot
 from tests.jobs.conftest import Clock
@@ -395,7 +395,7 @@ class Neighbours:
         story, clock = self.story, self.clock
         with (
             mock.patch("bot.cli.ranking_cmds.utcnow", clock),
-            mock.patch("bot.jobs.digest_jobs.chart_png", lambda runtime, built: None),
+            mock.patch("bot.services.digest_jobs.chart_png", lambda runtime, built: None),
         ):
             for week, others in enumerate(story.runs):
                 clock.now = START + timedelta(weeks=week)

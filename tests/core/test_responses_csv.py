@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.catalog import load_catalog
 from bot.core.problems import InputRejected
-from bot.core.responses_csv import ResponsesSummary, parse_responses
+from bot.services.responses_csv import ResponsesSummary, parse_responses
 
 HEADER = "survey_id,run_date,respondent,question_id,debt_key,value,text\n"
 TODAY = date(2026, 11, 16)

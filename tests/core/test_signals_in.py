@@ -13,8 +13,8 @@ from sqlmodel import Session, func, select
 
 from bot.config import load_settings
 from bot.core.problems import InputRejected
-from bot.core.signals_in import parse_signal, store_signals
 from bot.runtime import build_runtime
+from bot.services.signals_in import parse_signal, store_signals
 from bot.web.signals_api import handle
 from storage import db, register
 from storage.models import Signal

@@ -152,7 +152,7 @@ def test_a_failing_step_is_named_and_the_servers_stop(
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("the digest channel is unreachable")
 
-    monkeypatch.setattr("bot.jobs.digest_jobs.post_digest", down)
+    monkeypatch.setattr("bot.services.digest_jobs.post_digest", down)
     result = cli("demo", "--db", str(tmp_path / "fresh.db"), "--weeks", "1", "--team-size", "5")
     assert result.code == 1
     err = result.err

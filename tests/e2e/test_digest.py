@@ -18,15 +18,16 @@ from sqlmodel import Session, select
 
 from bot.config import load_settings
 from bot.core.chart import charts_available
-from bot.core.ranking import current_ranking
-from bot.core.register import import_register
-from bot.core.register_csv import parse_register
-from bot.core.responses_csv import parse_responses, store_responses
-from bot.core.snapshots import take_snapshot
-from bot.jobs import digest_jobs, scheduler
+from bot.jobs import scheduler
 from bot.jobs.scheduler import build_scheduler, sync_jobs
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import FakeSlack, SlackDriver
+from bot.services import digest_jobs
+from bot.services.ranking import current_ranking
+from bot.services.register import import_register
+from bot.services.register_csv import parse_register
+from bot.services.responses_csv import parse_responses, store_responses
+from bot.services.snapshots import take_snapshot
 from storage import db
 from storage.models import DigestPost, PrioritySnapshot
 from surveys import builtin_dir

@@ -31,9 +31,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import load_settings
-from bot.jobs import poll_jobs, scheduler
+from bot.jobs import scheduler
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import FakeSlack
+from bot.services import poll_jobs
 from storage import db
 from storage.models import PollDelivery, PollRun
 from tests.e2e.conftest import LEAD, server_env
@@ -216,7 +217,7 @@ OPEN_SCRIPT = """
 import sys
 from datetime import datetime
 from bot.config import load_settings
-from bot.jobs import poll_jobs
+from bot.services import poll_jobs
 from bot.runtime import build_runtime
 
 runtime = build_runtime(load_settings(), default_team=sys.argv[1])
@@ -347,7 +348,7 @@ def test_the_scheduled_slot_opens_one_run_however_many_workers_race(
         start.wait(timeout=5)
         opened.append(poll_jobs.open_poll(other, survey_id, utc_slot))
 
-    with caplog.at_level(logging.INFO, logger="bot.jobs"):
+    with caplog.at_level(logging.INFO, logger="bot"):
         threads = [threading.Thread(target=f) for f in (job, job, direct)]
         for thread in threads:
             thread.start()
@@ -453,7 +454,7 @@ def test_a_close_slack_fails_on_still_posts_the_rest_and_says_what_was_not_poste
     fake.drop_next("chat.update", times=3)  # the client's two retries are not enough
 
     later = env.runtime(monkeypatch, clock=lambda: SLOT + timedelta(hours=49))
-    with caplog.at_level(logging.INFO, logger="bot.jobs"):
+    with caplog.at_level(logging.INFO, logger="bot"):
         poll_jobs.tick(later)
 
     assert {r.status for r in env.runs()} == {"closed"}
@@ -475,7 +476,7 @@ def test_a_channel_the_poll_cannot_be_posted_in_is_named_in_the_log_with_what_to
     env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     runtime = env.runtime(monkeypatch)
-    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+    with caplog.at_level(logging.WARNING, logger="bot"):
         archived = poll_jobs.open_poll(runtime, "archived", SLOT, source="manual")
         private = poll_jobs.open_poll(runtime, "private", SLOT, source="manual")
         poll_jobs.tick(runtime)  # skipped for good: not tried again

@@ -14,9 +14,9 @@ from sqlmodel import Session, func, select
 
 from bot.config import load_settings
 from bot.core.anonymity import respondent_key
-from bot.jobs import poll_jobs
 from bot.runtime import build_runtime
 from bot.sandbox import FakeSlack, SlackDriver
+from bot.services import poll_jobs
 from storage import db
 from storage.models import HeldAnswer, Participation, PollDelivery, PollRun, Response
 from storage.types import utcnow

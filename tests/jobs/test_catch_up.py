@@ -32,8 +32,8 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
         calls.append((survey_id, scheduled_for))
         return len(calls)
 
-    monkeypatch.setattr("bot.jobs.poll_jobs.open_poll", open_poll)
-    monkeypatch.setattr("bot.jobs.poll_jobs.tick", lambda runtime: None)
+    monkeypatch.setattr("bot.services.poll_jobs.open_poll", open_poll)
+    monkeypatch.setattr("bot.services.poll_jobs.tick", lambda runtime: None)
     return calls
 
 
@@ -111,9 +111,9 @@ def test_a_failing_job_is_logged_not_raised(
     def broken(*args: object) -> None:
         raise RuntimeError("Slack is down")
 
-    monkeypatch.setattr("bot.jobs.poll_jobs.open_poll", broken)
-    monkeypatch.setattr("bot.jobs.poll_jobs.tick", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.jobs"):
+    monkeypatch.setattr("bot.services.poll_jobs.open_poll", broken)
+    monkeypatch.setattr("bot.services.poll_jobs.tick", broken)
+    with caplog.at_level(logging.ERROR, logger="bot"):
         jobs.run_survey_slot("pulse")
         jobs.run_tick()
         jobs.run_survey_slot("gone")  # its template disappeared: nothing to run
@@ -167,7 +167,7 @@ def test_a_start_after_a_long_outage_names_the_run_it_missed(
         make_run(session, survey_id="pulse", scheduled_for=SLOT - timedelta(days=7), team_id=TEAM)
     # monthly never ran here: its first slot passing unseen is no outage worth a line
     assert jobs.missed_slots(runtime, now=now) == [("pulse", SLOT, SLOT + timedelta(days=7))]
-    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+    with caplog.at_level(logging.WARNING, logger="bot"):
         scheduler = jobs.start_scheduler(runtime, clock=lambda: now)
         scheduler.shutdown(wait=True)
     said = [r.getMessage() for r in caplog.records if "missed" in r.getMessage()]

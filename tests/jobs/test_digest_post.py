@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.core.blocktext import blocks_to_text
-from bot.core.register import import_register, save_item
-from bot.core.register_csv import parse_register
-from bot.jobs import digest_jobs
 from bot.runtime import Runtime
 from bot.sandbox import FakeSlack
+from bot.services import digest_jobs
+from bot.services.register import import_register, save_item
+from bot.services.register_csv import parse_register
 from storage import db
 from storage.models import DigestPost, PrioritySnapshot
 from tests.jobs.conftest import TEAM, Clock, MakeRuntime

@@ -117,7 +117,7 @@ def test_catch_up_does_not_open_the_repeated_hour_of_a_fall_back_night(
     time) the catch-up finds that night's slot has its run."""
     opened: list[tuple[str, datetime]] = []
     monkeypatch.setattr(
-        "bot.jobs.poll_jobs.open_poll",
+        "bot.services.poll_jobs.open_poll",
         lambda runtime, survey_id, slot: opened.append((survey_id, slot)),
     )
     runtime = make_runtime(NIGHTLY)

@@ -80,7 +80,7 @@ def test_racing_holders_exactly_one_wins(engine: Engine) -> None:
 def test_the_lease_helper_says_who_holds_and_who_took_over(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs")
+    caplog.set_level(logging.INFO, logger="bot")
     clock = Clock(T0)
     first = Lease(engine, holder="host-a:11:aaaa", ttl=TTL, clock=clock)
     second = Lease(engine, holder="host-b:22:bbbb", ttl=TTL, clock=clock)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import poll_jobs
+from bot.listeners.poll_listeners import CountUpdater
 from bot.sandbox import FakeSlack
-from bot.slack.poll_listeners import CountUpdater
+from bot.services import poll_jobs
 from bot.slack.poll_views import OPEN_ACTION
 from tests.jobs.conftest import MakeRuntime, slack_env
 

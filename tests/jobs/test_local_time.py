@@ -12,10 +12,10 @@ import yaml
 from sqlmodel import Session, col, select
 
 from bot.core.polls import recipient_due
-from bot.jobs import poll_jobs
 from bot.jobs.scheduler import latest_fire_time
 from bot.runtime import Runtime
 from bot.sandbox import FakeSlack
+from bot.services import poll_jobs
 from storage import polls
 from storage.models import PollDelivery, PollRun
 from surveys import validate_template

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.jobs import poll_jobs, poll_report
 from bot.runtime import Runtime
 from bot.sandbox import BOT_USER_ID, FakeSlack
+from bot.services import poll_jobs, poll_report
 from storage import polls
 from tests.jobs.conftest import MakeRuntime, slack_env
 

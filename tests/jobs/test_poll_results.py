@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.jobs import poll_jobs
-from bot.jobs.poll_close import RESULTS_PATIENCE
 from bot.runtime import Runtime
 from bot.sandbox import BOT_USER_ID, FakeSlack
+from bot.services import poll_jobs
+from bot.services.poll_close import RESULTS_PATIENCE
 from bot.slack.client import SERVER_ERROR_RETRIES
 from storage import polls, result_posts
 from storage.models import PollResultPost

@@ -58,8 +58,8 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         return scheduler
 
     monkeypatch.setattr(worker_module, "start_scheduler", start_scheduler)
-    monkeypatch.setattr("bot.jobs.poll_jobs.open_poll", lambda *args: None)
-    monkeypatch.setattr("bot.jobs.poll_jobs.tick", lambda runtime: None)
+    monkeypatch.setattr("bot.services.poll_jobs.open_poll", lambda *args: None)
+    monkeypatch.setattr("bot.services.poll_jobs.tick", lambda runtime: None)
     return recorder
 
 
@@ -105,7 +105,7 @@ def test_the_second_worker_waits_and_starts_when_the_first_stops(
     start_worker: Callable[[str], threading.Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs")
+    caplog.set_level(logging.INFO, logger="bot")
     stop_a = start_worker("worker-a")
     recorder.wait_for(("start", "worker-a"))
 
@@ -127,7 +127,7 @@ def test_a_dead_workers_lease_is_taken_over_when_it_expires(
     start_worker: Callable[[str], threading.Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs")
+    caplog.set_level(logging.INFO, logger="bot")
     # A lease long enough that the new worker surely finds it held, even on a loaded machine.
     dead = Lease(runtime.engine, holder="dead-host:1:0000", ttl=timedelta(seconds=1.5))
     assert dead.try_take()  # ...and never renews: the process died
@@ -152,7 +152,7 @@ def test_a_worker_that_loses_its_lease_stops_its_scheduler_and_waits(
     start_worker: Callable[[str], threading.Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs")
+    caplog.set_level(logging.INFO, logger="bot")
     start_worker("worker-a")
     recorder.wait_for(("start", "worker-a"))
 

@@ -28,18 +28,18 @@ ANONYMOUS = {
 def test_an_anonymous_survey_needs_the_anon_secret(make_runtime: MakeRuntime) -> None:
     runtime = make_runtime(ANONYMOUS)
     with pytest.raises(ConfigError) as caught:
-        serve_cmds.require_anon_secret(runtime)
+        runtime.require_anon_secret()
     assert caught.value.variable == "DEBTPULSE_ANON_SECRET"
     assert "secret-pulse is anonymous" in str(caught.value)
 
-    serve_cmds.require_anon_secret(make_runtime({"named.yaml": ANONYMOUS["named.yaml"]}))
+    make_runtime({"named.yaml": ANONYMOUS["named.yaml"]}).require_anon_secret()
 
 
 def test_with_the_secret_set_the_check_passes(
     make_runtime: MakeRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DEBTPULSE_ANON_SECRET", "s3cret")
-    serve_cmds.require_anon_secret(make_runtime(ANONYMOUS))
+    make_runtime(ANONYMOUS).require_anon_secret()
 
 
 def test_the_worker_command_refuses_to_start_without_the_secret(

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bot.config import load_settings
+from bot.listeners.app import build_app
 from bot.runtime import build_runtime
 from bot.sandbox import FakeSlack
-from bot.slack.app import build_app
 from storage import db
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.slack.app import BOT_SCOPES
+from bot.listeners.app import BOT_SCOPES
 from bot.slack.parse import SUBCOMMANDS, USAGE
 
 ROOT = Path(__file__).parents[2]

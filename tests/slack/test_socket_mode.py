@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.listeners import app as app_module
 from bot.sandbox import FakeSlack
-from bot.slack import app as app_module
 from storage import db
 
 WORKER: list[str] = []
@@ -69,7 +69,7 @@ def test_socket_mode_runs_the_same_listeners(
         built.append(original(runtime, **kwargs))
         return built[-1]
 
-    monkeypatch.setattr("bot.slack.app.build_app", spy)
+    monkeypatch.setattr("bot.listeners.app.build_app", spy)
     with FakeSlack() as fake:
         _socket_env(monkeypatch, fake, url, app_token="xapp-1-secret")
         result = cli("socket")

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
-from bot.core.poll_answers import GivenAnswer, record_answers
 from bot.core.polls import FrozenItem, freeze, sample_items
-from bot.core.ranking import current_ranking
-from bot.core.register import add_item
 from bot.core.score_settings import ScoreSettings
-from bot.core.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
+from bot.services.poll_answers import GivenAnswer, record_answers
+from bot.services.ranking import current_ranking
+from bot.services.register import add_item
+from bot.services.snapshots import WEIGHTS_ACTION, SnapshotResult, take_snapshot
 from storage import db, held, polls
 from storage.models import (
     AuditEvent,

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.register import save_item
+from bot.services.register import save_item
 from storage import digests, snapshots
 from storage.models import DigestPost
 from tests.factories import NOW, TEAM, make_item

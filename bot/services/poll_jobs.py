@@ -27,10 +27,11 @@ from bot.core.polls import (
     run_summary,
     shows_live_results,
 )
-from bot.core.ranking import current_ranking
-from bot.jobs.poll_close import close_poll, post_due_results
-from bot.jobs.poll_report import delivery_problem
-from bot.jobs.slack_calls import (
+from bot.runtime import Runtime
+from bot.services.poll_close import close_poll, post_due_results
+from bot.services.poll_report import delivery_problem
+from bot.services.ranking import current_ranking
+from bot.services.slack_calls import (
     MAX_TRIES,
     PERMANENT,
     SEND_TIMEOUT,
@@ -38,7 +39,6 @@ from bot.jobs.slack_calls import (
     slack_client,
     slack_error,
 )
-from bot.runtime import Runtime
 from bot.slack import poll_views
 from bot.slack.people import channel_members, why_not_a_person
 from storage import held, polls, register, responses

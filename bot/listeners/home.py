@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.anonymity import participant
-from bot.core.ranking import OPEN_STATUSES, current_ranking
 from bot.runtime import Runtime
+from bot.services.ranking import OPEN_STATUSES, current_ranking
 from bot.slack import views
 from bot.slack.people import channel_members
 from storage import polls, register

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
 
-from bot.core import register as register_service
-from bot.core.register_csv import RegisterRow
 from bot.runtime import Runtime
+from bot.services import register as register_service
+from bot.services.register_csv import RegisterRow
 from bot.slack import views
 from bot.slack.people import not_a_person
 from bot.slack.replies import tell

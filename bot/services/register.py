@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot.core.csvfile import write_rows
 from bot.core.problems import InputRejected, Problem
-from bot.core.register_csv import COLUMNS, RegisterRow
+from bot.services.register_csv import COLUMNS, RegisterRow
 from storage import audit, register
 from storage.models import DebtItem
 

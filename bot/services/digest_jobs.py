@@ -18,11 +18,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.chart import ChartSeries, render_chart
 from bot.core.digest import DigestContent, assemble
-from bot.core.digest_inputs import Gathered, gather
-from bot.core.ranking import Ranking, current_ranking, week_start
-from bot.core.snapshots import take_snapshot
-from bot.jobs.slack_calls import slack_client
 from bot.runtime import Runtime
+from bot.services.digest_inputs import Gathered, gather
+from bot.services.ranking import Ranking, current_ranking, week_start
+from bot.services.slack_calls import slack_client
+from bot.services.snapshots import take_snapshot
 from bot.slack.digest_views import digest_message
 from storage import digests
 from storage.models import DigestPost

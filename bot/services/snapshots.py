@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from bot.core.explain import Change, explain_change
 from bot.core.priority import ScoreBreakdown
-from bot.core.ranking import Ranking, week_start
 from bot.core.score_settings import ScoreSettings
+from bot.services.ranking import Ranking, week_start
 from storage import audit, register, snapshots
 from storage.models import AuditEvent
 

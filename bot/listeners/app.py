@@ -15,8 +15,8 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot.listeners import commands, home, middleware, modals, poll_listeners
 from bot.runtime import Runtime
-from bot.slack import commands, home, middleware, modals, poll_listeners
 from bot.slack.client import make_client
 
 #: Bot scopes the code needs — and only those (manifest.yml lists the same).

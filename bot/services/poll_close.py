@@ -17,8 +17,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.polls import run_summary
-from bot.jobs.slack_calls import PERMANENT, SEND_TIMEOUT, attempt, slack_client, slack_error
 from bot.runtime import Runtime
+from bot.services.slack_calls import PERMANENT, SEND_TIMEOUT, attempt, slack_client, slack_error
 from bot.slack import poll_views
 from storage import held, polls, responses, result_posts
 from storage.models import PollResultPost

@@ -21,13 +21,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.poll_answers import GivenAnswer, PollClosed, check_answers, record_answers
 from bot.core.polls import question_by_id
-from bot.jobs.poll_jobs import live_results
+from bot.listeners.modals import submitted_values
 from bot.runtime import Runtime
+from bot.services.poll_answers import GivenAnswer, PollClosed, check_answers, record_answers
+from bot.services.poll_jobs import live_results
 from bot.slack import poll_views
 from bot.slack.confirmations import confirm_later
-from bot.slack.modals import submitted_values
 from bot.slack.replies import tell
 from bot.slack.response_url import reply
 from storage import polls

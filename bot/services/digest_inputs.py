@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session
 
 from bot.core.digest import DigestInputs, ItemRow, PainTally, PreviousRow, ResolvedRow, RunFigures
-from bot.core.ranking import Ranking, current_ranking, week_start
-from bot.core.register import stated_why
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity
+from bot.services.ranking import Ranking, current_ranking, week_start
+from bot.services.register import stated_why
 from storage import aggregates, digests, polls, snapshots
 from storage.models import DebtItem
 from surveys import Digest

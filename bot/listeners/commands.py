@@ -16,12 +16,12 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core import register as register_service
 from bot.core.display import component_lines
-from bot.core.ranking import current_ranking
-from bot.core.snapshots import why_change
-from bot.jobs import digest_jobs, poll_jobs, poll_report
 from bot.runtime import Runtime
+from bot.services import digest_jobs, poll_jobs, poll_report
+from bot.services import register as register_service
+from bot.services.ranking import current_ranking
+from bot.services.snapshots import why_change
 from bot.slack import views
 from bot.slack.parse import USAGE, Command, UsageError, parse
 from bot.slack.people import not_a_person

@@ -15,7 +15,7 @@ from storage import polls
 from storage.models import PollDelivery
 
 if TYPE_CHECKING:
-    from bot.jobs.poll_close import Closed
+    from bot.services.poll_close import Closed
 
 #: What to do about a channel the poll cannot be posted in.
 CHANNEL_HINTS = {
