@@ -11,10 +11,11 @@ from bot.cli.context import CliContext
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core.capacity import capacity_hint, split_estimates
-from bot.core.display import component_lines, score_with_arrow, top_reasons, trend_arrow
+from bot.core.display import score_with_arrow, top_reasons, trend_arrow
 from bot.core.weights_file import MAX_SPRINT_POINTS
+from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
-from bot.services.snapshots import take_snapshot, why_change
+from bot.services.snapshots import take_snapshot
 from storage import db, register
 from storage.models import Category
 from storage.types import utcnow
@@ -114,36 +115,29 @@ def why(
     settings, _ = ctx.weights
     key = key.upper()
     with db.session_scope(ctx.engine, write=False) as session:
-        ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
-        change = why_change(session, ranking=ranking, team_id=ctx.team, key=key)
-        record = register.get_item(session, team_id=ctx.team, key=key)
-    ranked = ranking.find(key)
-    if ranked is None or change is None:
-        if record is None:
+        explanation = explain_item(
+            session, team_id=ctx.team, key=key, now=utcnow(), settings=settings
+        )
+    explained = explanation.explained
+    if explained is None:
+        if not explanation.found:
             fail(f"{key}: no debt item with that key")
         fail(
-            f"{key}: status {record.status}, so it has no score "
+            f"{key}: status {explanation.status}, so it has no score "
             "(only open and in_progress items are ranked)"
         )
-    b = ranked.breakdown
-    lines = component_lines(b, item=ranking.inputs[key], team=ranking.team, settings=settings)
     if as_json:
-        explained = {
-            **ranked.to_public_dict(),
-            "ranked_items": len(ranking.items),
-            "lines": [line.to_public_dict() for line in lines],
-            "change": change.to_public_dict(),
-        }
-        typer.echo(json.dumps(explained, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(explained.to_public_dict(), indent=2, ensure_ascii=False))
         return
+    ranked, b = explained.ranked, explained.ranked.breakdown
     typer.echo(
         f"{b.key} {b.title}: score {score_with_arrow(b)}, "
-        f"rank {ranked.rank} of {len(ranking.items)}"
+        f"rank {ranked.rank} of {explained.ranked_items}"
     )
-    for line in lines:
+    for line in explained.lines:
         typer.echo(f"  {line.label:<15} {line.points:>5.1f} / {line.weight:g}  {line.detail}")
     typer.echo(f"  {'total':<15} {b.shown().total:>5.1f}")
-    typer.echo(change.sentence)
+    typer.echo(explained.change.sentence)
     if top_reasons(b):
         typer.echo(f"Mostly: {top_reasons(b)}.")
 

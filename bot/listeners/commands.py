@@ -16,12 +16,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.display import component_lines
 from bot.runtime import Runtime
 from bot.services import digest_jobs, poll_jobs, poll_report
 from bot.services import register as register_service
+from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
-from bot.services.snapshots import why_change
 from bot.slack import views
 from bot.slack.parse import USAGE, Command, UsageError, parse
 from bot.slack.people import not_a_person
@@ -71,23 +70,22 @@ def _top(req: Request) -> Payload:
 def _why(req: Request) -> Payload:
     runtime, key = req.runtime, req.arg("key")
     with runtime.transaction(write=False) as session:
-        ranking = current_ranking(
-            session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
+        explanation = explain_item(
+            session,
+            team_id=req.team,
+            key=key,
+            now=runtime.clock(),
+            settings=runtime.score_settings,
         )
-        change = why_change(session, ranking=ranking, team_id=req.team, key=key)
-        record = register.get_item(session, team_id=req.team, key=key)
-    ranked = ranking.find(key)
-    if ranked is None or change is None:
-        if record is None:
+    explained = explanation.explained
+    if explained is None:
+        if not explanation.found:
             return views.notice(f"No debt item `{key}`.")
         return views.notice(
-            f"`{key}` has status `{record.status}`, so it has no score: "
+            f"`{key}` has status `{explanation.status}`, so it has no score: "
             "only `open` and `in_progress` items are ranked."
         )
-    lines = component_lines(
-        ranked.breakdown, item=ranking.inputs[key], team=ranking.team, settings=ranking.settings
-    )
-    return views.why_message(ranked, lines, change)
+    return views.why_message(explained.ranked, explained.lines, explained.change)
 
 
 def _show(req: Request) -> Payload:

@@ -1,8 +1,9 @@
 """The current ranking of a team's open debt, computed from SQL aggregates.
 
-This is the one place that turns stored rows into :class:`ItemInputs` for the pure scorer;
-``debtpulse top``, ``/debt top``, ``/debt why``, snapshots and the digest all read it, so
-they show the same numbers.
+This is the one place that turns stored rows into :class:`ItemInputs` for the pure scorer,
+and the one place the category and component filters apply; ``debtpulse top``, ``/debt top``,
+``why`` (through :func:`bot.services.explain.explain_item`), snapshots, the digest and the
+demo all read it, so they show the same numbers.
 """
 
 from __future__ import annotations
