@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine
 
 from bot.config import ConfigError, Settings
+from storage import installations
 
 LOCAL_TEAM = "local"
-INSTALLATIONS_TABLE = "slack_installations"
 
 
 class TeamError(Exception):
@@ -58,13 +58,7 @@ def _token_team(settings: Settings) -> str:
 
 
 def _only_installed_team(engine: Engine) -> str:
-    if not inspect(engine).has_table(INSTALLATIONS_TABLE):
-        raise TeamError("no workspace is installed yet", ": install the app or pass --team")
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(f"SELECT DISTINCT team_id FROM {INSTALLATIONS_TABLE} WHERE team_id IS NOT NULL")
-        ).scalars()
-        teams = sorted(str(team) for team in rows)
+    teams = installations.installed_teams(engine)
     if not teams:
         raise TeamError("no workspace is installed yet", ": install the app or pass --team")
     if len(teams) > 1:

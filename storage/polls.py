@@ -15,9 +15,10 @@ from storage.models import Participation, PollDelivery, PollRun, Survey
 from storage.types import utcnow
 
 
-def get_run(
+def run_by_slot(
     session: Session, *, team_id: str, survey_id: str, scheduled_for: datetime
 ) -> PollRun | None:
+    """The team's run of the survey for the slot ``scheduled_for``; None when it never ran."""
     return session.exec(
         select(PollRun).where(
             PollRun.team_id == team_id,
@@ -68,7 +69,7 @@ def claim_run(
         .returning(PollRun.id)
     )
     created = session.execute(statement).first() is not None
-    run = get_run(session, team_id=team_id, survey_id=survey_id, scheduled_for=scheduled_for)
+    run = run_by_slot(session, team_id=team_id, survey_id=survey_id, scheduled_for=scheduled_for)
     assert run is not None
     return run, created
 
@@ -201,13 +202,6 @@ def open_runs_reaching(
     ).all()
     answered = {run_id for run_id, who in found if keys.get(run_id) == who}
     return [(run, recipient) for run, recipient in rows if run.id not in answered]
-
-
-def get_run_by_id(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
-    run = session.get(PollRun, run_id)
-    if run is None or (team_id is not None and run.team_id != team_id):
-        return None
-    return run
 
 
 def mark_delivery(
@@ -369,6 +363,16 @@ def record_survey(
     )
 
 
+def run_by_id(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
+    """The run, as a copy read with one plain SELECT (not tracked by the session: the
+    answer hot path); None when missing or, with ``team_id``, of another team."""
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    row = session.connection().execute(select(table).where(table.c.id == run_id)).first()
+    if row is None or (team_id is not None and row.team_id != team_id):
+        return None
+    return PollRun(**row._mapping)
+
+
 class RunState(NamedTuple):
     """What answering needs of a run, without its frozen questions (the answer hot path)."""
 
@@ -381,8 +385,9 @@ class RunState(NamedTuple):
     content_hash: str
 
 
-def read_run_state(session: Session, *, run_id: int, team_id: str | None = None) -> RunState | None:
-    """The run's state with one narrow SELECT; None when missing or of another team."""
+def run_state(session: Session, *, run_id: int, team_id: str | None = None) -> RunState | None:
+    """The run's state with one narrow SELECT, without its frozen questions (a one-click
+    vote needs none of them); None when missing or, with ``team_id``, of another team."""
     table: Any = PollRun.__table__  # type: ignore[attr-defined]
     columns = [table.c[name] for name in RunState._fields]
     row = session.connection().execute(select(*columns).where(table.c.id == run_id)).first()
@@ -392,16 +397,7 @@ def read_run_state(session: Session, *, run_id: int, team_id: str | None = None)
 
 
 def run_frozen(session: Session, *, run_id: int) -> dict[str, Any]:
-    """The questions and items frozen when the run opened."""
+    """The questions and items frozen when the run opened (what :func:`run_state` leaves out)."""
     table: Any = PollRun.__table__  # type: ignore[attr-defined]
     frozen = session.connection().execute(select(table.c.frozen).where(table.c.id == run_id))
     return dict(frozen.scalar_one())
-
-
-def read_run(session: Session, *, run_id: int, team_id: str | None = None) -> PollRun | None:
-    """A detached copy of the run, read with one plain SELECT (the answer hot path)."""
-    table: Any = PollRun.__table__  # type: ignore[attr-defined]
-    row = session.connection().execute(select(table).where(table.c.id == run_id)).first()
-    if row is None or (team_id is not None and row.team_id != team_id):
-        return None
-    return PollRun(**row._mapping)

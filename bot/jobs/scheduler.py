@@ -260,7 +260,7 @@ def due_slots(
             slot = latest_fire_time(slot_trigger(loaded.survey), now, within=grace)
             if slot is None:
                 continue
-            run = polls.get_run(session, team_id=team, survey_id=survey_id, scheduled_for=slot)
+            run = polls.run_by_slot(session, team_id=team, survey_id=survey_id, scheduled_for=slot)
             if run is None:
                 due.append((survey_id, slot))
     return due

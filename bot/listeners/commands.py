@@ -21,10 +21,11 @@ from bot.services import digest_jobs, poll_jobs, poll_report
 from bot.services import register as register_service
 from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
-from bot.slack import views
+from bot.slack import blocks, digest_views, help_views, poll_views, ranking_views, register_views
 from bot.slack.parse import USAGE, Command, UsageError, parse
 from bot.slack.people import not_a_person
 from storage import polls, register
+from surveys import mrkdwn_escape as esc
 
 logger = logging.getLogger(__name__)
 Payload = dict[str, Any]
@@ -62,9 +63,11 @@ def _top(req: Request) -> Payload:
     if not ranking.items and scope:
         given = {name: req.arg(name) for name in ("category", "component")}
         filters = [f"{name} `{value}`" for name, value in given.items() if value]
-        return views.notice(f"No open debt items in {' and '.join(filters)}. Usage: {USAGE['top']}")
+        return blocks.notice(
+            f"No open debt items in {' and '.join(filters)}. Usage: {USAGE['top']}"
+        )
     title = f"Top {min(limit, len(ranking.items))} debt items" + (f" · {scope}" if scope else "")
-    return views.top_message(ranking.items[:limit], ranking.records, title=title)
+    return ranking_views.top_message(ranking.items[:limit], ranking.records, title=title)
 
 
 def _why(req: Request) -> Payload:
@@ -80,12 +83,12 @@ def _why(req: Request) -> Payload:
     explained = explanation.explained
     if explained is None:
         if not explanation.found:
-            return views.notice(f"No debt item `{key}`.")
-        return views.notice(
+            return blocks.notice(f"No debt item `{key}`.")
+        return blocks.notice(
             f"`{key}` has status `{explanation.status}`, so it has no score: "
             "only `open` and `in_progress` items are ranked."
         )
-    return views.why_message(explained.ranked, explained.lines, explained.change)
+    return ranking_views.why_message(explained.ranked, explained.lines, explained.change)
 
 
 def _show(req: Request) -> Payload:
@@ -93,12 +96,12 @@ def _show(req: Request) -> Payload:
     with runtime.transaction(write=False) as session:
         item = register.get_item(session, team_id=req.team, key=key)
         if item is None:
-            return views.notice(f"No debt item `{key}`.")
+            return blocks.notice(f"No debt item `{key}`.")
         assessment = register.latest_assessment(session, item=item)
         ranking = current_ranking(
             session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
         )
-    return views.item_message(item, assessment, ranking.find(key))
+    return register_views.item_message(item, assessment, ranking.find(key))
 
 
 def _change(req: Request, field: str, value: str) -> Payload:
@@ -106,7 +109,7 @@ def _change(req: Request, field: str, value: str) -> Payload:
     with runtime.transaction() as session:
         item = register.get_item(session, team_id=req.team, key=key)
         if item is None:
-            return views.notice(f"No debt item `{key}`.")
+            return blocks.notice(f"No debt item `{key}`.")
         _, outcome = register_service.save_item(
             session,
             team_id=req.team,
@@ -118,15 +121,15 @@ def _change(req: Request, field: str, value: str) -> Payload:
         )
     shown = f"<@{value}>" if field == "owner" else f"`{value}`"
     if outcome == "unchanged":
-        return views.notice(f"`{key}` already has {field} {shown}.")
-    noted = f" Noted why: {views.esc(why)}" if why else ""
-    return views.notice(f":white_check_mark: `{key}` {field} is now {shown}.{noted}")
+        return blocks.notice(f"`{key}` already has {field} {shown}.")
+    noted = f" Noted why: {esc(why)}" if why else ""
+    return blocks.notice(f":white_check_mark: `{key}` {field} is now {shown}.{noted}")
 
 
 def _owner(req: Request) -> Payload:
     problem = not_a_person(req.client, req.arg("user"))
     if problem is not None:
-        return views.notice(f":x: {problem}; the owner was not changed.")
+        return blocks.notice(f":x: {problem}; the owner was not changed.")
     return _change(req, "owner", req.arg("user"))
 
 
@@ -143,7 +146,7 @@ def _polls(req: Request) -> Payload:
         when = f"{run.status}, {run.scheduled_for:%Y-%m-%d %H:%M} UTC"
         audience = summary.direct_recipients or None
         rows.append((str(run.id), run.survey_id, when, summary.respondents, audience))
-    return views.polls_message(rows)
+    return poll_views.polls_message(rows)
 
 
 def _export(req: Request) -> Payload:
@@ -162,8 +165,8 @@ def _export(req: Request) -> Payload:
         )
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown error")
-        return views.notice(f":x: Could not upload the export ({error}). Nothing was changed.")
-    return views.notice(f":white_check_mark: Sent the register ({count} items) to your DMs.")
+        return blocks.notice(f":x: Could not upload the export ({error}). Nothing was changed.")
+    return blocks.notice(f":white_check_mark: Sent the register ({count} items) to your DMs.")
 
 
 def _poll(req: Request) -> Payload:
@@ -173,14 +176,14 @@ def _poll(req: Request) -> Payload:
         return refused
     if action == "close":
         with req.runtime.transaction(write=False) as session:
-            run = polls.get_run_by_id(session, run_id=int(target), team_id=req.team)
+            run = polls.run_by_id(session, run_id=int(target), team_id=req.team)
         if run is None:
-            return views.notice(f"No poll run `#{target}`. See `/debt polls`.")
+            return blocks.notice(f"No poll run `#{target}`. See `/debt polls`.")
         closed = poll_jobs.close_poll(req.runtime, int(target))
         if closed is None:
-            return views.notice(f"Run `#{target}` was closed already.")
+            return blocks.notice(f"Run `#{target}` was closed already.")
         mark = ":warning:" if closed.problems else ":white_check_mark:"
-        return views.notice(f"{mark} {views.esc(poll_report.describe_close(int(target), closed))}")
+        return blocks.notice(f"{mark} {esc(poll_report.describe_close(int(target), closed))}")
     try:
         run_id = poll_jobs.open_poll(
             req.runtime, target, poll_jobs.manual_slot(req.runtime.clock()), source="manual"
@@ -189,19 +192,19 @@ def _poll(req: Request) -> Payload:
         known = ", ".join(
             sorted(t.id for t in req.runtime.catalog.values() if t.survey is not None)
         )
-        return views.notice(f":x: {views.esc(str(exc.args[0]))}. Surveys: {views.esc(known)}.")
+        return blocks.notice(f":x: {esc(str(exc.args[0]))}. Surveys: {esc(known)}.")
     if run_id is None:
-        return views.notice(f"`{views.esc(target)}` was opened this minute already.")
+        return blocks.notice(f"`{esc(target)}` was opened this minute already.")
     reached = poll_report.reach(req.runtime, run_id)
     mark = ":white_check_mark:" if reached.complete else ":warning:"
-    return views.notice(f"{mark} {views.esc(poll_report.describe_open(target, run_id, reached))}")
+    return blocks.notice(f"{mark} {esc(poll_report.describe_open(target, run_id, reached))}")
 
 
 def _other_workspace(req: Request) -> Payload | None:
     """Polls and digests are posted with the single-workspace token, for its workspace only."""
     if req.team == req.runtime.default_team:
         return None
-    return views.notice(
+    return blocks.notice(
         ":x: Polls and digests are posted for the workspace of `SLACK_BOT_TOKEN` only; "
         "this one is not it."
     )
@@ -220,8 +223,8 @@ def _digest(req: Request) -> Payload:
             runtime, digest_id, runtime.clock(), force=bool(req.command.args.get("force"))
         )
     except (LookupError, RuntimeError) as exc:
-        return views.notice(f":x: {views.esc(str(exc.args[0]))}.")
-    return views.digest_posted([(r.channel, r.outcome, r.detail) for r in results])
+        return blocks.notice(f":x: {esc(str(exc.args[0]))}.")
+    return digest_views.digest_posted([(r.channel, r.outcome, r.detail) for r in results])
 
 
 HANDLERS: dict[str, Callable[[Request], Payload]] = {
@@ -242,21 +245,21 @@ def _open_modal(req: Request) -> Payload | None:
     metadata = json.dumps({"channel": req.channel})
     with req.runtime.transaction(write=False) as session:
         if req.command.name == "add":
-            view = views.add_modal(
+            view = register_views.add_modal(
                 next_key=register.next_key(session, team_id=req.team), metadata=metadata
             )
         else:
             item = register.get_item(session, team_id=req.team, key=req.arg("key"))
             if item is None:
-                return views.notice(f"No debt item `{req.arg('key')}`.")
+                return blocks.notice(f"No debt item `{req.arg('key')}`.")
             current = register.latest_assessment(session, item=item)
             metadata = json.dumps({"channel": req.channel, "key": item.key})
-            view = views.assess_modal(item, current, metadata=metadata)
+            view = register_views.assess_modal(item, current, metadata=metadata)
     try:
         req.client.views_open(trigger_id=req.trigger_id, view=view)
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown error")
-        return views.notice(f":x: Could not open the form ({error}). Please try again.")
+        return blocks.notice(f":x: Could not open the form ({error}). Please try again.")
     return None
 
 
@@ -264,14 +267,14 @@ def handle_debt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: R
     try:
         command = parse(body.get("text", ""))
     except UsageError as exc:
-        ack(response_type="ephemeral", **views.usage_message(exc.message, exc.usage))
+        ack(response_type="ephemeral", **help_views.usage_message(exc.message, exc.usage))
         return
     label = command.name + (f" {command.args['action']}" if "action" in command.args else "")
     if command.lead_only and not context["is_lead"]:
-        ack(response_type="ephemeral", **views.refusal(label))
+        ack(response_type="ephemeral", **help_views.refusal(label))
         return
     if command.name == "help":
-        ack(response_type="ephemeral", **views.help_message(is_lead=context["is_lead"]))
+        ack(response_type="ephemeral", **help_views.help_message(is_lead=context["is_lead"]))
         return
     ack()
     req = Request(command=command, body=body, context=context)
@@ -282,7 +285,7 @@ def handle_debt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: R
             reply = HANDLERS[command.name](req)
     except Exception:
         logger.exception("/debt %s failed", label)
-        reply = views.notice(":x: Something went wrong on our side; nothing was changed.")
+        reply = blocks.notice(":x: Something went wrong on our side; nothing was changed.")
     if reply is not None:
         respond(response_type="ephemeral", replace_original=False, **reply)
 

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.anonymity import participant
 from bot.runtime import Runtime
 from bot.services.ranking import OPEN_STATUSES, current_ranking
-from bot.slack import views
+from bot.slack import home_views
 from bot.slack.people import channel_members
 from storage import polls, register
 
@@ -49,7 +49,7 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
         ]
     titles = {t.id: t.survey.title for t in runtime.catalog.values() if t.survey is not None}
     open_polls = [
-        views.HomePoll(
+        home_views.HomePoll(
             run_id=run.id or 0,
             title=titles.get(run.survey_id, run.survey_id),
             channel=None if recipient == user else recipient,
@@ -60,7 +60,7 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
     ]
     context.client.views_publish(
         user_id=user,
-        view=views.home_view(
+        view=home_views.home_view(
             top=ranking.items[:HOME_TOP],
             records=ranking.records,
             open_polls=open_polls,

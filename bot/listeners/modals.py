@@ -16,10 +16,12 @@ from slack_bolt import Ack, App, BoltContext
 from bot.runtime import Runtime
 from bot.services import register as register_service
 from bot.services.register_csv import RegisterRow
-from bot.slack import views
+from bot.slack import register_views
+from bot.slack.blocks import is_user_id
 from bot.slack.people import not_a_person
 from bot.slack.replies import tell
 from storage import register
+from surveys import mrkdwn_escape as esc
 
 logger = logging.getLogger(__name__)
 TEXT_FIELDS = (
@@ -96,9 +98,7 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
         ack(response_action="errors", errors={"title": "A title is required."})
         return
     problem = (
-        not_a_person(context.client, row.owner)
-        if row.owner and views.is_user_id(row.owner)
-        else None
+        not_a_person(context.client, row.owner) if row.owner and is_user_id(row.owner) else None
     )
     if problem is not None:
         ack(response_action="errors", errors={"owner": f"{problem}: choose a person."})
@@ -141,7 +141,7 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
         context.client,
         channel=_metadata(view).get("channel"),
         user=user,
-        text=f":white_check_mark: Added *{item.key}* {views.esc(item.title)}.",
+        text=f":white_check_mark: Added *{item.key}* {esc(item.title)}.",
     )
 
 
@@ -190,5 +190,5 @@ def handle_assess(
 
 
 def register_listeners(app: App) -> None:
-    app.view(views.ADD_CALLBACK)(handle_add)
-    app.view(views.ASSESS_CALLBACK)(handle_assess)
+    app.view(register_views.ADD_CALLBACK)(handle_add)
+    app.view(register_views.ASSESS_CALLBACK)(handle_assess)

@@ -62,7 +62,7 @@ class CountUpdater:
         try:
             min_group = runtime.settings.min_group
             with runtime.transaction(write=False) as session:
-                run = polls.get_run_by_id(session, run_id=run_id)
+                run = polls.run_by_id(session, run_id=run_id)
                 count = polls.count_respondents(session, run_id=run_id)
                 sent = polls.deliveries(session, run_id=run_id, status="sent")
                 posts = [d for d in sent if d.to_channel]
@@ -88,7 +88,7 @@ class CountUpdater:
         """A close that landed while the count was updated must not leave an Answer button:
         re-read the run and, when it closed meanwhile, show the closed message again."""
         with runtime.transaction(write=False) as session:
-            run = polls.get_run_by_id(session, run_id=run_id)
+            run = polls.run_by_id(session, run_id=run_id)
             count = polls.count_respondents(session, run_id=run_id)
         if run is None or run.status == "open":
             return
@@ -136,7 +136,7 @@ def open_answer_modal(
         run = (
             None
             if run_id is None
-            else polls.read_run(session, run_id=run_id, team_id=context["team"])
+            else polls.run_by_id(session, run_id=run_id, team_id=context["team"])
         )
     if run is None or run_id is None:
         respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
@@ -177,7 +177,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     answer = GivenAnswer(question_id, question_id, None, value, None)
     try:
         with runtime.transaction() as session:
-            run = polls.read_run_state(session, run_id=run_id, team_id=context["team"])
+            run = polls.run_state(session, run_id=run_id, team_id=context["team"])
             if run is None:
                 raise _RunGone(run_id)
             record_answers(
@@ -232,7 +232,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         iter(b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"), ""
     )
     with runtime.transaction(write=False) as session:
-        run = polls.read_run(session, run_id=run_id, team_id=context["team"])
+        run = polls.run_by_id(session, run_id=run_id, team_id=context["team"])
     if run is None:
         ack(response_action="errors", errors={first_block: GONE_TEXT})
         return
@@ -257,7 +257,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         return
     try:
         with runtime.transaction() as session:
-            fresh = polls.read_run(session, run_id=run_id)
+            fresh = polls.run_by_id(session, run_id=run_id)
             assert fresh is not None
             record_answers(
                 session,

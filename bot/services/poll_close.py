@@ -59,9 +59,8 @@ def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
     with runtime.transaction() as session:
         if not polls.close_run(session, run_id=run_id, now=now):
             return None
-        run = polls.get_run_by_id(session, run_id=run_id)
+        run = polls.run_by_id(session, run_id=run_id)  # read after the UPDATE: closed, closed_at
         assert run is not None
-        session.refresh(run)
         if run.anonymous:  # its answers enter every number now, in groups, or stay held
             held.release_at_close(
                 session,
@@ -112,7 +111,7 @@ def post_results(runtime: Runtime, run_id: int) -> Posted:
     """Post the closed run's results where they are due; what this call posted or not."""
     now = runtime.clock()
     with runtime.transaction(write=False) as session:
-        run = polls.get_run_by_id(session, run_id=run_id)
+        run = polls.run_by_id(session, run_id=run_id)
         posts = [
             p
             for p in result_posts.of_run(session, run_id=run_id)

@@ -243,7 +243,7 @@ def deliver_pending(runtime: Runtime, run_id: int) -> None:
     """Send every planned message of the run that has not been sent (at most once each)."""
     client = slack_client(runtime)
     with runtime.transaction(write=False) as session:
-        run = polls.get_run_by_id(session, run_id=run_id)
+        run = polls.run_by_id(session, run_id=run_id)
         pending = polls.deliveries(session, run_id=run_id, status="pending")
         answered = polls.count_respondents(session, run_id=run_id)
         posts_pending = any(delivery.to_channel for delivery in pending)

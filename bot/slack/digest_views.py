@@ -7,19 +7,21 @@ most 3,000 characters, and the message keeps under 50 blocks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.digest import MOVE_RANKS, DigestContent, TopItem
-from bot.slack.limits import TEXT, SlackBlock
-from bot.slack.views import (
+from bot.slack.blocks import (
     context,
     divider,
     header,
     is_user_id,
     message,
+    notice,
     packed_sections,
     section,
 )
+from bot.slack.limits import TEXT, SlackBlock
 from surveys import Mrkdwn, mrkdwn_escape
 from surveys.messages import render_message
 
@@ -108,3 +110,18 @@ def _movers(content: DigestContent) -> str:
 def _lines(text: str) -> list[str]:
     """A rendered list split into lines so that it can be packed across sections."""
     return [text] if len(text) <= TEXT else text.splitlines()
+
+
+def digest_posted(results: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """What ``/debt digest post`` did, channel by channel: (channel, outcome, detail)."""
+    marks = {"posted": ":white_check_mark:", "already posted": ":information_source:"}
+    lines = [
+        f"{marks.get(outcome, ':x:')} <#{channel}>: {mrkdwn_escape(outcome)}"
+        + (f" ({mrkdwn_escape(detail)})" if detail else "")
+        for channel, outcome, detail in results
+    ]
+    if results and all(outcome == "already posted" for _, outcome, _ in results):
+        lines.append(
+            "This week's digest was posted already; `/debt digest post force` posts again."
+        )
+    return notice("\n".join(lines))

@@ -12,23 +12,26 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.polls import SummaryLine, sample_items, single_inline_question
-from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
-from bot.slack.views import (
-    OPEN_ACTION,
+from bot.slack.blocks import (
     button,
     context,
     header,
     message,
     modal,
+    notice,
     option,
     packed_sections,
     section,
     text,
 )
+from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
+from surveys import mrkdwn_escape as esc
 
 VOTE_ACTION = "poll_vote"
 SUBMIT_CALLBACK = "poll_submit"
 BLOCK_SEPARATOR = "|"
+
+OPEN_ACTION = "poll_open"  # the Answer button of a poll (channel message, DM or App Home)
 
 
 def _closes(closes_at: datetime | None) -> str:
@@ -211,3 +214,19 @@ def summary_message(
     blocks: list[SlackBlock] = [section(f"*{title}* closed · {respondents} answered")]
     blocks.extend(_result_blocks(lines, min_group))
     return message(blocks, f"{title} closed: results")
+
+
+def polls_message(rows: Sequence[tuple[str, str, str, int, int | None]]) -> dict[str, Any]:
+    """rows: (run id, survey id, status and dates, respondents, audience or None)."""
+    if not rows:
+        return notice("No polls have run yet.")
+    lines = []
+    for run_id, survey_id, when, respondents, audience in rows:
+        rate = (
+            f"{respondents}/{audience} ({respondents / audience:.0%})"
+            if audience
+            else str(respondents)
+        )
+        lines.append(f"`#{run_id}` *{esc(survey_id)}* — {esc(when)} — {rate} responded")
+    blocks = [header("Polls"), *[section(line) for line in lines]]
+    return message(blocks, "Polls")

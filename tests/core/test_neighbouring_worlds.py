@@ -173,7 +173,7 @@ def answer(world: World, run_id: int, user: str, given: Answers) -> None:
     """``user`` submits the poll's modal with ``given`` (as the modal listener stores it)."""
     runtime = world.runtime
     with runtime.transaction(write=False) as session:
-        run = polls.read_run(session, run_id=run_id, team_id=TEAM_ID)
+        run = polls.run_by_id(session, run_id=run_id, team_id=TEAM_ID)
     assert run is not None
     pain, _ = run.frozen["questions"]
     ids = {item["key"]: int(item["id"]) for item in pain["items"]}
@@ -185,7 +185,7 @@ def answer(world: World, run_id: int, user: str, given: Answers) -> None:
     ]
     assert check_answers(run, answers, asked=list(ids.values())) == {}
     with runtime.transaction() as session:
-        fresh = polls.read_run(session, run_id=run_id)
+        fresh = polls.run_by_id(session, run_id=run_id)
         assert fresh is not None
         stored = record_answers(
             session,

@@ -106,7 +106,7 @@ def test_results_of_a_close_interrupted_before_posting_are_posted(
     clock.now = OPENED + timedelta(hours=25)
     with runtime.transaction() as session:  # what close_poll commits before it posts
         assert polls.close_run(session, run_id=run_id, now=clock.now)
-        run = polls.get_run_by_id(session, run_id=run_id)
+        run = polls.run_by_id(session, run_id=run_id)
         assert run is not None
         [delivery] = polls.deliveries(session, run_id=run_id, status="sent")
         result_posts.plan(session, run=run, targets=[(delivery.channel_id, delivery.message_ts)])

@@ -1,0 +1,43 @@
+"""`/debt help`, usage mistakes and refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks import (
+    message,
+    notice,
+    section,
+)
+from bot.slack.parse import USAGE
+from surveys import mrkdwn_escape as esc
+
+
+def help_message(*, is_lead: bool) -> dict[str, Any]:
+    everyone = [USAGE[name] for name in ("top", "show", "why", "polls")]
+    everyone.append("/debt digest preview")
+    leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
+    leads.append("/debt digest post [force]")
+    lines = [f"`{usage}`" for usage in everyone]
+    blocks = [
+        section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),
+        section("*For everyone*\n" + "\n".join(lines)),
+    ]
+    lead_lines = "\n".join(f"`{usage}`" for usage in leads)
+    suffix = "" if is_lead else "\n_(leads only — ask a lead listed in DEBTPULSE_LEADS)_"
+    blocks.append(section("*For leads*\n" + lead_lines + suffix))
+    return message(blocks, "debtpulse commands")
+
+
+def usage_message(problem: str, usage: str) -> dict[str, Any]:
+    return message(
+        [section(f":warning: {esc(problem)}\nUsage: `{esc(usage)}` — see `/debt help`.")],
+        f"{problem}. Usage: {usage}",
+    )
+
+
+def refusal(command: str) -> dict[str, Any]:
+    return notice(
+        f"Sorry, `/debt {esc(command)}` is for team leads. "
+        "Ask a lead, or see `/debt help` for what everyone can do."
+    )
