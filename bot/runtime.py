@@ -1,38 +1,125 @@
-"""What a running process shares: settings, the database, score settings and templates.
+"""The one process context: settings, the database, score settings, templates, the team and
+the clock, for the CLI and the server alike.
 
-Built once per process (per gunicorn worker, after the fork) and handed to the Bolt
-middleware and the web routes; every operation opens its own transaction from it.
+The server builds it once per process (per gunicorn worker, after the fork) with
+``build_runtime``, which loads every part at start so a bad configuration fails there, and
+hands it to the Bolt middleware and the web routes. A CLI command builds its own, whose
+parts are each read, connected or loaded the first time the command uses them, so a command
+pays for no more than it needs. Every operation opens its own transaction from it, and reads
+"now" from ``clock``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.core.catalog import load_catalog
 from bot.core.score_settings import ScoreSettings
 from bot.core.weights_file import Capacity, load_weights
 from bot.teams import TeamError, resolve_team
-from storage.db import check_schema, make_engine, session_scope
+from storage.db import (
+    SCHEMA_HEAD,
+    SchemaOutOfDate,
+    check_schema,
+    make_engine,
+    session_scope,
+    sqlite_file,
+)
 from storage.types import utcnow
 from surveys import LoadedTemplate
 
 
-@dataclass
 class Runtime:
-    settings: Settings
-    engine: Engine
-    score_settings: ScoreSettings
-    capacity: Capacity
-    catalog: dict[str, LoadedTemplate]
-    default_team: str
-    clock: Callable[[], datetime] = field(default=utcnow)
+    """What a process shares; a part not given is computed when first read, then kept.
+
+    ``team_option`` is the CLI's ``--team``: when ``default_team`` is not given it is
+    resolved from that option, the bot token or the installations, on first use.
+    ``read_settings`` and ``connect`` read the environment and open an engine for a URL.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engine: Engine | None = None,
+        default_team: str | None = None,
+        team_option: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        read_settings: Callable[[], Settings] = load_settings,
+        connect: Callable[[str], Engine] = make_engine,
+    ) -> None:
+        self.clock = clock
+        self.team_option = team_option
+        self._read_settings = read_settings
+        self._connect = connect
+        self._engine_given = engine is not None
+        if settings is not None:
+            self.settings = settings
+        if engine is not None:
+            self.raw_engine = engine
+        if default_team is not None:
+            self.default_team = default_team
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._read_settings()
+
+    @cached_property
+    def raw_engine(self) -> Engine:
+        """The engine without the schema check (for ``db upgrade`` itself)."""
+        return self._connect(self.settings.database_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The engine of a database at the newest schema. A SQLite file that does not exist
+        is refused before connecting, which would leave an empty file behind (a typo'd path),
+        unless the engine was given."""
+        if not self._engine_given:
+            path = sqlite_file(self.settings.database_url)
+            if path is not None and not path.exists():
+                raise SchemaOutOfDate(None, SCHEMA_HEAD)
+        check_schema(self.raw_engine)
+        return self.raw_engine
+
+    @cached_property
+    def default_team(self) -> str:
+        """The team this process works on: ``--team``, else as ``resolve_team`` finds it."""
+        try:
+            return resolve_team(self.settings, self.raw_engine, self.team_option)
+        except ConfigError as exc:  # data commands can do without Slack: say how
+            raise ConfigError(
+                exc.variable, f"{exc.expected}; pass --team to skip the check"
+            ) from None
+
+    @cached_property
+    def weights(self) -> tuple[ScoreSettings, Capacity]:
+        """Score settings and capacity: defaults or ``weights.yaml`` in the surveys folder."""
+        return load_weights(self.settings.surveys_dir, min_group=self.settings.min_group)
+
+    @cached_property
+    def score_settings(self) -> ScoreSettings:
+        return self.weights[0]
+
+    @cached_property
+    def capacity(self) -> Capacity:
+        return self.weights[1]
+
+    @cached_property
+    def catalog(self) -> dict[str, LoadedTemplate]:
+        return load_catalog(self.settings.surveys_dir)
+
+    def load(self) -> Runtime:
+        """Every part now, in this order: the database (schema checked), the team, the
+        weights and the templates."""
+        _ = self.engine, self.default_team, self.weights, self.catalog
+        return self
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
@@ -86,16 +173,6 @@ def build_runtime(
     default_team: str,
     clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
-    """Open the database (refusing a stale schema) and load weights and templates."""
+    """Open the database (refusing a stale schema) and load weights and templates now."""
     engine = engine or make_engine(settings.database_url)
-    check_schema(engine)
-    score_settings, capacity = load_weights(settings.surveys_dir, min_group=settings.min_group)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        score_settings=score_settings,
-        capacity=capacity,
-        catalog=load_catalog(settings.surveys_dir),
-        default_team=default_team,
-        clock=clock,
-    )
+    return Runtime(settings, engine=engine, default_team=default_team, clock=clock).load()

@@ -7,12 +7,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from bot.cli.context import CliContext
+from bot.cli.context import cli_runtime
 from bot.cli.errors import check_writable, fail, write_file
 from bot.cli.options import TeamOption
 from bot.config import ConfigError
 from bot.core.blocktext import blocks_to_text
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 
 DigestOption = Annotated[
     str | None,
@@ -30,8 +30,7 @@ def _no_such_digest(digest: str | None, exc: LookupError) -> NoReturn:
 
 
 def _runtime(team: str | None) -> Runtime:
-    ctx = CliContext(team)
-    return build_runtime(ctx.settings, engine=ctx.engine, default_team=ctx.team)
+    return cli_runtime(team).load()
 
 
 def preview(
@@ -74,7 +73,7 @@ def post(
     from bot.cli.serve_cmds import make_runtime
     from bot.services import digest_jobs
 
-    runtime = make_runtime(CliContext().settings)
+    runtime = make_runtime(cli_runtime().settings)
     digest_id = digest or digest_jobs.default_digest_id(runtime)
     try:
         template = digest_jobs.digest_template(runtime, digest_id)

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bot.cli import digest_cmds, ranking_cmds, serve_cmds, surveys_cmds, worker_cmds
-from bot.cli.context import CliContext
+from bot.cli.context import cli_runtime
 from bot.cli.demo_cmds import demo as demo_command
 from bot.cli.errors import check_writable, fail, guarded, write_file
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.core.catalog import load_catalog
 from bot.services import register as register_service
 from bot.services.register_csv import parse_register
 from bot.services.responses_csv import parse_responses, store_responses
 from bot.services.signals_in import parse_jsonl, store_signals
 from storage import db
-from storage.types import utcnow
 
 app = typer.Typer(
     help="debtpulse: measure how much technical debt hurts, and rank what to fix first.",
@@ -72,8 +69,8 @@ def _read(path: Path, argument: str = "FILE") -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""
-    ctx = CliContext()
-    before, after = db.upgrade(ctx.raw_engine, anon_secret=ctx.anon_secret)
+    runtime = cli_runtime()
+    before, after = db.upgrade(runtime.raw_engine, anon_secret=runtime.anon_secret)
     if before == after:
         typer.echo(f"database already at the newest revision ({after})")
     else:
@@ -87,16 +84,16 @@ def debt_import(
     actor: ActorOption = None,
 ) -> None:
     """Upsert debt items from CSV by key; one bad row rejects the whole file."""
-    ctx = CliContext(team)
+    runtime = cli_runtime(team)
     rows = parse_register(_read(file))
-    with db.session_scope(ctx.engine) as session:
+    with runtime.transaction() as session:
         summary = register_service.import_register(
             session,
-            team_id=ctx.team,
+            team_id=runtime.default_team,
             rows=rows,
             actor=actor_name(actor),
             reason=f"imported from {file.name}",
-            now=utcnow(),
+            now=runtime.clock(),
         )
     typer.echo(f"{file}: {summary}")
 
@@ -111,9 +108,9 @@ def debt_export(
     """Write the register as CSV (the import layout)."""
     if output is not None:
         check_writable(output, "--output")
-    ctx = CliContext(team)
-    with db.session_scope(ctx.engine, write=False) as session:
-        text = register_service.export_register(session, team_id=ctx.team)
+    runtime = cli_runtime(team)
+    with runtime.transaction(write=False) as session:
+        text = register_service.export_register(session, team_id=runtime.default_team)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -127,18 +124,23 @@ def responses_import(
     team: TeamOption = None,
 ) -> None:
     """Load answers collected elsewhere; one bad row rejects the whole file."""
-    ctx = CliContext(team)
-    catalog = load_catalog(ctx.settings.surveys_dir)
-    secret = ctx.anon_secret
+    runtime = cli_runtime(team)
+    catalog = runtime.catalog
+    secret = runtime.anon_secret
     rows = parse_responses(
         _read(file),
         catalog=catalog,
         anon_secret_set=secret is not None,
-        today=date.today(),  # the importer's own date: a run date after it is refused
+        # the importer's own (local) date: a run date after it is refused
+        today=runtime.clock().astimezone().date(),
     )
-    with db.session_scope(ctx.engine) as session:
+    with runtime.transaction() as session:
         summary = store_responses(
-            session, team_id=ctx.team, rows=rows, anon_secret=secret, settings=ctx.weights[0]
+            session,
+            team_id=runtime.default_team,
+            rows=rows,
+            anon_secret=secret,
+            settings=runtime.score_settings,
         )
     typer.echo(f"{file}: {summary}")
 
@@ -149,10 +151,12 @@ def signals_import(
     team: TeamOption = None,
 ) -> None:
     """Load automated signals; duplicates (same dedup_key) are skipped."""
-    ctx = CliContext(team)
+    runtime = cli_runtime(team)
     items = parse_jsonl(_read(file))
-    with db.session_scope(ctx.engine) as session:
-        summary = store_signals(session, team_id=ctx.team, items=items, now=utcnow())
+    with runtime.transaction() as session:
+        summary = store_signals(
+            session, team_id=runtime.default_team, items=items, now=runtime.clock()
+        )
     typer.echo(f"{file}: {summary}")
 
 
@@ -163,7 +167,7 @@ def poll_send(
     """Open a run of SURVEY_ID now and deliver it (once per minute's slot)."""
     from bot.services import poll_jobs, poll_report
 
-    runtime = serve_cmds.make_runtime(CliContext().settings)
+    runtime = serve_cmds.make_runtime(cli_runtime().settings)
     if survey_id not in runtime.catalog or runtime.catalog[survey_id].survey is None:
         known = ", ".join(sorted(t.id for t in runtime.catalog.values() if t.survey))
         fail(f"survey_id: no survey {survey_id!r} (known: {known})")

@@ -7,16 +7,17 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import CliContext
+from bot.cli.context import cli_runtime
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
 from bot.core.capacity import capacity_hint, split_estimates
 from bot.core.display import score_with_arrow, top_reasons, trend_arrow
 from bot.core.weights_file import MAX_SPRINT_POINTS
+from bot.runtime import Runtime
 from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
 from bot.services.snapshots import take_snapshot
-from storage import db, register
+from storage import register
 from storage.models import Category
 from storage.types import utcnow
 
@@ -30,6 +31,12 @@ TOP_JSON_KEYS = (
     "n_respondents",
     "suppressed",
 )
+
+
+def _runtime(team: str | None) -> Runtime:
+    # "now" is this module's utcnow, read when the command starts: a test stands its
+    # simulated clock in for it
+    return cli_runtime(team, clock=utcnow)
 
 
 def _category(value: str | None) -> str | None:
@@ -63,13 +70,13 @@ def top(
     component: Annotated[str | None, typer.Option(help="Only items of this component.")] = None,
 ) -> None:
     """The current ranking with every score component."""
-    ctx = CliContext(team)
-    settings, _ = ctx.weights
-    with db.session_scope(ctx.engine, write=False) as session:
+    runtime = _runtime(team)
+    settings = runtime.score_settings
+    with runtime.transaction(write=False) as session:
         ranking = current_ranking(
             session,
-            team_id=ctx.team,
-            now=utcnow(),
+            team_id=runtime.default_team,
+            now=runtime.clock(),
             settings=settings,
             category=_category(category),
             component=component,
@@ -84,7 +91,7 @@ def top(
         return
     if not shown:
         filters = [f"--{n} {v}" for n, v in (("category", category), ("component", component)) if v]
-        typer.echo(_nothing_ranked(ctx.team, counts, filters))
+        typer.echo(_nothing_ranked(runtime.default_team, counts, filters))
         return
     typer.echo(
         f"{'#':>3}  {'key':<9} {'score':>5}    {'risk':>5} {'floor':>5} {'pain':>5} "
@@ -111,12 +118,12 @@ def why(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
 ) -> None:
     """Explain one item's score, component by component, and how it moved."""
-    ctx = CliContext(team)
-    settings, _ = ctx.weights
+    runtime = _runtime(team)
+    settings = runtime.score_settings
     key = key.upper()
-    with db.session_scope(ctx.engine, write=False) as session:
+    with runtime.transaction(write=False) as session:
         explanation = explain_item(
-            session, team_id=ctx.team, key=key, now=utcnow(), settings=settings
+            session, team_id=runtime.default_team, key=key, now=runtime.clock(), settings=settings
         )
     explained = explanation.explained
     if explained is None:
@@ -144,16 +151,17 @@ def why(
 
 def snapshot(team: TeamOption = None, actor: ActorOption = None) -> None:
     """Store this week's ranking (once per week) for the audit trail and "why" deltas."""
-    ctx = CliContext(team)
-    settings, _ = ctx.weights
-    now = utcnow()
-    with db.session_scope(ctx.engine) as session:
+    runtime = _runtime(team)
+    settings = runtime.score_settings
+    now = runtime.clock()
+    with runtime.transaction() as session:
         counts = register.team_item_counts(session)
-        if not counts.get(ctx.team):
-            fail(_no_items(ctx.team, counts) + " No snapshot was stored.")
-        ranking = current_ranking(session, team_id=ctx.team, now=now, settings=settings)
+        team_id = runtime.default_team
+        if not counts.get(team_id):
+            fail(_no_items(team_id, counts) + " No snapshot was stored.")
+        ranking = current_ranking(session, team_id=team_id, now=now, settings=settings)
         result = take_snapshot(
-            session, ranking=ranking, team_id=ctx.team, actor=actor_name(actor), at=now
+            session, ranking=ranking, team_id=team_id, actor=actor_name(actor), at=now
         )
     typer.echo(str(result))
 
@@ -172,13 +180,15 @@ def capacity(
         fail(f"--sprint-points: expected a number above 0 and at most {MAX_SPRINT_POINTS:g}")
     if share is not None and not 0 < share <= 1:
         fail("--share: expected a number above 0 and at most 1, such as 0.15")
-    ctx = CliContext(team)
-    settings, planning = ctx.weights
+    runtime = _runtime(team)
+    settings, planning = runtime.score_settings, runtime.capacity
     points = planning.sprint_points if sprint_points is None else sprint_points
     debt_share = planning.debt_share if share is None else share
     budget = points * debt_share
-    with db.session_scope(ctx.engine, write=False) as session:
-        ranking = current_ranking(session, team_id=ctx.team, now=utcnow(), settings=settings)
+    with runtime.transaction(write=False) as session:
+        ranking = current_ranking(
+            session, team_id=runtime.default_team, now=runtime.clock(), settings=settings
+        )
     usable, unusable = split_estimates(
         [
             (i.breakdown.key, i.breakdown.shown().total, ranking.records[i.breakdown.key].effort)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.context import CliContext
+from bot.cli.context import cli_runtime
 from bot.cli.errors import fail
 from bot.core.weights_file import WEIGHTS_FILE, load_weights
 from surveys import TemplateError, TemplateErrors, builtin_dir, check, load_directory, load_file
@@ -65,7 +65,7 @@ def surveys_check(
         _check_file(path)
         return
     if path is None:
-        path = CliContext().settings.surveys_dir or builtin_dir()
+        path = cli_runtime().settings.surveys_dir or builtin_dir()
     elif not path.is_dir():
         fail(f"PATH: cannot read {path} (no such file or directory)")
     _report([*check(path), *_weights_problems(path)], path)

@@ -138,11 +138,11 @@ def test_team_is_the_tokens_workspace(
     assert "xoxb-bad-secret" not in str(error.value)
     assert "--team" not in str(error.value)  # serve, worker and socket have no such option
     # a data command can skip the check, and says so
-    from bot.cli.context import CliContext
+    from bot.cli.context import cli_runtime
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 't.db'}")
     with pytest.raises(ConfigError, match=r"; pass --team to skip the check$"):
-        _ = CliContext().team
+        _ = cli_runtime().default_team
 
 
 def test_team_without_slack_is_local(tmp_path: Path) -> None:
