@@ -165,7 +165,8 @@ def load_validated(
     try:
         document = yamldoc.parse(text)
     except yamldoc.YamlSyntaxError as exc:
-        raise TemplateErrors([TemplateError(path, exc.line, "yaml", exc.message)]) from None
+        error = TemplateError(path, exc.line, exc.field or "yaml", exc.message)
+        raise TemplateErrors([error]) from None
 
     errors = [
         TemplateError(

@@ -3,7 +3,9 @@
 The node tree from PyYAML's composer carries a start mark for every key and item; we keep a
 map from each field path (``("questions", "2", "scale", "min")``) to its 1-based line so that
 validation errors can be reported at ``file:line``. Duplicate keys in a mapping, which plain
-YAML loading silently accepts (the last one wins), are collected as problems too.
+YAML loading silently accepts (the last one wins), are collected as problems too. An
+integer of more than :data:`MAX_INTEGER_DIGITS` digits is refused at its field: no template
+or weight needs one, and Python would not even read one of thousands of digits.
 """
 
 from __future__ import annotations
@@ -14,20 +16,66 @@ from dataclasses import dataclass, field
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["DuplicateKey", "FieldPath", "ParsedDocument", "YamlSyntaxError", "line_of", "parse"]
+__all__ = [
+    "MAX_INTEGER_DIGITS",
+    "DuplicateKey",
+    "FieldPath",
+    "ParsedDocument",
+    "YamlSyntaxError",
+    "line_of",
+    "parse",
+]
 
 FieldPath = tuple[str, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG = "tag:yaml.org,2002:int"
+
+MAX_INTEGER_DIGITS = 18
+"""The most digits an integer in a YAML file may have (it then fits in 64 bits)."""
+_INTEGER_LIMIT = 10**MAX_INTEGER_DIGITS
 
 
 class YamlSyntaxError(Exception):
-    """The text is not valid YAML (or not a single document)."""
+    """The text is not valid YAML (or not a single document), or holds a value no field
+    can take; ``field`` is the dotted path of that value when known."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, field: str | None = None) -> None:
         self.line = line
         self.message = message
+        self.field = field
         super().__init__(f"line {line}: {message}")
+
+
+class _ValueProblem(yaml.constructor.ConstructorError):
+    """A scalar YAML reads but debtpulse refuses (an integer of thousands of digits)."""
+
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(None, None, message, node.start_mark)
+        self.node = node
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with integers bounded to :data:`MAX_INTEGER_DIGITS` digits."""
+
+    def construct_bounded_int(self, node: ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        digits = text.replace("_", "").lstrip("+-").lstrip("0")
+        too_large = (
+            f"too large: an integer has at most {MAX_INTEGER_DIGITS} digits (quote it for text)"
+        )
+        if digits.isdigit() and len(digits) > MAX_INTEGER_DIGITS:  # before int() reads it
+            raise _ValueProblem(node, too_large)
+        try:
+            value = self.construct_yaml_int(node)
+        except ValueError:
+            raise _ValueProblem(node, "not an integer") from None
+        if not -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+            raise _ValueProblem(node, too_large)
+        return int(value)
+
+
+_Loader.add_constructor(_INT_TAG, _Loader.construct_bounded_int)
 
 
 @dataclass(frozen=True)
@@ -67,12 +115,13 @@ class _Walker:
     def __init__(self) -> None:
         self.lines: dict[FieldPath, int] = {}
         self.duplicates: list[DuplicateKey] = []
-        self._seen: set[int] = set()
+        self.paths: dict[int, FieldPath] = {}
+        """The field path of each node (by ``id``); a key's is its mapping's."""
 
     def walk(self, node: Node, path: FieldPath) -> None:
-        if id(node) in self._seen:  # an alias: its fields were mapped where it was defined
+        if id(node) in self.paths:  # an alias: its fields were mapped where it was defined
             return
-        self._seen.add(id(node))
+        self.paths[id(node)] = path
         if isinstance(node, MappingNode):
             self._walk_mapping(node, path)
         elif isinstance(node, SequenceNode):
@@ -86,6 +135,7 @@ class _Walker:
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
+            self.paths.setdefault(id(key_node), path)
             child = (*path, str(key_node.value))
             line = key_node.start_mark.line + 1
             if key_node.value in first_lines:
@@ -102,7 +152,7 @@ def parse(text: str) -> ParsedDocument:
     Raises :class:`YamlSyntaxError` with the line YAML reports.
     """
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.YAMLError as exc:  # a character YAML does not accept
         raise _syntax_error(exc, text) from None
     try:
@@ -113,6 +163,11 @@ def parse(text: str) -> ParsedDocument:
         walker.lines[()] = node.start_mark.line + 1
         walker.walk(node, ())
         data = loader.construct_document(node)
+    except _ValueProblem as exc:
+        path = walker.paths.get(id(exc.node))
+        line = exc.node.start_mark.line + 1
+        message = exc.problem or "invalid value"
+        raise YamlSyntaxError(line, message, ".".join(path) if path else None) from None
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text) from None
     finally:

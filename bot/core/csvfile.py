@@ -15,6 +15,10 @@ from bot.core.problems import InputRejected, Problem
 
 Row = tuple[int, dict[str, str]]
 
+NUL = "\x00"
+#: PostgreSQL cannot store it in text, and no spreadsheet writes one: refused on every database.
+NUL_MESSAGE = "contains a NUL character (\\0); remove it"
+
 
 def _csv_problem(line: int, error: csv.Error) -> Problem:
     """A CSV syntax error as one line a person can act on."""
@@ -56,10 +60,10 @@ def read_rows(
 
     The header must name only known columns and every required one, otherwise
     InputRejected is raised at once. Every data row must have exactly one cell per header
-    column (blank cells are fine; a blank line is skipped). A CSV syntax error (a quote
-    never closed, a cell over the csv module's size limit) ends the reading: it is the last
-    problem returned. Line numbers count the header as line 1; a row's number is the line
-    it starts on.
+    column (blank cells are fine; a blank line is skipped), and no cell may hold a NUL
+    character (a problem per cell). A CSV syntax error (a quote never closed, a cell over
+    the csv module's size limit) ends the reading: it is the last problem returned. Line
+    numbers count the header as line 1; a row's number is the line it starts on.
     """
     records = _records(text)
     try:
@@ -69,6 +73,8 @@ def read_rows(
     if first is None:
         raise InputRejected([Problem(1, "header", "the file is empty")])
     header = [name.strip() for name in first[1]]
+    if any(NUL in name for name in header):
+        raise InputRejected([Problem(1, "header", f"a column name {NUL_MESSAGE}")])
     problems = [
         Problem(1, name or "(blank)", f"unknown column; expected any of: {', '.join(columns)}")
         for name in header
@@ -93,6 +99,14 @@ def read_rows(
                 problems.append(
                     Problem(line, "row", f"expected {len(header)} cells, found {len(row)}")
                 )
+                continue
+            nul = [
+                Problem(line, name, NUL_MESSAGE)
+                for name, cell in zip(header, row, strict=True)
+                if NUL in cell
+            ]
+            if nul:
+                problems += nul
                 continue
             rows.append((line, {name: _unguarded(row[i].strip()) for i, name in enumerate(header)}))
     except InputRejected as exc:

@@ -33,6 +33,8 @@ REQUIRED = ("key", "title")
 RISK_COLUMNS = ("impact", "likelihood", "detectability")
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 EFFORT_PATTERN = re.compile(r"^(XS|S|M|L|XL|\d+(\.\d+)?)$")
+EFFORT_MAX_LENGTH = 16  # the register's column
+EFFORT_HELP = "expected S, M, L (or XS, XL) or a number of points"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 OWNER_HELP = "expected a Slack user id (U123), a mention like <@U123>, or a team name"
 
@@ -82,8 +84,10 @@ class RegisterRow(BaseModel):
     def _effort(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        if len(value) > EFFORT_MAX_LENGTH:  # thousands of digits: not read, not stored
+            raise ValueError(f"{EFFORT_HELP}, at most {EFFORT_MAX_LENGTH} characters")
         if not EFFORT_PATTERN.match(value.upper()):
-            raise ValueError("expected S, M, L (or XS, XL) or a number of points")
+            raise ValueError(EFFORT_HELP)
         if value[0].isdigit() and not (float(value) * 2).is_integer():
             # the capacity hint counts whole or half points and could not use it
             raise ValueError(f"{value} points: expected whole or half points, such as 2 or 2.5")

@@ -69,9 +69,20 @@ class Command:
         return self.name in LEAD_ONLY
 
 
+#: The longest argument a usage message quotes in full; a longer one is cut with "…".
+SHOWN_LIMIT = 40
+
+
+def _shown(value: str) -> str:
+    """``value`` as a usage message quotes it: in backticks, cut when very long."""
+    if len(value) > SHOWN_LIMIT:
+        value = value[: SHOWN_LIMIT - 1] + "…"
+    return f"`{value}`"
+
+
 def _key(value: str, usage: str) -> str:
     if not _KEY.match(value):
-        raise UsageError(f"`{value}` is not a debt item key like DEBT-12", usage)
+        raise UsageError(f"{_shown(value)} is not a debt item key like DEBT-12", usage)
     return value.upper()
 
 
@@ -109,7 +120,7 @@ def parse(text: str) -> Command:
         return Command("help")
     name, rest = words[0].lower(), words[1:]
     if name not in SUBCOMMANDS:
-        raise UsageError(f"unknown command `{words[0]}`", "/debt help")
+        raise UsageError(f"unknown command {_shown(words[0])}", "/debt help")
     usage = USAGE[name]
     if name in {"help", "add", "polls", "export"}:
         _exact(rest, 0, name)
@@ -124,7 +135,7 @@ def parse(text: str) -> Command:
         mention = _MENTION.match(rest[1])
         user = mention.group(1) if mention else rest[1]
         if not _USER_ID.match(user):
-            raise UsageError(f"`{rest[1]}` is not a @mention of a person", usage)
+            raise UsageError(f"{_shown(rest[1])} is not a @mention of a person", usage)
         return Command(
             name, {"key": _key(rest[0], usage), "user": user, "why": _why(rest[2:], name)}
         )
@@ -132,7 +143,7 @@ def parse(text: str) -> Command:
         _at_least(rest, 2, name)
         status = rest[1].lower()
         if status not in STATUSES:
-            raise UsageError(f"`{rest[1]}` is not a status", usage)
+            raise UsageError(f"{_shown(rest[1])} is not a status", usage)
         return Command(
             name, {"key": _key(rest[0], usage), "status": status, "why": _why(rest[2:], name)}
         )
@@ -141,7 +152,7 @@ def parse(text: str) -> Command:
         if len(rest) != 2 or action not in {"send", "close"}:
             raise UsageError("expected `send SURVEY_ID` or `close RUN`", usage)
         if action == "close" and not _NUMBER.match(rest[1]):
-            raise UsageError(f"`{rest[1]}` is not a run number", usage)
+            raise UsageError(f"{_shown(rest[1])} is not a run number", usage)
         return Command(name, {"action": action, "target": rest[1]})
     # digest
     words = [word.lower() for word in rest]
@@ -157,7 +168,11 @@ def _parse_top(rest: list[str]) -> Command:
     usage = USAGE["top"]
     remaining = list(rest)
     if remaining and re.fullmatch(r"[-+]?[0-9]+", remaining[0]):
-        limit = int(remaining.pop(0))
+        number = remaining.pop(0)
+        digits = number.lstrip("+-").lstrip("0") or "0"
+        # a number of thousands of digits is out of range too (int() would refuse to read it)
+        too_long = len(digits) > len(str(MAX_TOP))
+        limit = 0 if number.startswith("-") or too_long else int(digits)
         if not 1 <= limit <= MAX_TOP:
             raise UsageError(f"N must be between 1 and {MAX_TOP}", usage)
         args["limit"] = limit
