@@ -29,6 +29,8 @@ class Tamper:
     append_after_signing: str | None = None
     omit_signature: bool = False
     omit_timestamp: bool = False
+    timestamp_text: str | None = None
+    """Sent (and signed) as the timestamp instead of the current time, e.g. ``"abc"``."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class SignedSender:
         """POST ``body`` signed as Slack signs it; flag (or raise) if no answer in time."""
         self.last_sent = (body, content_type)
         tamper = tamper or Tamper()
-        timestamp = str(int(time.time()) + tamper.timestamp_offset)
+        timestamp = tamper.timestamp_text or str(int(time.time()) + tamper.timestamp_offset)
         signature = sign(tamper.secret or self.signing_secret, timestamp, body)
         if tamper.append_after_signing is not None:
             body += tamper.append_after_signing

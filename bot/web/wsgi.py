@@ -68,6 +68,12 @@ def _body(environ: Environ) -> bytes:
     return bytes(stream.read(min(length, limit))) if length > 0 else b""
 
 
+def _plausible_timestamp(value: str | None) -> bool:
+    """Slack's request timestamp is whole seconds: digits only (a missing one is Bolt's to
+    refuse). Anything else is refused as a bad signature would be, with a 401."""
+    return value is None or (value.isascii() and value.isdigit() and len(value) <= 12)
+
+
 def make_wsgi_app(
     runtime: Runtime, bolt_app: App
 ) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
@@ -101,6 +107,9 @@ def make_wsgi_app(
                 return _json(start_response, 400, {"ok": False, "error": "bad Content-Length"})
             if length > MAX_SLACK_BODY:
                 return _json(start_response, 413, {"ok": False, "error": "request too large"})
+            if not _plausible_timestamp(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")):
+                # Bolt would read it as an int and fail with a 500 before any signature check
+                return _json(start_response, 401, {"error": "invalid request"})
             return slack(environ, start_response)
         if path == "/healthz":
             return health(start_response)

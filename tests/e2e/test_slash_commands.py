@@ -60,8 +60,20 @@ def test_help_is_answered_in_the_ack_within_3_seconds(e2e: Stack) -> None:
         Tamper(append_after_signing="&text=export"),
         Tamper(omit_signature=True),
         Tamper(omit_timestamp=True),
+        Tamper(timestamp_text="abc"),
+        Tamper(timestamp_text="1e9"),
+        Tamper(timestamp_text="9" * 400),
     ],
-    ids=["wrong-secret", "301s-old", "body-changed", "no-signature", "no-timestamp"],
+    ids=[
+        "wrong-secret",
+        "301s-old",
+        "body-changed",
+        "no-signature",
+        "no-timestamp",
+        "text-timestamp",
+        "float-timestamp",
+        "huge-timestamp",
+    ],
 )
 def test_bad_signatures_get_401_and_no_web_api_call(e2e: Stack, tamper: Tamper) -> None:
     response = e2e.driver.slash(text="help", tamper=tamper)
@@ -71,6 +83,7 @@ def test_bad_signatures_get_401_and_no_web_api_call(e2e: Stack, tamper: Tamper) 
     # the rejection is logged without the request: its body holds user ids (and answers)
     log = e2e.log.read_text()
     assert MEMBER not in log and "text=help" not in log
+    assert "Traceback" not in log  # refused before anything is parsed, as a 401
 
 
 def test_a_four_minute_old_request_is_accepted(e2e: Stack) -> None:
