@@ -70,7 +70,7 @@ def start_server(
         stdout=handle,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a loaded 2-core machine starts gunicorn slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"serve exited:\n{log.read_text()}")

@@ -34,7 +34,7 @@ def test_each_worker_runs_on_its_own_cpu(tmp_path: Path) -> None:
     with FakeSlack(post_rate=None) as fake:
         process = start_server(env=server_env(fake, database_url), port=port, log=log, workers=2)
         try:
-            fake.wait_for(lambda: len(_pinned(log)) == 2, timeout=20)
+            fake.wait_for(lambda: len(_pinned(log)) == 2, timeout=60)
             workers = dict(_pinned(log))
             assert sorted(workers.values()) == sorted(os.sched_getaffinity(0))[:2]
             for pid, cpu in workers.items():
@@ -42,7 +42,7 @@ def test_each_worker_runs_on_its_own_cpu(tmp_path: Path) -> None:
             # a worker that dies is replaced on the CPU it leaves free
             gone, its_cpu = next(iter(workers.items()))
             os.kill(gone, signal.SIGKILL)
-            fake.wait_for(lambda: len(_pinned(log)) == 3, timeout=20)
+            fake.wait_for(lambda: len(_pinned(log)) == 3, timeout=60)
             new_pid, new_cpu = _pinned(log)[-1]
             assert new_pid != gone and new_cpu == its_cpu
             assert os.sched_getaffinity(new_pid) == {its_cpu}
