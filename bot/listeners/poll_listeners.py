@@ -10,7 +10,6 @@ seconds under a burst.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -21,16 +20,31 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.anonymity import day_only
 from bot.core.polls import question_by_id
-from bot.listeners.modals import submitted_values
+from bot.listeners import home
+from bot.listeners.modals import (
+    ALREADY_SUBMITTED,
+    first_submission,
+    metadata_channel,
+    modal_metadata,
+    submitted_values,
+)
 from bot.runtime import Runtime
-from bot.services.poll_answers import GivenAnswer, PollClosed, check_answers, record_answers
+from bot.services.poll_answers import (
+    AnswerRefused,
+    GivenAnswer,
+    PollClosed,
+    check_answers,
+    record_answers,
+)
 from bot.services.poll_jobs import live_results
 from bot.slack import poll_views
 from bot.slack.confirmations import confirm_later
 from bot.slack.replies import tell
 from bot.slack.response_url import reply
 from storage import polls
+from storage.models import PollRun
 
 logger = logging.getLogger(__name__)
 COUNT_EVERY_S = 3.0
@@ -125,6 +139,31 @@ def _run_id(value: str) -> int | None:
 COUNTS = CountUpdater()
 
 
+def _tell_clicker(body: dict[str, Any], context: BoltContext, respond: Respond, text: str) -> None:
+    """Tell the person who clicked, alone: beside the message clicked (its response_url) —
+    or, for a click in App Home, which has none, in a small modal, else by DM."""
+    if body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, text=text)
+        return
+    user = body["user"]["id"]
+    try:
+        context.client.views_open(trigger_id=body["trigger_id"], view=poll_views.notice_modal(text))
+    except (SlackApiError, KeyError) as exc:
+        logger.info("a notice could not be shown in a modal (%s); sending a DM", exc)
+        tell(context.client, channel=None, user=user, text=text)
+
+
+def _refresh_home(body: dict[str, Any], context: BoltContext) -> None:
+    """After a click in App Home on a poll that cannot be answered: show the Home tab as it
+    is now, without that poll."""
+    if (body.get("view") or {}).get("type") != "home":
+        return
+    try:
+        home.publish_home({"user": body["user"]["id"], "tab": "home"}, context)
+    except SlackApiError as exc:
+        logger.warning("the Home tab was not refreshed (%s)", exc.response.get("error"))
+
+
 def open_answer_modal(
     ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond
 ) -> None:
@@ -139,14 +178,12 @@ def open_answer_modal(
             else polls.run_by_id(session, run_id=run_id, team_id=context["team"])
         )
     if run is None or run_id is None:
-        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
+        _tell_clicker(body, context, respond, GONE_TEXT)
+        _refresh_home(body, context)
         return
     if run.status != "open" or (run.closes_at is not None and runtime.clock() >= run.closes_at):
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=_closed_text(run.closed_at or run.closes_at),
-        )
+        _tell_clicker(body, context, respond, _closed_text(run.closed_at or run.closes_at))
+        _refresh_home(body, context)
         return
     channel = (body.get("channel") or {}).get("id")
     view, _ = poll_views.poll_modal(
@@ -155,11 +192,11 @@ def open_answer_modal(
     try:
         context.client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=f"Could not open the poll ({exc.response.get('error')}); try again.",
-        )
+        text = f"Could not open the poll ({exc.response.get('error')}); try again."
+        if body.get("response_url"):
+            respond(response_type="ephemeral", replace_original=False, text=text)
+        else:
+            tell(context.client, channel=None, user=user, text=text)
 
 
 def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
@@ -171,7 +208,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     run_id = _run_id(parts[0])
     if run_id is None or len(parts) != 3:
         ack()
-        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
+        _tell_clicker(body, context, respond, GONE_TEXT)
         return
     _, question_id, value = parts
     answer = GivenAnswer(question_id, question_id, None, value, None)
@@ -187,26 +224,28 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
                 answers=[answer],
                 secret=runtime.anon_secret,
                 now=runtime.clock(),
+                vote=True,
             )
     except PollClosed as closed:
         ack()
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=_closed_text(closed.args[0] if closed.args else None),
-        )
+        _tell_clicker(body, context, respond, _closed_text(closed.args[0] if closed.args else None))
         return
     except _RunGone:
         ack()
-        respond(response_type="ephemeral", replace_original=False, text=GONE_TEXT)
+        _tell_clicker(body, context, respond, GONE_TEXT)
+        return
+    except AnswerRefused as refused:  # a crafted button value: the client's doing, not ours
+        ack()
+        logger.info("run %s: a vote was refused (%s)", run_id, refused.message)
+        _tell_clicker(
+            body, context, respond, f":x: Your answer was not recorded: {refused.message}."
+        )
         return
     except Exception:
         ack()
         logger.exception("run %s: a vote could not be stored", run_id)
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=":x: Your answer could not be saved. Please try again.",
+        _tell_clicker(
+            body, context, respond, ":x: Your answer could not be saved. Please try again."
         )
         return
     ack()
@@ -221,57 +260,104 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     COUNTS.touch(runtime, context.client, run_id)
 
 
+#: A submission whose metadata debtpulse did not write (changed by the client).
+BAD_METADATA = "This form does not name a poll; nothing was saved. Open the poll again."
+
+
+def _asked_blocks(runtime: Runtime, run: PollRun, user: str) -> list[str]:
+    """The input blocks of the modal ``user`` was shown for ``run``, worked out again: the
+    payload (its metadata, its blocks) is the client's and may claim anything."""
+    view, _ = poll_views.poll_modal(
+        run_id=run.id or 0,
+        frozen=run.frozen,
+        user=user,
+        channel=None,
+        secret=runtime.anon_secret,
+    )
+    return [b["block_id"] for b in view["blocks"] if b.get("type") == "input"]
+
+
+def _given_answers(run: PollRun, values: dict[str, str]) -> list[GivenAnswer]:
+    answers = []
+    for block_id, value in values.items():
+        question_id, _, item = block_id.partition(poll_views.BLOCK_SEPARATOR)
+        question = question_by_id(run.frozen, question_id) or {}
+        as_text = question.get("type") in {"text", "debt_item_choice"}
+        answers.append(
+            GivenAnswer(
+                block_id,
+                question_id,
+                int(item) if item.isascii() and item.isdigit() else None,
+                None if as_text else value,
+                value if as_text else None,
+            )
+        )
+    return answers
+
+
+class _Duplicate(Exception):
+    """The view was submitted and acted on already."""
+
+
 def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    run_id = int(meta.get("run", 0))
-    asked = [int(i) for i in meta.get("items", [])]
+    meta = modal_metadata(view)
+    run_field = meta.get("run")
+    run_id = run_field if isinstance(run_field, int) and not isinstance(run_field, bool) else None
     values = submitted_values(view)
     first_block = next(
         iter(b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"), ""
     )
+    if run_id is None:
+        ack(response_action="errors", errors={first_block: BAD_METADATA})
+        return
     with runtime.transaction(write=False) as session:
         run = polls.run_by_id(session, run_id=run_id, team_id=context["team"])
     if run is None:
         ack(response_action="errors", errors={first_block: GONE_TEXT})
         return
-    answers = []
-    for block_id, value in values.items():
-        question_id, _, item = block_id.partition(poll_views.BLOCK_SEPARATOR)
-        question = question_by_id(run.frozen, question_id) or {}
-        kind = question.get("type")
-        as_text = kind in {"text", "debt_item_choice"}
-        answers.append(
-            GivenAnswer(
-                block_id,
-                question_id,
-                int(item) if item else None,
-                None if as_text else value,
-                value if as_text else None,
-            )
-        )
-    errors = check_answers(run, answers, asked=asked)
+    shown = _asked_blocks(runtime, run, user)
+    first_block = shown[0] if shown else first_block
+    answers = _given_answers(run, values)
+    errors = check_answers(run, answers, shown=shown)
     if errors:
+        unknown = {block: text for block, text in errors.items() if block not in shown}
+        if unknown:
+            logger.info("run %s: answers to blocks not asked were refused", run_id)
+            errors = {b: t for b, t in errors.items() if b in shown}
+            errors.setdefault(first_block, next(iter(unknown.values())))
         ack(response_action="errors", errors=errors)
         return
+    now = runtime.clock()
     try:
         with runtime.transaction() as session:
             fresh = polls.run_by_id(session, run_id=run_id)
             assert fresh is not None
+            # Acted on once per view; an anonymous run's keeps the day only, as its answers.
+            at = day_only(now) if fresh.anonymous else now
+            if not first_submission(session, team=context["team"], view=view, at=at):
+                raise _Duplicate(run_id)
             record_answers(
                 session,
                 run=fresh,
                 user=user,
                 answers=answers,
                 secret=runtime.anon_secret,
-                now=runtime.clock(),
+                now=now,
             )
     except PollClosed:
         ack(
             response_action="errors",
             errors={first_block: _closed_text(run.closed_at or run.closes_at)},
         )
+        return
+    except _Duplicate:
+        logger.info("run %s: a view submitted again was not acted on", run_id)
+        ack(response_action="errors", errors={first_block: ALREADY_SUBMITTED})
+        return
+    except AnswerRefused as refused:
+        ack(response_action="errors", errors={first_block: refused.message})
         return
     except Exception:
         logger.exception("run %s: answers could not be stored", run_id)
@@ -284,7 +370,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
     confirm_later(
         tell,
         context.client,
-        channel=meta.get("channel"),
+        channel=metadata_channel(meta),
         user=user,
         text=f":white_check_mark: Thanks — your answers to *{run.frozen.get('title')}* "
         "are recorded. You can change them until the poll closes.",

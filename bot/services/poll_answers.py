@@ -8,7 +8,7 @@ per-run key too, without any answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,20 @@ from surveys import Survey, validate_template
 
 class PollClosed(Exception):
     """The run is closed: answers are refused."""
+
+
+class AnswerRefused(ValueError):
+    """An answer the run cannot take: to a question it does not have or did not ask in
+    this way, or a value that does not fit the question. ``message`` says which."""
+
+    def __init__(self, block_id: str, message: str) -> None:
+        self.block_id = block_id
+        self.message = message
+        super().__init__(f"{block_id}: {message}")
+
+
+#: The answer to a block the run did not show the person (a crafted submission).
+NOT_ASKED = "You were not asked this question; nothing was saved."
 
 
 @dataclass(frozen=True)
@@ -60,16 +74,32 @@ def frozen_survey(
     return survey
 
 
-def check_answers(run: PollRun, answers: list[GivenAnswer], *, asked: list[int]) -> dict[str, str]:
-    """Problems by block id: required answers missing, values off the scale, text too long."""
+def check_answers(
+    run: PollRun,
+    answers: list[GivenAnswer],
+    *,
+    asked: list[int] | None = None,
+    shown: Collection[str] | None = None,
+) -> dict[str, str]:
+    """Problems by block id: required answers missing, values off the scale, text too long,
+    a debt item that was not a choice, and answers to anything the person was not asked.
+
+    ``shown``: the block ids of the modal the person was shown (``question|item`` for a
+    per-item question); or ``asked``, the item ids asked for every per-item question.
+    """
     survey = frozen_survey(run)
     given = {a.block_id: a for a in answers}
-    errors: dict[str, str] = {}
+    if shown is None:
+        shown = [
+            f"{question.id}|{item}" if question.over_debt_items else question.id
+            for question in survey.questions
+            for item in ((asked or []) if question.over_debt_items else [None])
+        ]
+    expected = list(dict.fromkeys(shown))
+    known = set(expected)
+    errors: dict[str, str] = {block: NOT_ASKED for block in given if block not in known}
     for question in survey.questions:
-        if question.over_debt_items:
-            blocks = [f"{question.id}|{item}" for item in asked]
-        else:
-            blocks = [question.id]
+        blocks = [b for b in expected if b.partition("|")[0] == question.id]
         for block in blocks:
             answer = given.get(block)
             if answer is None or (answer.value in (None, "") and not answer.text):
@@ -80,6 +110,15 @@ def check_answers(run: PollRun, answers: list[GivenAnswer], *, asked: list[int])
                 check_answer(question, value=answer.value, text=answer.text)
             except AnswerError as exc:
                 errors[block] = exc.message
+                continue
+            if question.type == "debt_item_choice":
+                frozen: dict[str, Any] = next(
+                    (q for q in run.frozen.get("questions", []) if q.get("id") == question.id),
+                    {},
+                )
+                keys = {choice.get("key") for choice in frozen.get("choices", [])}
+                if answer.text not in keys:
+                    errors[block] = "Choose one of the items offered."
     return errors
 
 
@@ -98,8 +137,14 @@ def record_answers(
     answers: list[GivenAnswer],
     secret: str | None,
     now: datetime,
+    vote: bool = False,
 ) -> int:
-    """Store the answers (re-answers replace earlier ones); returns how many were stored."""
+    """Store the answers (re-answers replace earlier ones); returns how many were stored.
+
+    An answer to a question the run does not have, one that does not fit its question, or
+    — for a one-click ``vote`` — to anything but the run's one inline question raises
+    :class:`AnswerRefused`, and nothing is stored.
+    """
     if run.status != "open" or (run.closes_at is not None and now >= run.closes_at):
         raise PollClosed(run.closed_at or run.closes_at)  # closed early: when it really closed
     assert run.id is not None
@@ -116,10 +161,20 @@ def record_answers(
     stored = 0
     for given in sorted(answers, key=_lock_order):
         question = survey.question(given.question_id)
-        if question is None or (given.value in (None, "") and not given.text):
+        if question is None:
+            raise AnswerRefused(given.block_id, f"this poll has no question {given.question_id!r}")
+        if vote and (len(survey.questions) != 1 or question.type != "likert"):
+            raise AnswerRefused(given.block_id, "this question is not answered with one click")
+        if question.over_debt_items != (given.item_id is not None):
+            what = "is about" if question.over_debt_items else "is not about"
+            raise AnswerRefused(given.block_id, f"this question {what} a debt item")
+        if given.value in (None, "") and not given.text:
             continue
-        answer = check_answer(question, value=given.value, text=given.text)
-        item_id = given.item_id if question.over_debt_items else None
+        try:
+            answer = check_answer(question, value=given.value, text=given.text)
+        except AnswerError as exc:
+            raise AnswerRefused(given.block_id, exc.message) from None
+        item_id = given.item_id
         answer_row: dict[str, Any] = {
             "team_id": run.team_id,
             "poll_run_id": run.id,

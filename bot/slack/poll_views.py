@@ -181,6 +181,17 @@ def poll_modal(
     return view, asked
 
 
+def notice_modal(value: str) -> dict[str, Any]:
+    """A modal that only tells the person something (``value``, mrkdwn): for a click in
+    App Home, which has no message to reply beside."""
+    return {
+        "type": "modal",
+        "title": text("Debt poll", kind="plain_text"),
+        "close": text("Close", kind="plain_text"),
+        "blocks": [section(value)],
+    }
+
+
 def reminder_message(
     *,
     run_id: int,

@@ -91,6 +91,29 @@ ANON_SURVEY = (
     .replace("anonymous: false", "anonymous: true")
     .replace("MON", "TUE")
 )
+SAMPLE_SURVEY = (
+    PULSE_SURVEY.replace("id: team-pulse", "id: sample-pulse")
+    .replace("title: Team pulse", "title: Sampled pulse\nsample: 2")
+    .replace("MON", "THU")
+)
+#: Option values of 100 characters that share their first 90 (the schema allows 150).
+LONG_OPTION_A = "a" * 90 + "-first-one"
+LONG_OPTION_B = "a" * 90 + "-second-on"
+CHOICE_SURVEY = f"""\
+id: long-choice
+title: Long choice
+schedule: {{cron: "0 11 * * FRI", timezone: UTC}}
+audience: {{channel: {POLLS}}}
+anonymous: false
+open_for: 24h
+questions:
+  - id: pick
+    type: choice
+    prompt: Which one?
+    options:
+      - {{value: {LONG_OPTION_A}, label: First}}
+      - {{value: {LONG_OPTION_B}, label: Second}}
+"""
 DIGEST_TEMPLATE = """\
 id: weekly-digest
 kind: digest
@@ -101,6 +124,8 @@ TEMPLATES = {
     "quick-vote.yaml": VOTE_SURVEY,
     "team-pulse.yaml": PULSE_SURVEY,
     "anon-pulse.yaml": ANON_SURVEY,
+    "sample-pulse.yaml": SAMPLE_SURVEY,
+    "long-choice.yaml": CHOICE_SURVEY,
     "weekly-digest.yaml": DIGEST_TEMPLATE,
 }
 

@@ -340,7 +340,7 @@ def test_poll_send_of_an_unknown_survey_lists_the_surveys(
 ) -> None:
     lead.slash(text="poll send weekly-debt-pulse")
     said = harness.reply_to(LEAD, ":x: no survey 'weekly-debt-pulse'.")
-    assert "Surveys: anon-pulse, quick-vote, team-pulse." in said
+    assert "Surveys: anon-pulse, long-choice, quick-vote, sample-pulse, team-pulse." in said
     assert _count(harness, PollRun) == 0 and harness.fake.messages(channel=POLLS) == []
 
 
