@@ -13,6 +13,7 @@ from bot.slack.limits import (
     MESSAGE_BLOCKS,
     MODAL_TITLE,
     OPTION_TEXT,
+    OPTION_VALUE,
     PRIVATE_METADATA,
     TEXT,
     VIEW_BLOCKS,
@@ -65,16 +66,10 @@ def divider() -> SlackBlock:
     return {"type": "divider"}
 
 
-#: Slack takes option values of up to 150 characters, and the survey schema allows as many:
-#: a value that fits is never cut (a cut one would fail the answer check, and two options
-#: sharing their first characters would collide).
-OPTION_VALUE_MAX = 150
-
-
 def option(label: str, value: str) -> dict[str, Any]:
     return {
         "text": text(label, kind="plain_text", limit=OPTION_TEXT),
-        "value": value[:OPTION_VALUE_MAX],
+        "value": value[:OPTION_VALUE],
     }
 
 

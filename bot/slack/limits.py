@@ -16,7 +16,10 @@ TEXT = 3000
 HEADER = 150
 BUTTON_TEXT = 75
 OPTION_TEXT = 75
-OPTION_VALUE = 75
+#: Slack takes option values of up to 150 characters, and the survey schema allows as many:
+#: a value that fits is never cut (a cut one would fail the answer check, and two options
+#: sharing their first characters would collide).
+OPTION_VALUE = 150
 STATIC_SELECT_OPTIONS = 100
 MODAL_TITLE = 24
 PRIVATE_METADATA = 3000
