@@ -58,6 +58,8 @@ def conversations_members(state: SlackState, req: ApiRequest) -> JsonDict:
     needed = _needed_read_scope(channel)
     if needed not in req.token.scopes:
         raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(req.token.scopes)))
+    if channel.is_private and req.token.user_id not in channel.members:
+        raise ApiError("channel_not_found")  # a private channel is invisible from outside
     try:
         limit = int(req.params.get("limit") or DEFAULT_PAGE)
     except ValueError as exc:

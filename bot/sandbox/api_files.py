@@ -12,9 +12,11 @@ from bot.sandbox.state import ApiError, ApiRequest, PendingUpload, SlackState
 def get_upload_url(state: SlackState, req: ApiRequest) -> JsonDict:
     filename = str(req.params.get("filename") or "")
     if not filename:
-        raise ApiError("invalid_arguments", detail="filename is required")
+        raise ApiError("missing_argument", detail="filename is required")
+    if req.params.get("length") in (None, ""):
+        raise ApiError("missing_argument", detail="length is required")
     try:
-        length = int(req.params.get("length") or 0)
+        length = int(req.params["length"])
     except (TypeError, ValueError) as exc:
         raise ApiError("invalid_arguments", detail="length must be an integer") from exc
     if length <= 0:
@@ -38,6 +40,8 @@ def receive_upload(state: SlackState, file_id: str, content: bytes) -> bool:
 
 
 def _files_param(raw: object) -> list[JsonDict]:
+    if raw in (None, ""):
+        raise ApiError("missing_argument", detail="files is required")
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)

@@ -16,6 +16,8 @@ _SERVER_KEYS = ("id", "hash", "state", "team_id", "app_id", "bot_id", "root_view
 
 def _view_param(state: SlackState, req: ApiRequest, *, allowed: Iterable[str]) -> JsonDict:
     view = req.params.get("view")
+    if view in (None, ""):
+        raise ApiError("missing_argument", detail="view is required")
     if not isinstance(view, dict):
         raise ApiError("invalid_arguments", detail="view must be a JSON object")
     errors = validate_view(view, allowed_types=allowed)
@@ -113,7 +115,7 @@ def _find(state: SlackState, req: ApiRequest) -> ViewRecord:
         ]
         record = matching[-1] if matching else None
     else:
-        raise ApiError("invalid_arguments", detail="give view_id or external_id")
+        raise ApiError("missing_argument", detail="give view_id or external_id")
     if record is None or record.closed:
         raise ApiError("not_found")
     return record

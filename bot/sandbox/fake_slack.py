@@ -8,8 +8,8 @@
         assert slack.messages("C0GENERAL")[0].text == "hi"
 
 It answers the Web API methods debtpulse uses with Slack's response shapes and errors,
-validates every Block Kit payload, rate-limits posting per channel, fails on demand, and
-records everything it was sent.
+validates every Block Kit payload, rate-limits posting per channel and every other
+method by its Slack tier, fails on demand, and records everything it was sent.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TypeVar
 
@@ -36,8 +36,8 @@ from bot.sandbox.records import (
     ViewRecord,
 )
 from bot.sandbox.server import FakeSlackServer
-from bot.sandbox.state import Settings, SlackState
-from bot.sandbox.workspace import BOT_SCOPES, DEFAULT_USER_ID, Workspace
+from bot.sandbox.state import SLACK_TIERS, Settings, SlackState
+from bot.sandbox.workspace import BOT_SCOPES, BOT_TOKEN, DEFAULT_USER_ID, Workspace
 
 T = TypeVar("T")
 
@@ -56,6 +56,7 @@ class FakeSlack:
         post_rate: float | None = 1.0,
         post_burst: int = 5,
         retry_after: int = 1,
+        tier_rates: Mapping[str, float] | None = SLACK_TIERS,
         seed: int = 0,
         port: int = 0,
     ) -> None:
@@ -66,6 +67,7 @@ class FakeSlack:
             post_rate=post_rate,
             post_burst=post_burst,
             retry_after=retry_after,
+            tier_rates=dict(tier_rates) if tier_rates is not None else None,
         )
         self.workspace = workspace or Workspace.default()
         self._state = SlackState(
@@ -211,6 +213,12 @@ class FakeSlack:
             team_id, team_name or team_id.lower(), user, tuple(sorted(scopes))
         )
         return api_oauth.authorize(self._state, install)
+
+    def deactivate_token(self, token: str = BOT_TOKEN) -> None:
+        """Uninstall the app (or deactivate the workspace) for ``token``: every call with it
+        is answered ``account_inactive`` from now on, as Slack does."""
+        with self._state.lock:
+            self.workspace.tokens[token].inactive = True
 
     # -- faults -----------------------------------------------------------------------------
 

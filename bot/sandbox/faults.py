@@ -7,6 +7,7 @@ HTTP error, resets the connection, or answers late. Method names are Web API met
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Iterable
@@ -124,6 +125,14 @@ class TokenBucket:
                 return False
             self._buckets[key] = (tokens - 1.0, now)
             return True
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until ``key`` has a token again (at least 1), for ``Retry-After``."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + max(0.0, now - last) * self.rate)
+        return max(1, math.ceil((1.0 - tokens) / self.rate))
 
     def reset(self) -> None:
         with self._lock:

@@ -36,24 +36,29 @@ Handler = Callable[[SlackState, ApiRequest], JsonDict]
 class Method:
     handler: Handler
     scopes: tuple[str, ...] = ()
+    tier: str | None = None
+    """Slack's rate-limit tier (``Settings.tier_rates``); None: a special limit, or none."""
 
+
+T1, T2, T3, T4 = "tier1", "tier2", "tier3", "tier4"
 
 METHODS: dict[str, Method] = {
-    "auth.test": Method(api_directory.auth_test),
+    "auth.test": Method(api_directory.auth_test),  # special: hundreds a minute
+    # special: 1 a second per channel, short bursts allowed (``Settings.post_rate``)
     "chat.postMessage": Method(api_chat.post_message, ("chat:write",)),
-    "chat.update": Method(api_chat.update, ("chat:write",)),
-    "chat.postEphemeral": Method(api_chat.post_ephemeral, ("chat:write",)),
-    "chat.delete": Method(api_chat.delete, ("chat:write",)),
-    "views.open": Method(api_views.open_),
-    "views.push": Method(api_views.push),
-    "views.update": Method(api_views.update),
-    "views.publish": Method(api_views.publish),
-    "conversations.members": Method(api_directory.conversations_members),
-    "conversations.open": Method(api_directory.conversations_open, ("im:write",)),
-    "users.info": Method(api_directory.users_info, ("users:read",)),
-    "usergroups.users.list": Method(api_directory.usergroups_users_list, ("usergroups:read",)),
-    "files.getUploadURLExternal": Method(api_files.get_upload_url, ("files:write",)),
-    "files.completeUploadExternal": Method(api_files.complete_upload, ("files:write",)),
+    "chat.update": Method(api_chat.update, ("chat:write",), T3),
+    "chat.postEphemeral": Method(api_chat.post_ephemeral, ("chat:write",), T4),
+    "chat.delete": Method(api_chat.delete, ("chat:write",), T3),
+    "views.open": Method(api_views.open_, tier=T4),
+    "views.push": Method(api_views.push, tier=T4),
+    "views.update": Method(api_views.update, tier=T4),
+    "views.publish": Method(api_views.publish, tier=T4),
+    "conversations.members": Method(api_directory.conversations_members, tier=T4),
+    "conversations.open": Method(api_directory.conversations_open, ("im:write",), T3),
+    "users.info": Method(api_directory.users_info, ("users:read",), T4),
+    "usergroups.users.list": Method(api_directory.usergroups_users_list, ("usergroups:read",), T2),
+    "files.getUploadURLExternal": Method(api_files.get_upload_url, ("files:write",), T4),
+    "files.completeUploadExternal": Method(api_files.complete_upload, ("files:write",), T4),
 }
 
 _JSON_PARAMS = {"blocks": "invalid_blocks_format", "attachments": "invalid_attachments"}
@@ -118,11 +123,14 @@ def call_api(
             return ApiError("invalid_auth")
         if record.revoked:
             return ApiError("token_revoked")
+        if record.inactive:
+            return ApiError("account_inactive")
         missing = [s for s in spec.scopes if s not in record.scopes]
         if missing:
             provided = ",".join(sorted(record.scopes))
             return ApiError("missing_scope", needed=",".join(missing), provided=provided)
         try:
+            state.rate_limit(method, spec.tier, record)
             return spec.handler(state, ApiRequest(method=method, params=params, token=record))
         except ApiError as exc:
             return exc

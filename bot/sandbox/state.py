@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bot.sandbox.clock import Clock
@@ -59,11 +61,21 @@ class ApiRequest:
     token: Token
 
 
+SLACK_TIERS: Mapping[str, float] = MappingProxyType(
+    {"tier1": 1.0, "tier2": 20.0, "tier3": 50.0, "tier4": 100.0}
+)
+"""Slack's Web API rate-limit tiers: calls a minute each method of the tier allows."""
+
+
 @dataclass
 class Settings:
     """Timings and limits; shorten them in tests instead of sleeping.
 
-    A changed ``post_rate`` / ``post_burst`` takes effect at the next ``reset()``.
+    A changed ``post_rate`` / ``post_burst`` / ``tier_rates`` takes effect at the next
+    ``reset()``. ``tier_rates``: calls a minute per Slack rate-limit tier (each method's
+    tier is in ``server.METHODS``), counted per method and workspace with a burst of one
+    minute's calls; ``None`` turns the tier limits off, as ``post_rate=None`` does for the
+    per-channel posting limit.
     """
 
     trigger_ttl: float = 3.0
@@ -72,6 +84,7 @@ class Settings:
     post_rate: float | None = 1.0
     post_burst: int = 5
     retry_after: int = 1
+    tier_rates: Mapping[str, float] | None = field(default_factory=lambda: dict(SLACK_TIERS))
 
 
 @dataclass
@@ -143,7 +156,25 @@ class SlackState:
             self.records = Records()
             rate, burst = self.settings.post_rate, self.settings.post_burst
             self.post_rate = TokenBucket(rate=rate, burst=burst, clock=self.clock) if rate else None
+            tiers = self.settings.tier_rates or {}
+            self.tier_buckets = {
+                tier: TokenBucket(
+                    rate=per_minute / 60, burst=max(1, int(per_minute)), clock=self.clock
+                )
+                for tier, per_minute in tiers.items()
+                if per_minute
+            }
             self.changed.notify_all()
+
+    def rate_limit(self, method: str, tier: str | None, token: Token) -> None:
+        """Refuse a call over its tier's rate with 429 and ``Retry-After``, as Slack does."""
+        bucket = self.tier_buckets.get(tier) if tier else None
+        if bucket is None:
+            return
+        key = f"{token.team_id or self.workspace.team_id} {method}"
+        if not bucket.try_take(key):
+            retry_after = str(bucket.retry_after(key))
+            raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
 
     # -- recording ------------------------------------------------------------------------
 

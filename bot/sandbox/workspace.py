@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TEAM_ID = "T0TEST"
 TEAM_DOMAIN = "debtpulse-test"
@@ -23,23 +24,39 @@ BOT_TOKEN = "xoxb-test"
 DEFAULT_USER_ID = "U0USER"
 DEFAULT_CHANNEL_ID = "C0GENERAL"
 
-BOT_SCOPES: frozenset[str] = frozenset(
-    {
-        "app_mentions:read",
-        "channels:read",
-        "chat:write",
-        "chat:write.public",
-        "commands",
-        "files:write",
-        "groups:read",
-        "im:read",
-        "im:write",
-        "mpim:read",
-        "mpim:write",
-        "usergroups:read",
-        "users:read",
-    }
-)
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+"""The Slack app manifest debtpulse is installed from; the fake's bot token gets its scopes."""
+
+
+def manifest_bot_scopes(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes ``manifest.yml`` grants (``oauth_config.scopes.bot``), nothing more.
+
+    The sandbox imports only the standard library and slack_sdk, so this reads the one
+    block list it needs by indentation (``tests/sandbox`` checks it against a YAML parser).
+    """
+    path_wanted = ["oauth_config", "scopes", "bot"]
+    stack: list[tuple[int, str]] = []
+    scopes: list[str] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        text = line.strip()
+        while stack and stack[-1][0] >= indent and not text.startswith("- "):
+            stack.pop()
+        if text.startswith("- "):
+            if [key for _, key in stack] == path_wanted:
+                scopes.append(text[2:].strip().strip("\"'"))
+        elif text.endswith(":"):
+            stack.append((indent, text[:-1].strip()))
+    if not scopes:
+        raise ValueError(f"{path}: no oauth_config.scopes.bot list")
+    return frozenset(scopes)
+
+
+BOT_SCOPES: frozenset[str] = manifest_bot_scopes()
+"""Exactly what an install from the manifest grants: a call needing more is refused."""
 
 
 @dataclass
@@ -80,6 +97,8 @@ class Token:
     user_id: str = BOT_USER_ID
     bot_id: str | None = BOT_ID
     revoked: bool = False
+    inactive: bool = False
+    """The app was uninstalled or the workspace deactivated: Slack says ``account_inactive``."""
     team_id: str | None = None
     """The team the token was installed in (OAuth installs); None: the workspace's team."""
 

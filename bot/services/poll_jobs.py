@@ -69,8 +69,24 @@ def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str
     if audience.dm.usergroup:
         people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
     if audience.dm.channel_members:
-        people |= channel_members(client, audience.dm.channel_members)
+        people |= _members_of(client, audience.dm.channel_members, survey.id)
     return _humans(client, people, survey.id)
+
+
+def _members_of(client: WebClient, channel: str, what: str) -> set[str]:
+    """The members of a DM audience's channel; a LookupError saying what to do when Slack
+    will not list them (a private channel debtpulse is not in looks like no channel at all)."""
+    try:
+        return channel_members(client, channel)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error not in ("channel_not_found", "not_in_channel"):
+            raise
+        raise LookupError(
+            f"{what}: debtpulse cannot see the members of <#{channel}> ({error}). If it is a "
+            f"private channel, invite the bot to it (`/invite @debtpulse` in that channel) "
+            f"and send the poll again; otherwise check the survey's channel id"
+        ) from exc
 
 
 def _humans(client: WebClient, people: set[str], what: str) -> dict[str, str | None]:

@@ -110,3 +110,41 @@ def test_poll_send_when_slack_cannot_be_reached_opens_nothing(
     with Session(db.make_engine(url)) as session:
         assert session.exec(select(PollRun)).all() == []
         assert session.exec(select(PollDelivery)).all() == []
+
+
+SECRET_SQUAD_SURVEY = """
+id: secret-squad
+title: Secret squad check
+schedule: {cron: "0 9 * * TUE", timezone: UTC}
+audience: {dm: {channel_members: G0SECRET}}
+anonymous: true
+open_for: 24h
+questions:
+  - id: mood
+    type: likert
+    prompt: "How much did debt slow you down this week?"
+"""
+
+
+def test_poll_send_to_a_private_channel_without_the_bot_says_to_invite_it(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack hides a private channel's members from a bot not in it (channel_not_found)."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    db.upgrade(db.make_engine(url))
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "secret-squad.yaml").write_text(SECRET_SQUAD_SURVEY, encoding="utf-8")
+    with FakeSlack(post_rate=None) as fake:
+        fake.workspace.add_user("U0ALICE", name="alice")
+        fake.workspace.add_channel("G0SECRET", name="secret", members=["U0ALICE"], is_private=True)
+        _environment(monkeypatch, api=fake.base_url, url=url)
+        monkeypatch.setenv("DEBTPULSE_SURVEYS_DIR", str(surveys))
+        result = cli("poll", "send", "secret-squad")
+        assert fake.messages() == []
+    assert result.code == 1, result
+    assert "Traceback" not in result.err
+    assert "(channel_not_found)" in result.err
+    assert "invite the bot to it (`/invite @debtpulse` in that channel)" in result.err
+    with Session(db.make_engine(url)) as session:
+        assert session.exec(select(PollRun)).all() == []

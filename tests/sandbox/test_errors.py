@@ -80,11 +80,13 @@ def test_unknown_channel(client: WebClient) -> None:
 def test_channels_the_bot_is_not_in(client: WebClient, slack: FakeSlack) -> None:
     slack.workspace.add_channel("C0OUT", name="out", members=["U0ALICE"])
     slack.workspace.add_channel("G0SECRET", name="secret", members=["U0ALICE"], is_private=True)
-    assert client.chat_postMessage(channel="C0OUT", text="chat:write.public allows it")["ok"]
+    # the manifest grants no chat:write.public: a public channel needs the bot invited
+    assert error(client.chat_postMessage, channel="C0OUT", text="x") == "not_in_channel"
     assert error(client.chat_postMessage, channel="G0SECRET", text="x") == "channel_not_found"
-    slack.workspace.add_token("xoxb-private", scopes={"chat:write"})
-    narrow = WebClient(token="xoxb-private", base_url=slack.base_url)
-    assert error(narrow.chat_postMessage, channel="C0OUT", text="x") == "not_in_channel"
+    slack.workspace.add_token("xoxb-public", scopes={"chat:write", "chat:write.public"})
+    public = WebClient(token="xoxb-public", base_url=slack.base_url)
+    assert public.chat_postMessage(channel="C0OUT", text="chat:write.public allows it")["ok"]
+    assert error(public.chat_postMessage, channel="G0SECRET", text="x") == "channel_not_found"
 
 
 def test_archived_channel(client: WebClient, slack: FakeSlack) -> None:
