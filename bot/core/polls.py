@@ -58,7 +58,15 @@ def freeze(
     choices: Sequence[FrozenItem],
 ) -> dict[str, Any]:
     """The run's questions with prompts rendered; ``items_for[question id]`` for per-item
-    questions, ``choices`` for ``debt_item_choice``."""
+    questions, ``choices`` for ``debt_item_choice``.
+
+    The poll asks what fits in one answer modal (``MODAL_INPUTS`` inputs): per-item questions
+    without ``sample:`` ask about their first items (the ranking's order) up to what fits,
+    and a ``sample:`` larger than that is lowered to it. What the modal shows is what a
+    submission must answer, so a large register never makes a poll impossible to submit.
+    """
+    fits = items_that_fit(survey)
+    sample = survey.sample if fits is None or survey.sample is None else min(survey.sample, fits)
     questions = []
     for question in survey.questions:
         entry: dict[str, Any] = {
@@ -75,9 +83,11 @@ def freeze(
             entry["prompt"] = render(question.prompt)
             entry["choices"] = [item.as_dict() for item in choices[:MAX_CHOICES]]
         elif question.over_debt_items:
+            asked = list(items_for.get(question.id, ()))
+            if fits is not None and survey.sample is None:
+                asked = asked[:fits]
             entry["items"] = [
-                item.as_dict() | {"prompt": render(question.prompt, item=item)}
-                for item in items_for.get(question.id, ())
+                item.as_dict() | {"prompt": render(question.prompt, item=item)} for item in asked
             ]
         else:
             entry["prompt"] = render(question.prompt)
@@ -86,10 +96,27 @@ def freeze(
         "title": survey.title,
         "description": survey.description or "",
         "anonymous": survey.anonymous,
-        "sample": survey.sample,
+        "sample": sample,
         "questions": questions,
         "definition": survey.model_dump(mode="json"),
     }
+
+
+#: Inputs one answer modal holds: Slack's 100 blocks, less one for the anonymity note.
+MODAL_INPUTS = 99
+
+
+def items_that_fit(survey: Survey) -> int | None:
+    """How many items each per-item question can ask in one modal; None: no such question."""
+    per_item = [
+        q
+        for q in survey.questions
+        if q.over_debt_items and not isinstance(q, DebtItemChoiceQuestion)
+    ]
+    if not per_item:
+        return None
+    others = len(survey.questions) - len(per_item)
+    return max(1, (MODAL_INPUTS - others) // len(per_item))
 
 
 def sample_items(
