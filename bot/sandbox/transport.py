@@ -82,7 +82,7 @@ class SignedSender:
         self.raise_on_timeout = raise_on_timeout
         self.last_sent: tuple[str, str] | None = None  # (body, content type), for resend_last
 
-    def send(
+    def signed(
         self,
         body: str,
         *,
@@ -90,9 +90,9 @@ class SignedSender:
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         tamper: Tamper | None = None,
-    ) -> DriverResponse:
-        """POST ``body`` signed as Slack signs it; flag (or raise) if no answer in time."""
-        self.last_sent = (body, content_type)
+    ) -> tuple[str, dict[str, str]]:
+        """``body`` (spoiled after signing if ``tamper`` says so) and the headers Slack sends
+        with it: its signature and timestamp, and a retry's number and reason."""
         tamper = tamper or Tamper()
         timestamp = tamper.timestamp_text or str(int(time.time()) + tamper.timestamp_offset)
         signature = sign(tamper.secret or self.signing_secret, timestamp, body)
@@ -106,6 +106,26 @@ class SignedSender:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason
+        return body, headers
+
+    def send(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        tamper: Tamper | None = None,
+    ) -> DriverResponse:
+        """POST ``body`` signed as Slack signs it; flag (or raise) if no answer in time."""
+        self.last_sent = (body, content_type)
+        body, headers = self.signed(
+            body,
+            content_type=content_type,
+            retry_num=retry_num,
+            retry_reason=retry_reason,
+            tamper=tamper,
+        )
         request = urllib.request.Request(
             self.bot_url, data=body.encode(), headers=headers, method="POST"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -129,6 +129,65 @@ def _lock_order(given: GivenAnswer) -> tuple[bool, int, str]:
     return given.item_id is None, given.item_id or 0, given.question_id
 
 
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers a run, as the run may store it: ``key`` is the user id (named run) or the
+    per-run key (anonymous); ``person`` the person key that counts a group (anonymous only);
+    ``at`` when, only the day for an anonymous run."""
+
+    key: str
+    person: tuple[str, str] | None
+    at: datetime
+
+    @property
+    def day(self) -> date:
+        return self.at.astimezone(UTC).date()
+
+
+def respondent_of(
+    run: PollRun | RunState, *, user: str, secret: str | None, at: datetime
+) -> Respondent:
+    """``user`` answering ``run`` at ``at``, keyed as the run stores answers."""
+    if not run.anonymous:
+        return Respondent(user, None, at)
+    if not secret:
+        raise RuntimeError("DEBTPULSE_ANON_SECRET is required for anonymous polls")
+    assert run.id is not None
+    return Respondent(
+        respondent_key(secret=secret, run_id=run.id, user_id=user),
+        person_key(secret=secret, team_id=run.team_id, user_id=user),
+        day_only(at),
+    )
+
+
+def store_answer(
+    session: Session,
+    *,
+    run: PollRun | RunState,
+    who: Respondent,
+    question_id: str,
+    item_id: int | None,
+    value: float | None,
+    text_value: str | None,
+) -> None:
+    """One checked answer: stored (named run) or held until a group releases it (anonymous);
+    a re-answer replaces the earlier one either way."""
+    assert run.id is not None
+    row: dict[str, Any] = {
+        "team_id": run.team_id,
+        "poll_run_id": run.id,
+        "question_id": question_id,
+        "debt_item_id": item_id,
+        "respondent": who.key,
+        "value": value,
+        "text_value": text_value,
+    }
+    if who.person is not None:
+        held.hold_answer(session, **row, person=who.person, day=who.day)
+    else:
+        responses.upsert_response(session, **row, at=who.at)
+
+
 def record_answers(
     session: Session,
     *,
@@ -150,14 +209,7 @@ def record_answers(
     assert run.id is not None
     run_id = run.id
     survey = frozen_survey(run, load=lambda: polls.run_frozen(session, run_id=run_id))
-    anonymous = run.anonymous
-    if anonymous:
-        if not secret:
-            raise RuntimeError("DEBTPULSE_ANON_SECRET is required for anonymous polls")
-        respondent, at = respondent_key(secret=secret, run_id=run.id, user_id=user), day_only(now)
-        person = person_key(secret=secret, team_id=run.team_id, user_id=user)
-    else:
-        respondent, at = user, now
+    who = respondent_of(run, user=user, secret=secret, at=now)
     stored = 0
     for given in sorted(answers, key=_lock_order):
         question = survey.question(given.question_id)
@@ -174,23 +226,16 @@ def record_answers(
             answer = check_answer(question, value=given.value, text=given.text)
         except AnswerError as exc:
             raise AnswerRefused(given.block_id, exc.message) from None
-        item_id = given.item_id
-        answer_row: dict[str, Any] = {
-            "team_id": run.team_id,
-            "poll_run_id": run.id,
-            "question_id": question.id,
-            "debt_item_id": item_id,
-            "respondent": respondent,
-            "value": answer.value,
-            "text_value": answer.text,
-        }
-        if anonymous:
-            held.hold_answer(session, **answer_row, person=person, day=at.astimezone(UTC).date())
-        else:
-            responses.upsert_response(session, **answer_row, at=at)
+        store_answer(
+            session,
+            run=run,
+            who=who,
+            question_id=question.id,
+            item_id=given.item_id,
+            value=answer.value,
+            text_value=answer.text,
+        )
         stored += 1
     if stored:
-        polls.record_participation(
-            session, run=run, user_id=respondent, answered_on=at.astimezone(UTC).date()
-        )
+        polls.record_participation(session, run=run, user_id=who.key, answered_on=who.day)
     return stored

@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.core.anonymity import participant, person_key, respondent_key
 from bot.core.answers import AnswerError, check_answer
 from bot.core.csvfile import read_rows
 from bot.core.problems import InputRejected, Problem
 from bot.core.score_settings import DEFAULT_SETTINGS, ScoreSettings
-from storage import held, polls, register, responses
+from bot.services.poll_answers import respondent_of, store_answer
+from storage import held, polls, register
 from storage.models import DebtItem, PollRun
 from surveys import LoadedTemplate
 from surveys.questions import LikertQuestion, Question
@@ -345,39 +345,18 @@ def _store(
     anon_secret: str | None,
 ) -> None:
     """One row: held (anonymous) or stored (named), with the run's participation."""
-    assert run.id is not None
-    team_id = run.team_id
-    anonymous = row.survey.survey is not None and row.survey.survey.anonymous
     item = items.get(row.debt_key) if row.debt_key else None
     question = row.survey.survey.question(row.question_id) if row.survey.survey else None
     item_id = item.id if item is not None and question and question.over_debt_items else None
-    if anonymous:
-        assert anon_secret is not None
-        held.hold_answer(
-            session,
-            team_id=team_id,
-            poll_run_id=run.id,
-            question_id=row.question_id,
-            debt_item_id=item_id,
-            respondent=respondent_key(secret=anon_secret, run_id=run.id, user_id=row.respondent),
-            person=person_key(secret=anon_secret, team_id=team_id, user_id=row.respondent),
-            value=row.value,
-            text_value=row.text,
-            day=row.run_date,
-        )
-    else:
-        responses.upsert_response(
-            session,
-            team_id=team_id,
-            poll_run_id=run.id,
-            question_id=row.question_id,
-            debt_item_id=item_id,
-            respondent=row.respondent,
-            value=row.value,
-            text_value=row.text,
-            at=datetime.combine(row.run_date, time(), tzinfo=UTC),
-        )
-    who = participant(
-        secret=anon_secret, run_id=run.id, anonymous=anonymous, user_id=row.respondent
+    at = datetime.combine(row.run_date, time(), tzinfo=UTC)
+    who = respondent_of(run, user=row.respondent, secret=anon_secret, at=at)
+    store_answer(
+        session,
+        run=run,
+        who=who,
+        question_id=row.question_id,
+        item_id=item_id,
+        value=row.value,
+        text_value=row.text,
     )
-    polls.record_participation(session, run=run, user_id=who, answered_on=row.run_date)
+    polls.record_participation(session, run=run, user_id=who.key, answered_on=row.run_date)

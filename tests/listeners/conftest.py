@@ -40,9 +40,9 @@ from bot.sandbox import (
     FakeSlack,
     SlackDriver,
     Tamper,
-    sign,
 )
 from bot.sandbox.records import Ephemeral
+from bot.services import poll_jobs
 from bot.services import register as register_service
 from storage import db
 
@@ -177,19 +177,14 @@ class InProcessDriver(SlackDriver):
         tamper: Tamper | None = None,
     ) -> DriverResponse:
         self.last_sent = (body, content_type)
-        tamper = tamper or Tamper()
-        timestamp = str(int(time.time()) + tamper.timestamp_offset)
-        signature = sign(tamper.secret or self.signing_secret, timestamp, body)
-        if tamper.append_after_signing is not None:
-            body += tamper.append_after_signing
-        headers = {"content-type": content_type}
-        if not tamper.omit_timestamp:
-            headers["x-slack-request-timestamp"] = timestamp
-        if not tamper.omit_signature:
-            headers["x-slack-signature"] = signature
-        if retry_num is not None:
-            headers["x-slack-retry-num"] = str(retry_num)
-            headers["x-slack-retry-reason"] = retry_reason
+        body, signed = self.signed(
+            body,
+            content_type=content_type,
+            retry_num=retry_num,
+            retry_reason=retry_reason,
+            tamper=tamper,
+        )
+        headers = {name.lower(): value for name, value in signed.items()}
         started = time.monotonic()
         response = self.harness.app.dispatch(BoltRequest(body=body, headers=headers))
         elapsed = time.monotonic() - started
@@ -231,6 +226,15 @@ class Harness:
 
     def ephemerals_via(self, user: str, via: str) -> list[Ephemeral]:
         return [e for e in self.fake.ephemerals(user=user) if e.via == via]
+
+    def open_run(self, survey_id: str) -> int:
+        """Arrange: a poll of ``survey_id`` opened by hand now, as `/debt poll send` does."""
+        runtime = self.runtime
+        run_id = poll_jobs.open_poll(
+            runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
+        )
+        assert run_id is not None
+        return run_id
 
     def add_item(
         self, title: str, *, assess: tuple[int, int, int] | None = (4, 3, 2), **fields: Any

@@ -10,7 +10,6 @@ import json
 import pytest
 from sqlmodel import func, select
 
-from bot.services import poll_jobs
 from storage.models import (
     Assessment,
     AuditEvent,
@@ -52,15 +51,6 @@ def _count(harness: Harness, model: type) -> int:
 def _replied(harness: Harness, user: str) -> list[str]:
     """What reached ``user`` through the command's response_url."""
     return [shown_text(e.text, e.blocks) for e in harness.ephemerals_via(user, "response_url")]
-
-
-def _open_run(harness: Harness, survey_id: str) -> int:
-    runtime = harness.runtime
-    run_id = poll_jobs.open_poll(
-        runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
-    )
-    assert run_id is not None
-    return run_id
 
 
 # -- bad input: a usage line naming the argument, in the ack; nothing else happens ----------
@@ -308,7 +298,7 @@ def test_polls_lists_the_runs_with_their_respondents(
 ) -> None:
     member.slash(text="polls")
     assert harness.reply_to(MEMBER, "No polls have run yet.")
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     member.slash(text="polls")
     listed = harness.reply_to(MEMBER, "Polls")
     assert f"`#{run_id}` *quick-vote* — open, " in listed and " — 0 responded" in listed
@@ -347,7 +337,7 @@ def test_poll_send_of_an_unknown_survey_lists_the_surveys(
 def test_poll_close_closes_the_run_and_posts_its_results(
     harness: Harness, lead: InProcessDriver
 ) -> None:
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     lead.slash(text=f"poll close {run_id}")
     said = harness.reply_to(LEAD, f"Closed run #{run_id} (0 answered)")
     assert f"posted its results in {POLLS}" in said

@@ -35,15 +35,6 @@ from tests.listeners.conftest import (
 ALREADY = "This form was submitted already; it is acted on once."
 
 
-def _open_run(harness: Harness, survey_id: str) -> int:
-    runtime = harness.runtime
-    run_id = poll_jobs.open_poll(
-        runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
-    )
-    assert run_id is not None
-    return run_id
-
-
 def _responses(harness: Harness) -> list[tuple[str, int | None, float | None, str | None]]:
     with harness.session() as session:
         rows = session.exec(select(Response).order_by(col(Response.id)))
@@ -130,7 +121,7 @@ def test_answers_with_crafted_poll_metadata_are_sent_back(
     harness: Harness, member: InProcessDriver, caplog: pytest.LogCaptureFixture, metadata: str
 ) -> None:
     harness.add_item("Flaky data ingestion")
-    _open_run(harness, "team-pulse")
+    harness.open_run("team-pulse")
     modal = _answer_modal(harness, member)
     pain = next(b["block_id"] for b in modal.blocks if b["type"] == "input")
     values = member.fill_modal(modal, {pain: "4"})
@@ -160,7 +151,7 @@ def test_a_forged_vote_is_refused_with_what_was_wrong(
     value: str,
     told: str,
 ) -> None:
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     response = member.block_action("poll_vote_3", value.format(run=run_id), channel=POLLS)
     assert response.status == 200
     said = harness.reply_to(MEMBER, "not recorded")
@@ -174,7 +165,7 @@ def test_a_vote_on_a_question_that_is_not_voted_on_is_refused(
     harness: Harness, member: InProcessDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness.add_item("Flaky data ingestion")
-    run_id = _open_run(harness, "team-pulse")  # answered in a modal, per item
+    run_id = harness.open_run("team-pulse")  # answered in a modal, per item
     member.block_action("poll_vote_3", f"{run_id}:note:3", channel=POLLS)
     member.block_action("poll_vote_3", f"{run_id}:pain:3", channel=POLLS)
     assert len([s for s in harness.told(MEMBER) if "not recorded" in s]) == 2
@@ -190,7 +181,7 @@ def test_an_answer_about_an_item_the_person_was_not_asked_is_refused(
 ) -> None:
     for title in ("Flaky data ingestion", "No schema validation", "Manual deploys"):
         harness.add_item(title)
-    _open_run(harness, "sample-pulse")  # sample: 2 of the 3 items for each person
+    harness.open_run("sample-pulse")  # sample: 2 of the 3 items for each person
     modal = _answer_modal(harness, member)
     with harness.session() as session:
         run = session.exec(select(PollRun)).one()
@@ -225,7 +216,7 @@ def test_an_answer_about_an_item_the_person_was_not_asked_is_refused(
 def test_long_option_values_are_shown_and_stored_whole(
     harness: Harness, member: InProcessDriver
 ) -> None:
-    _open_run(harness, "long-choice")
+    harness.open_run("long-choice")
     modal = _answer_modal(harness, member)
     (select_block,) = [b for b in modal.blocks if b["type"] == "input"]
     shown = [o["value"] for o in select_block["element"]["options"]]
@@ -259,7 +250,7 @@ def _home_now(harness: Harness) -> str:
 def test_answer_in_app_home_on_a_closed_poll_says_so_and_refreshes_home(
     harness: Harness, member: InProcessDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     found = _home_answer_button(harness, member)
     assert "Quick vote" in _home_now(harness)
     published = len(harness.fake.calls_to("views.publish"))

@@ -7,7 +7,6 @@ import pytest
 from sqlmodel import func, select
 
 from bot.sandbox import Tamper
-from bot.services import poll_jobs
 from storage.models import AuditEvent, DebtItem, InboundEvent, Response
 from tests.listeners.conftest import (
     ALICE,
@@ -32,15 +31,6 @@ def _home(harness: Harness, user: str) -> str:
     return shown_text("", view.blocks)
 
 
-def _open_run(harness: Harness, survey_id: str) -> int:
-    runtime = harness.runtime
-    run_id = poll_jobs.open_poll(
-        runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
-    )
-    assert run_id is not None
-    return run_id
-
-
 # -- App Home -----------------------------------------------------------------------------------
 
 
@@ -49,7 +39,7 @@ def test_app_home_shows_the_top_items_open_polls_and_own_items(
 ) -> None:
     mine = harness.add_item("Flaky data ingestion", assess=(5, 5, 5), owner=MEMBER)
     harness.add_item("No schema validation", assess=(2, 2, 2), owner=ALICE)
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     response = member.app_home_opened()
     assert response.status == 200
     (publish,) = harness.fake.calls_to("views.publish")
@@ -191,7 +181,7 @@ def test_a_retried_modal_submission_adds_one_item(harness: Harness, lead: InProc
 def test_a_retried_vote_is_recorded_and_confirmed_once(
     harness: Harness, member: InProcessDriver
 ) -> None:
-    _open_run(harness, "quick-vote")
+    harness.open_run("quick-vote")
     member.click_button(action_id="poll_vote_5", channel=POLLS)
     harness.fake.wait_for(lambda: harness.ephemerals_via(MEMBER, "response_url"))
     started = harness.executor.started

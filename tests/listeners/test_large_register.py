@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.services import poll_jobs
 from storage.models import PollRun, Response
 from tests.listeners.conftest import MEMBER, POLLS, Harness, InProcessDriver
 
@@ -15,11 +14,7 @@ def test_a_poll_over_150_open_items_asks_what_fits_and_can_be_submitted(
 ) -> None:
     for n in range(150):
         harness.add_item(f"Debt number {n}", assess=None)
-    runtime = harness.runtime
-    run_id = poll_jobs.open_poll(
-        runtime, "team-pulse", poll_jobs.manual_slot(runtime.clock()), source="manual"
-    )
-    assert run_id is not None
+    harness.open_run("team-pulse")
     with harness.session() as session:
         run = session.exec(select(PollRun)).one()
     asked = run.frozen["questions"][0]["items"]

@@ -25,15 +25,6 @@ from tests.listeners.conftest import (
 GONE_TEXT = "This poll no longer exists; answers are not accepted."
 
 
-def _open_run(harness: Harness, survey_id: str) -> int:
-    runtime = harness.runtime
-    run_id = poll_jobs.open_poll(
-        runtime, survey_id, poll_jobs.manual_slot(runtime.clock()), source="manual"
-    )
-    assert run_id is not None
-    return run_id
-
-
 def _responses(harness: Harness) -> list[tuple[str, int | None, str, float | None, str | None]]:
     with harness.session() as session:
         rows = session.exec(select(Response).order_by(col(Response.id)))
@@ -78,7 +69,7 @@ def _live_count_message(harness: Harness, answered: int) -> list[dict]:
 
 
 def test_a_vote_is_stored_confirmed_and_counted(harness: Harness, member: InProcessDriver) -> None:
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     response = member.click_button(action_id="poll_vote_4", channel=POLLS)
     assert response.status == 200 and response.body_text == ""
     assert _responses(harness) == [("mood", None, MEMBER, 4.0, None)]
@@ -91,7 +82,7 @@ def test_a_vote_is_stored_confirmed_and_counted(harness: Harness, member: InProc
 
 
 def test_a_second_vote_replaces_the_first(harness: Harness, member: InProcessDriver) -> None:
-    _open_run(harness, "quick-vote")
+    harness.open_run("quick-vote")
     member.click_button(action_id="poll_vote_4", channel=POLLS)
     _confirmed(harness, MEMBER, "Recorded your answer: 4.")
     member.click_button(action_id="poll_vote_2", channel=POLLS)
@@ -101,7 +92,7 @@ def test_a_second_vote_replaces_the_first(harness: Harness, member: InProcessDri
 
 
 def test_a_vote_after_the_close_is_refused(harness: Harness, member: InProcessDriver) -> None:
-    run_id = _open_run(harness, "quick-vote")
+    run_id = harness.open_run("quick-vote")
     stale = harness.fake.find_element(action_id="poll_vote_3", channel=POLLS)
     assert poll_jobs.close_poll(harness.runtime, run_id) is not None
     member.click(stale)  # the button as it was shown before the close
@@ -113,7 +104,7 @@ def test_a_vote_after_the_close_is_refused(harness: Harness, member: InProcessDr
 def test_a_vote_for_a_run_that_is_not_there_is_refused(
     harness: Harness, member: InProcessDriver
 ) -> None:
-    _open_run(harness, "quick-vote")
+    harness.open_run("quick-vote")
     member.block_action("poll_vote_3", "404:mood:3", channel=POLLS)
     assert harness.reply_to(MEMBER, GONE_TEXT)
     assert _responses(harness) == []
@@ -136,7 +127,7 @@ def test_the_answer_modal_stores_every_answer_and_confirms(
 ) -> None:
     harness.add_item("Flaky data ingestion")
     harness.add_item("No schema validation")
-    run_id = _open_run(harness, "team-pulse")
+    run_id = harness.open_run("team-pulse")
     blocks = _answer_modal(harness, member)
     with harness.session() as session:
         run = session.exec(select(PollRun)).one()
@@ -162,7 +153,7 @@ def test_a_missing_or_too_long_answer_is_sent_back(
     harness: Harness, member: InProcessDriver
 ) -> None:
     harness.add_item("Flaky data ingestion")
-    _open_run(harness, "team-pulse")
+    harness.open_run("team-pulse")
     pain, note = _answer_modal(harness, member)
     ack = ack_json(member.submit_modal({"note": "x" * 41}))
     assert ack["response_action"] == "errors"
@@ -177,7 +168,7 @@ def test_an_anonymous_answer_is_held_without_the_name(
     harness: Harness, member: InProcessDriver
 ) -> None:
     harness.add_item("Flaky data ingestion")
-    _open_run(harness, "anon-pulse")
+    harness.open_run("anon-pulse")
     pain, _ = _answer_modal(harness, member)
     member.submit_modal({pain: "5"})
     _confirmed(harness, MEMBER, "your answers to *Anonymous pulse* are recorded")
@@ -191,7 +182,7 @@ def test_an_anonymous_answer_is_held_without_the_name(
 
 def test_answer_on_a_closed_poll_opens_no_modal(harness: Harness, member: InProcessDriver) -> None:
     harness.add_item("Flaky data ingestion")
-    run_id = _open_run(harness, "team-pulse")
+    run_id = harness.open_run("team-pulse")
     stale: Found = harness.fake.find_element(action_id="poll_open", channel=POLLS)
     poll_jobs.close_poll(harness.runtime, run_id)
     member.click(stale)
