@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.top
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.answers
+	$(BIN)/python -m bench.slow_clients
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -91,7 +91,7 @@ def serve(
             "bind": f"{host}:{port or settings.port}",
             "workers": workers or default_workers(runtime.engine.dialect.name),
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": "bot.web.buffering_worker.BufferingWorker",
             "timeout": 30,
             "graceful_timeout": 10,
             "accesslog": "-",
