@@ -34,6 +34,15 @@ def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
     return LOCAL_TEAM
 
 
+def known_teams(settings: Settings, engine: Engine) -> list[str]:
+    """The workspaces this install serves, sorted: the installed ones (OAuth), the bot
+    token's workspace (asked of Slack), or ``local`` when Slack is not configured at all."""
+    teams = set(installations.installed_teams(engine))
+    if not settings.oauth_enabled:
+        teams.add(_token_team(settings) if settings.slack_bot_token is not None else LOCAL_TEAM)
+    return sorted(teams)
+
+
 def _token_team(settings: Settings) -> str:
     from slack_sdk.errors import SlackApiError
 

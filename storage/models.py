@@ -402,6 +402,30 @@ class Signal(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
+class SignalToken(SQLModel, table=True):
+    """A workspace's own bearer token for ``POST /api/signals``, kept as its SHA-256 only.
+
+    One per team: rotating replaces the row in one transaction, so the old token stops
+    working when it commits. The token itself is shown once, when it is made, and never
+    stored; ``hint`` (its first characters) tells a lead which one is in use.
+    """
+
+    __tablename__ = "signal_token"
+    __table_args__ = (
+        UniqueConstraint("team_id", name="uq_signal_token_team"),
+        UniqueConstraint("token_hash", name="uq_signal_token_hash"),
+        CheckConstraint("length(token_hash) = 64", name="ck_signal_token_hash_length"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    token_hash: str = Field(max_length=64)
+    """The hex SHA-256 of the token (a random 256-bit value, so a fast hash is enough)."""
+    hint: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    created_by: str = Field(max_length=64)
+
+
 class PrioritySnapshot(SQLModel, table=True):
     """The ranking as it stood for a week: the audit trail of every posted number."""
 

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import digest_cmds, ranking_cmds, serve_cmds, surveys_cmds, worker_cmds
+from bot.cli import (
+    digest_cmds,
+    ranking_cmds,
+    serve_cmds,
+    signals_cmds,
+    surveys_cmds,
+    worker_cmds,
+)
 from bot.cli.context import cli_runtime
 from bot.cli.demo_cmds import demo as demo_command
 from bot.cli.errors import check_writable, fail, guarded, write_file
@@ -38,6 +45,7 @@ surveys_app.command("check")(surveys_cmds.surveys_check)
 app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
+signals_app.add_typer(signals_cmds.token_app, name="token")
 app.add_typer(poll_app, name="poll")
 digest_app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")

@@ -17,11 +17,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
-from bot.services import digest_jobs, poll_jobs, poll_report
+from bot.services import digest_jobs, poll_jobs, poll_report, signal_tokens
 from bot.services import register as register_service
 from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
-from bot.slack import blocks, digest_views, help_views, poll_views, ranking_views, register_views
+from bot.slack import (
+    blocks,
+    digest_views,
+    help_views,
+    poll_views,
+    ranking_views,
+    register_views,
+    signals_views,
+)
 from bot.slack.parse import USAGE, Command, UsageError, parse
 from bot.slack.people import not_a_person
 from storage import polls, register
@@ -227,6 +235,27 @@ def _digest(req: Request) -> Payload:
     return digest_views.digest_posted([(r.channel, r.outcome, r.detail) for r in results])
 
 
+def _signals(req: Request) -> Payload:
+    """``signals token [rotate]``: this workspace's own token for ``POST /api/signals``."""
+    runtime = req.runtime
+    if not req.arg("rotate"):
+        with runtime.transaction(write=False) as session:
+            info = signal_tokens.current(session, team_id=req.team)
+        shown = None if info is None else (info.hint, info.created_at, info.created_by)
+        return signals_views.token_status(shown)
+    with runtime.transaction() as session:
+        issued = signal_tokens.rotate(
+            session,
+            team_id=req.team,
+            actor=req.user,
+            reason="/debt signals token rotate",
+            now=runtime.clock(),
+        )
+    old = issued.replaced
+    replaced = None if old is None else (old.hint, old.created_at, old.created_by)
+    return signals_views.token_issued(issued.token, replaced)
+
+
 HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "top": _top,
     "why": _why,
@@ -237,6 +266,7 @@ HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "export": _export,
     "poll": _poll,
     "digest": _digest,
+    "signals": _signals,
 }
 
 

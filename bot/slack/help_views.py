@@ -17,7 +17,7 @@ def help_message(*, is_lead: bool) -> dict[str, Any]:
     everyone = [USAGE[name] for name in ("top", "show", "why", "polls")]
     everyone.append("/debt digest preview")
     leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
-    leads.append("/debt digest post [force]")
+    leads += ["/debt digest post [force]", USAGE["signals"]]
     lines = [f"`{usage}`" for usage in everyone]
     blocks = [
         section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),

@@ -25,8 +25,11 @@ SUBCOMMANDS = (
     "poll",
     "digest",
     "export",
+    "signals",
 )
-LEAD_ONLY = frozenset({"add", "assess", "owner", "status", "poll", "digest post", "export"})
+LEAD_ONLY = frozenset(
+    {"add", "assess", "owner", "status", "poll", "digest post", "export", "signals"}
+)
 USAGE = {
     "help": "/debt help",
     "top": "/debt top [N] [operational|experimentation] [component]",
@@ -40,6 +43,7 @@ USAGE = {
     "poll": "/debt poll send SURVEY_ID | /debt poll close RUN",
     "digest": "/debt digest preview | /debt digest post [force]",
     "export": "/debt export",
+    "signals": "/debt signals token [rotate]",
 }
 MAX_TOP = 50
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[0-9]+$")
@@ -154,6 +158,11 @@ def parse(text: str) -> Command:
         if action == "close" and not _NUMBER.match(rest[1]):
             raise UsageError(f"{_shown(rest[1])} is not a run number", usage)
         return Command(name, {"action": action, "target": rest[1]})
+    if name == "signals":
+        words = [word.lower() for word in rest]
+        if words not in (["token"], ["token", "rotate"]):
+            raise UsageError("expected `token` or `token rotate`", usage)
+        return Command(name, {"action": "token", "rotate": len(words) == 2})
     # digest
     words = [word.lower() for word in rest]
     if words == ["post", "force"]:

@@ -8,21 +8,29 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
+from bot.services import signal_tokens
 from storage.models import InboundEvent, Signal
-from tests.e2e.conftest import LEAD, MEMBER, SIGNALS_TOKEN, Stack
+from tests.e2e.conftest import LEAD, MEMBER, SECRET, SIGNALS_TOKEN, TEAM, Stack
 
 pytestmark = pytest.mark.e2e
 
 
 def _post(
-    stack: Stack, body: object, *, token: str | None = SIGNALS_TOKEN, raw: bytes | None = None
+    stack: Stack,
+    body: object,
+    *,
+    token: str | None = SIGNALS_TOKEN,
+    raw: bytes | None = None,
+    team: str | None = None,
 ):
     data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{stack.url}/api/signals", data=data, method="POST")
+    query = f"?team={team}" if team else ""
+    request = urllib.request.Request(f"{stack.url}/api/signals{query}", data=data, method="POST")
     request.add_header("Content-Type", "application/json")
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
@@ -144,6 +152,58 @@ def test_signals_endpoint_auth_validation_and_dedup(e2e: Stack) -> None:
         )
     finally:
         connection.close()
+
+
+def test_each_workspace_token_posts_for_its_own_workspace_only(
+    e2e: Stack, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = _add_item(e2e, "Unmonitored feature pipeline")
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": e2e.fake.base_url,
+        "DATABASE_URL": e2e.database_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    made = cli("signals", "token", "rotate")  # for the bot token's workspace
+    assert made.code == 0, made
+    token = made.out.strip()
+    with Session(e2e.engine()) as session:
+        other = signal_tokens.rotate(
+            session, team_id="T0OTHER", actor="test", reason="test", now=datetime.now(UTC)
+        ).token
+        session.commit()
+
+    def signal(dedup_key: str) -> dict[str, object]:
+        return {
+            "debt_key": key,
+            "kind": "alert",
+            "observed_at": "2026-11-20T10:00:00Z",
+            "dedup_key": dedup_key,
+        }
+
+    wrong = (401, {"ok": False, "error": "missing or wrong bearer token"})
+    stored = {"ok": True, "stored": True}
+    assert _post(e2e, signal("TOK-1"), token=token) == (201, stored | {"dedup_key": "TOK-1"})
+    assert _post(e2e, signal("TOK-2"), token=token, team=TEAM)[0] == 201
+    assert _post(e2e, signal("TOK-3"), token=token, team="T0OTHER") == wrong
+    assert _post(e2e, signal("TOK-3"), token=other, team=TEAM) == wrong
+
+    rotated = cli("signals", "token", "rotate")
+    assert rotated.code == 0, rotated
+    assert _post(e2e, signal("TOK-3"), token=token) == wrong  # the old one: refused at once
+    assert _post(e2e, signal("TOK-3"), token=rotated.out.strip())[0] == 201
+
+    # DEBTPULSE_SIGNALS_TOKEN still posts for this workspace, and for no other
+    assert _post(e2e, signal("TOK-4"))[0] == 201
+    assert _post(e2e, signal("TOK-5"), team="T0OTHER") == wrong
+    with Session(e2e.engine()) as session:
+        rows = session.exec(select(Signal).where(col(Signal.dedup_key).startswith("TOK-"))).all()
+    assert sorted((s.team_id, s.dedup_key) for s in rows) == [
+        (TEAM, f"TOK-{n}") for n in (1, 2, 3, 4)
+    ]
+    served = e2e.log.read_text()
+    assert token not in served and other not in served
 
 
 def test_rate_limited_confirmation_is_waited_out_and_lands_once(e2e: Stack) -> None:

@@ -76,7 +76,9 @@ class SlowClients:
             sock.close()
 
 
-def test_sixty_four_slow_clients_do_not_delay_a_signed_slash_command(served: tuple[FakeSlack, int, Path]) -> None:
+def test_sixty_four_slow_clients_do_not_delay_a_signed_slash_command(
+    served: tuple[FakeSlack, int, Path],
+) -> None:
     fake, port, _ = served
     driver = SlackDriver(
         f"http://127.0.0.1:{port}/slack/events", SECRET, fake=fake, default_user=LEAD
@@ -93,7 +95,9 @@ def test_sixty_four_slow_clients_do_not_delay_a_signed_slash_command(served: tup
         assert slow.thread.is_alive()  # the slow clients were still sending throughout
 
 
-def test_a_request_that_never_finishes_is_answered_408_and_closed(served: tuple[FakeSlack, int, Path]) -> None:
+def test_a_request_that_never_finishes_is_answered_408_and_closed(
+    served: tuple[FakeSlack, int, Path],
+) -> None:
     _, port, _ = served
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /api/signals HTTP/1.1\r\nHost: debtpulse\r\nContent-Length: 10\r\n\r\n")
@@ -105,7 +109,9 @@ def test_a_request_that_never_finishes_is_answered_408_and_closed(served: tuple[
         assert time.monotonic() - started < 25
 
 
-def test_oversized_headers_are_refused_without_a_thread(served: tuple[FakeSlack, int, Path]) -> None:
+def test_oversized_headers_are_refused_without_a_thread(
+    served: tuple[FakeSlack, int, Path],
+) -> None:
     _, port, _ = served
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.settimeout(10)

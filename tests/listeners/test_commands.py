@@ -70,6 +70,8 @@ BAD_INPUT = [
     ("poll close next", "`next` is not a run number", "/debt poll send SURVEY_ID |"),
     ("digest publish", "expected `preview`, `post` or `post force`", "/debt digest preview"),
     ("export csv", "too many arguments for `export`", "/debt export"),
+    ("signals", "expected `token` or `token rotate`", "/debt signals token [rotate]"),
+    ("signals token show", "expected `token` or `token rotate`", "/debt signals token"),
     ("frobnicate", "unknown command `frobnicate`", "/debt help"),
 ]
 
@@ -123,6 +125,8 @@ LEAD_ONLY = [
     ("poll close 1", "poll close"),
     ("digest post", "digest post"),
     ("export", "export"),
+    ("signals token", "signals token"),
+    ("signals token rotate", "signals token"),
 ]
 
 
