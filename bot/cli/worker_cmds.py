@@ -93,6 +93,12 @@ def run(
         serve_cmds.serve(host=host, port=port, workers=1, threads=threads)
 
 
+_APP_TOKEN_HINTS = {
+    "not_allowed_token_type": ": it takes an app-level token (xapp-…), not the bot token",
+    "missing_scope": ": the app-level token needs the connections:write scope",
+}
+
+
 def socket() -> None:
     """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN).
 
@@ -100,11 +106,11 @@ def socket() -> None:
     the scheduler runs alongside, as in ``run``. SIGTERM and SIGINT stop both and release the
     scheduler lease, so a spare worker takes over at once.
     """
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from bot.jobs.worker import background_worker
     from bot.listeners.app import build_app
+    from bot.slack.socket_mode import SocketModeHandler
 
     settings = load_settings()
     settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")
@@ -116,7 +122,8 @@ def socket() -> None:
         handler.connect()
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown error")
-        raise ConfigError("SLACK_APP_TOKEN", f"Slack refused Socket Mode ({error})") from None
+        hint = _APP_TOKEN_HINTS.get(error, "")
+        raise ConfigError("SLACK_APP_TOKEN", f"Slack refused Socket Mode ({error}){hint}") from None
     except OSError as exc:  # Socket Mode cannot wait for Slack the way serve can
         fail(
             f"could not reach Slack to connect Socket Mode ({exc.__class__.__name__}); "

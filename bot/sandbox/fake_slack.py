@@ -9,7 +9,8 @@
 
 It answers the Web API methods debtpulse uses with Slack's response shapes and errors,
 validates every Block Kit payload, rate-limits posting per channel and every other
-method by its Slack tier, fails on demand, and records everything it was sent.
+method by its Slack tier, fails on demand, and records everything it was sent. An app in
+Socket Mode connects through ``apps.connections.open`` (``FakeSlack.socket_mode``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TypeVar
 
 from bot.sandbox import api_oauth, interactions
 from bot.sandbox.clock import Clock
+from bot.sandbox.fake_socket_mode import FakeSocketMode
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.finder import SOURCES, Found, Source, candidates, find
 from bot.sandbox.records import (
@@ -59,7 +61,9 @@ class FakeSlack:
         tier_rates: Mapping[str, float] | None = SLACK_TIERS,
         seed: int = 0,
         port: int = 0,
+        ack_timeout: float = 3.0,
     ) -> None:
+        """``ack_timeout``: the seconds a Socket Mode envelope has to be acknowledged."""
         settings = Settings(
             trigger_ttl=trigger_ttl,
             response_url_ttl=response_url_ttl,
@@ -74,6 +78,8 @@ class FakeSlack:
             workspace=self.workspace, clock=clock or time.time, settings=settings, seed=seed
         )
         self._faults = FaultPlan()
+        self._socket_mode = FakeSocketMode(self._state, ack_timeout=ack_timeout)
+        self._state.socket_mode = self._socket_mode
         self._port = port
         self._server: FakeSlackServer | None = None
         self._thread: threading.Thread | None = None
@@ -92,11 +98,13 @@ class FakeSlack:
             daemon=True,
         )
         self._thread.start()
+        self._socket_mode.start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        self._socket_mode.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -130,6 +138,11 @@ class FakeSlack:
     @property
     def settings(self) -> Settings:
         return self._state.settings
+
+    @property
+    def socket_mode(self) -> FakeSocketMode:
+        """Socket Mode: the app's connections, envelopes to push, their acknowledgements."""
+        return self._socket_mode
 
     # -- interaction plumbing (used by the driver) ------------------------------------------
 
@@ -330,9 +343,11 @@ class FakeSlack:
         return self.dm_counts.get(user, 0)
 
     def reset(self) -> None:
-        """Forget every call, message, view, file, trigger and fault; keep the workspace."""
+        """Forget every call, message, view, file, trigger and fault; keep the workspace (and
+        Socket Mode's open connections)."""
         self._faults.clear()
         self._state.reset()
+        self._socket_mode.reset()
 
     def wait_for(self, predicate: Callable[[], T], *, timeout: float = 5.0) -> T:
         """Wait until ``predicate()`` is truthy (re-checked after every request); return it."""

@@ -1,7 +1,8 @@
 """The HTTP side of the fake: parse requests like Slack does, inject faults, dispatch, record.
 
-Routes: ``/api/<method>`` (Web API), ``/upload/v1/<file id>`` (upload URLs) and
-``/actions/<team>/<n>/<secret>`` (response URLs).
+Routes: ``/api/<method>`` (Web API), ``/upload/v1/<file id>`` (upload URLs),
+``/actions/<team>/<n>/<secret>`` (response URLs) and ``/link/?ticket=…`` (Socket Mode's
+WebSocket, handed to ``fake_socket_mode``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox import api_chat, api_directory, api_files, api_oauth, api_views
+from bot.sandbox import (
+    api_chat,
+    api_directory,
+    api_files,
+    api_oauth,
+    api_views,
+    fake_socket_mode,
+    websocket,
+)
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.records import Call, JsonDict
 from bot.sandbox.replies import RESPONSE_URL, post_to_response_url
@@ -38,12 +47,17 @@ class Method:
     scopes: tuple[str, ...] = ()
     tier: str | None = None
     """Slack's rate-limit tier (``Settings.tier_rates``); None: a special limit, or none."""
+    token_kinds: tuple[str, ...] = ("bot",)
+    """The token types Slack takes for the method; another is ``not_allowed_token_type``."""
 
 
 T1, T2, T3, T4 = "tier1", "tier2", "tier3", "tier4"
 
 METHODS: dict[str, Method] = {
     "auth.test": Method(api_directory.auth_test),  # special: hundreds a minute
+    "apps.connections.open": Method(
+        fake_socket_mode.connections_open, ("connections:write",), T1, ("app",)
+    ),
     # special: 1 a second per channel, short bursts allowed (``Settings.post_rate``)
     "chat.postMessage": Method(api_chat.post_message, ("chat:write",)),
     "chat.update": Method(api_chat.update, ("chat:write",), T3),
@@ -125,6 +139,8 @@ def call_api(
             return ApiError("token_revoked")
         if record.inactive:
             return ApiError("account_inactive")
+        if record.kind not in spec.token_kinds:
+            return ApiError("not_allowed_token_type")
         missing = [s for s in spec.scopes if s not in record.scopes]
         if missing:
             provided = ",".join(sorted(record.scopes))
@@ -160,6 +176,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._upload(parts[1].removeprefix("v1/"), body)
         elif parts[0] == "actions" and len(parts) == 2:
             self._response_url(parts[1], body)
+        elif parts[0] == "link" and self.command == "GET":
+            self._link(dict(parse_qsl(url.query, keep_blank_values=True)))
         else:
             self._send(404, {"ok": False, "error": "not_found"})
 
@@ -252,6 +270,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         status, answer = post_to_response_url(self.server.state, key, payload)
         self._send(status, answer)
+
+    def _link(self, query: dict[str, str]) -> None:
+        """Socket Mode: the WebSocket handshake for a ticket, then the connection itself."""
+        hub = self.server.state.socket_mode
+        problem = websocket.handshake_problem(self.command, self.headers)
+        if problem is not None:
+            hub.refuse(problem)
+            self._send_text(400, problem)
+            return
+        refused = hub.admit(query.get("ticket", ""))
+        if refused is not None:
+            self._send_text(401, refused)
+            return
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header(
+            "Sec-WebSocket-Accept", websocket.accept_key(self.headers["Sec-WebSocket-Key"])
+        )
+        self.end_headers()
+        self.close_connection = True  # no HTTP on this socket after the connection ends
+        hub.serve(self.connection, self.rfile)
 
     # -- output -----------------------------------------------------------------------------
 

@@ -148,6 +148,7 @@ class SlackState:
         self.root_url = "http://127.0.0.1/"
         self.oauth_app: Any = None  # api_oauth.OAuthApp once enabled
         self.oauth_codes: dict[str, Any] = {}
+        self.socket_mode: Any = None  # fake_socket_mode.FakeSocketMode, set by FakeSlack
         self.reset()
 
     def reset(self) -> None:

@@ -7,6 +7,7 @@ Configured in code::
     ws.add_channel("C0DEBT", name="debt", members=["U0BOT", "U0ALICE"])
     ws.add_usergroup("S0LEADS", handle="leads", users=["U0ALICE"])
     ws.add_token("xoxb-narrow", scopes={"chat:write"})
+    ws.add_app_token("xapp-other", scopes=set())  # an app-level token without a scope
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ APP_ID = "A0DEBTPULSE"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 BOT_TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-A0DEBTPULSE-1-test"
+"""The app-level token (``connections:write``) Socket Mode connects with."""
+APP_SCOPES = frozenset({"connections:write"})
 DEFAULT_USER_ID = "U0USER"
 DEFAULT_CHANNEL_ID = "C0GENERAL"
 
@@ -101,6 +105,9 @@ class Token:
     """The app was uninstalled or the workspace deactivated: Slack says ``account_inactive``."""
     team_id: str | None = None
     """The team the token was installed in (OAuth installs); None: the workspace's team."""
+    kind: str = "bot"
+    """``bot`` (``xoxb-``), or ``app`` for an app-level token (``xapp-``), which Slack takes
+    only for ``apps.connections.open``; any other method answers it ``not_allowed_token_type``."""
 
 
 class Workspace:
@@ -115,6 +122,7 @@ class Workspace:
         self.tokens: dict[str, Token] = {}
         self.add_user(BOT_USER_ID, name="debtpulse", real_name="debtpulse", is_bot=True)
         self.add_token(BOT_TOKEN, scopes=BOT_SCOPES)
+        self.add_app_token(APP_TOKEN, scopes=APP_SCOPES)
 
     @classmethod
     def default(cls) -> Workspace:
@@ -200,6 +208,12 @@ class Workspace:
         record = Token(
             token=token, scopes=frozenset(scopes), user_id=user_id, bot_id=bot_id, team_id=team_id
         )
+        self.tokens[token] = record
+        return record
+
+    def add_app_token(self, token: str, *, scopes: Iterable[str] = APP_SCOPES) -> Token:
+        """An app-level token (``xapp-…``), as made under the app's Basic Information."""
+        record = Token(token=token, scopes=frozenset(scopes), user_id="", bot_id=None, kind="app")
         self.tokens[token] = record
         return record
 
