@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from storage.dialect import insert, insert_for
@@ -385,15 +385,30 @@ class RunState(NamedTuple):
     content_hash: str
 
 
-def run_state(session: Session, *, run_id: int, team_id: str | None = None) -> RunState | None:
+def run_state(
+    session: Session, *, run_id: int, team_id: str | None = None, reuse: bool = False
+) -> RunState | None:
     """The run's state with one narrow SELECT, without its frozen questions (a one-click
-    vote needs none of them); None when missing or, with ``team_id``, of another team."""
-    table: Any = PollRun.__table__  # type: ignore[attr-defined]
-    columns = [table.c[name] for name in RunState._fields]
-    row = session.connection().execute(select(*columns).where(table.c.id == run_id)).first()
+    vote needs none of them); None when missing or, with ``team_id``, of another team.
+
+    ``reuse``: read once per transaction (answers written together, which change no run).
+    """
+    known: dict[int, Any] = session.info.setdefault("run_state", {}) if reuse else {}
+    row = known.get(run_id)
+    if row is None:
+        row = session.connection().execute(_run_state_statement(), {"run_id": run_id}).first()
+        if reuse:
+            known[run_id] = row
     if row is None or (team_id is not None and row.team_id != team_id):
         return None
     return RunState(*row)
+
+
+@cache
+def _run_state_statement() -> Any:
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    columns = [table.c[name] for name in RunState._fields]
+    return select(*columns).where(table.c.id == bindparam("run_id"))
 
 
 def run_frozen(session: Session, *, run_id: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.core.anonymity import day_only
 from bot.core.polls import question_by_id
@@ -31,6 +32,7 @@ from bot.listeners.modals import (
     submitted_values,
 )
 from bot.runtime import Runtime
+from bot.services.answer_writer import WRITER
 from bot.services.poll_answers import (
     AnswerRefused,
     GivenAnswer,
@@ -212,20 +214,24 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         return
     _, question_id, value = parts
     answer = GivenAnswer(question_id, question_id, None, value, None)
+    team, now = context["team"], runtime.clock()
+
+    def store(session: Session) -> None:
+        run = polls.run_state(session, run_id=run_id, team_id=team, reuse=True)
+        if run is None:
+            raise _RunGone(run_id)
+        record_answers(
+            session,
+            run=run,
+            user=user,
+            answers=[answer],
+            secret=runtime.anon_secret,
+            now=now,
+            vote=True,
+        )
+
     try:
-        with runtime.transaction() as session:
-            run = polls.run_state(session, run_id=run_id, team_id=context["team"])
-            if run is None:
-                raise _RunGone(run_id)
-            record_answers(
-                session,
-                run=run,
-                user=user,
-                answers=[answer],
-                secret=runtime.anon_secret,
-                now=runtime.clock(),
-                vote=True,
-            )
+        WRITER.run(runtime.engine, store)
     except PollClosed as closed:
         ack()
         _tell_clicker(body, context, respond, _closed_text(closed.args[0] if closed.args else None))
@@ -329,23 +335,26 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
             errors.setdefault(first_block, next(iter(unknown.values())))
         ack(response_action="errors", errors=errors)
         return
-    now = runtime.clock()
+    now, team = runtime.clock(), context["team"]
+
+    def store(session: Session) -> None:
+        fresh = polls.run_state(session, run_id=run_id, reuse=True)
+        assert fresh is not None
+        # Acted on once per view; an anonymous run's keeps the day only, as its answers.
+        at = day_only(now) if fresh.anonymous else now
+        if not first_submission(session, team=team, view=view, at=at):
+            raise _Duplicate(run_id)
+        record_answers(
+            session,
+            run=fresh,
+            user=user,
+            answers=answers,
+            secret=runtime.anon_secret,
+            now=now,
+        )
+
     try:
-        with runtime.transaction() as session:
-            fresh = polls.run_by_id(session, run_id=run_id)
-            assert fresh is not None
-            # Acted on once per view; an anonymous run's keeps the day only, as its answers.
-            at = day_only(now) if fresh.anonymous else now
-            if not first_submission(session, team=context["team"], view=view, at=at):
-                raise _Duplicate(run_id)
-            record_answers(
-                session,
-                run=fresh,
-                user=user,
-                answers=answers,
-                secret=runtime.anon_secret,
-                now=now,
-            )
+        WRITER.run(runtime.engine, store)
     except PollClosed:
         ack(
             response_action="errors",

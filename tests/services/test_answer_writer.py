@@ -1,0 +1,91 @@
+"""Answers committed in groups: each listener gets its own outcome, none is lost or changed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from bot.services.answer_writer import AnswerWriter
+from storage import db
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE answer (who TEXT PRIMARY KEY, value INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def _stored(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT who, value FROM answer")).all())
+
+
+def _insert(who: str, value: int, *, fail: bool = False):
+    def work(session: Session) -> str:
+        session.connection().execute(
+            text("INSERT INTO answer (who, value) VALUES (:who, :value)"),
+            {"who": who, "value": value},
+        )
+        if fail:
+            raise ValueError(f"{who} refused")  # after writing: must leave nothing behind
+        return who
+
+    return work
+
+
+def _burst(writer: AnswerWriter, engine, works) -> list[object]:
+    """Run every work from a thread of its own, all at once; their outcomes in order."""
+    outcomes: list[object] = [None] * len(works)
+    start = threading.Barrier(len(works))
+
+    def one(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = writer.run(engine, works[index])
+        except Exception as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_a_burst_is_committed_in_groups_and_every_answer_is_stored(engine) -> None:
+    writer = AnswerWriter()
+    people = [f"U{n:03d}" for n in range(200)]
+    outcomes = _burst(writer, engine, [_insert(who, n) for n, who in enumerate(people)])
+    assert outcomes == people  # each listener got its own result
+    assert _stored(engine) == {who: n for n, who in enumerate(people)}
+    assert writer.groups > 0  # some transactions held several answers
+
+
+def test_one_failing_answer_in_a_group_loses_and_changes_no_other(engine) -> None:
+    writer = AnswerWriter()
+    works = [_insert(f"U{n:03d}", n, fail=(n % 7 == 3)) for n in range(100)]
+    outcomes = _burst(writer, engine, works)
+    for n, outcome in enumerate(outcomes):
+        if n % 7 == 3:
+            assert isinstance(outcome, ValueError) and str(outcome) == f"U{n:03d} refused"
+        else:
+            assert outcome == f"U{n:03d}"
+    stored = _stored(engine)
+    assert stored == {f"U{n:03d}": n for n in range(100) if n % 7 != 3}
+
+
+def test_a_database_error_is_the_listeners_own(engine) -> None:
+    writer = AnswerWriter()
+    writer.run(engine, _insert("U1", 1))
+    with pytest.raises(Exception, match="UNIQUE"):
+        writer.run(engine, _insert("U1", 2))  # the same person twice: the constraint says no
+    assert writer.run(engine, _insert("U2", 2)) == "U2"  # and the writer goes on
+    assert _stored(engine) == {"U1": 1, "U2": 2}
