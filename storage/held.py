@@ -61,8 +61,17 @@ def hold_answer(
         "text": text_value,
         "answered_day": day,
     }
-    statement = _hold_statement(session.get_bind().dialect.name, debt_item_id is not None)
-    session.connection().execute(statement, row)
+    hold_answers(session, [row])
+
+
+def hold_answers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Hold several answers (rows of :class:`HeldAnswer`'s columns) with one statement per
+    kind (about an item or not), in their order."""
+    dialect = session.get_bind().dialect.name
+    for about_item in (True, False):
+        kind = [row for row in rows if (row["debt_item_id"] is not None) == about_item]
+        if kind:
+            session.connection().execute(_hold_statement(dialect, about_item), kind)
 
 
 @cache

@@ -411,6 +411,25 @@ def _run_state_statement() -> Any:
     return select(*columns).where(table.c.id == bindparam("run_id"))
 
 
+def run_answering(
+    session: Session, *, run_id: int, team_id: str | None = None
+) -> tuple[RunState, dict[str, Any]] | None:
+    """The run's state and its frozen questions with one narrow SELECT (no ORM object: the
+    answer modal's hot path); None when missing or, with ``team_id``, of another team."""
+    row = session.connection().execute(_run_answering_statement(), {"run_id": run_id}).first()
+    if row is None or (team_id is not None and row.team_id != team_id):
+        return None
+    *state, frozen = row
+    return RunState(*state), dict(frozen)
+
+
+@cache
+def _run_answering_statement() -> Any:
+    table: Any = PollRun.__table__  # type: ignore[attr-defined]
+    columns = [table.c[name] for name in RunState._fields] + [table.c.frozen]
+    return select(*columns).where(table.c.id == bindparam("run_id"))
+
+
 def run_frozen(session: Session, *, run_id: int) -> dict[str, Any]:
     """The questions and items frozen when the run opened (what :func:`run_state` leaves out)."""
     table: Any = PollRun.__table__  # type: ignore[attr-defined]

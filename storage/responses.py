@@ -43,9 +43,17 @@ def upsert_response(
         "answered_day": at.astimezone(UTC).date(),
         "updated_at": at,
     }
+    upsert_responses(session, [row])
+
+
+def upsert_responses(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store several answers (rows of :class:`Response`'s columns) with one statement per
+    kind (about an item or not), in their order: items first, in the order given."""
     dialect = session.get_bind().dialect.name
-    statement = _upsert_statement(dialect, about_item=debt_item_id is not None)
-    session.connection().execute(statement, row)
+    for about_item in (True, False):
+        kind = [row for row in rows if (row["debt_item_id"] is not None) == about_item]
+        if kind:
+            session.connection().execute(_upsert_statement(dialect, about_item=about_item), kind)
 
 
 def answer_conflict(*, about_item: bool) -> dict[str, Any]:

@@ -145,6 +145,33 @@ def sample_items(
     return [items[(start + i) % len(items)] for i in range(n)]
 
 
+#: Joins a per-item question's id and the item's id in an answer's block id.
+BLOCK_SEPARATOR = "|"
+
+
+def asked(
+    frozen: dict[str, Any], *, run_id: int, user: str, secret: str | None
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """What ``user`` is asked in ``run_id``'s answer modal, in order: each question, once per
+    sampled item for a per-item question (``secret`` keys the sample of an anonymous run)."""
+    keyed = secret if frozen.get("anonymous") else None
+    shown: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for question in frozen.get("questions", []):
+        if question.get("items") is None:
+            shown.append((question, None))
+            continue
+        items = sample_items(
+            question["items"], n=frozen.get("sample"), user=user, run_id=run_id, secret=keyed
+        )
+        shown.extend((question, item) for item in items)
+    return shown
+
+
+def block_id(question: dict[str, Any], item: dict[str, Any] | None) -> str:
+    """The block id of the input answering ``question`` (about ``item``)."""
+    return question["id"] if item is None else f"{question['id']}{BLOCK_SEPARATOR}{item['id']}"
+
+
 def single_inline_question(frozen: dict[str, Any]) -> dict[str, Any] | None:
     """The one likert question answered inline with one click, if the poll is just that."""
     questions = frozen.get("questions", [])

@@ -14,7 +14,8 @@ import logging
 import re
 import threading
 import time
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -22,12 +23,11 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.core.anonymity import day_only
-from bot.core.polls import question_by_id
+from bot.core.polls import BLOCK_SEPARATOR, asked, block_id, question_by_id
 from bot.listeners import home
 from bot.listeners.modals import (
     ALREADY_SUBMITTED,
     first_submission,
-    metadata_channel,
     modal_metadata,
     submitted_values,
 )
@@ -46,7 +46,7 @@ from bot.slack.confirmations import confirm_later
 from bot.slack.replies import tell
 from bot.slack.response_url import reply
 from storage import polls
-from storage.models import PollRun
+from storage.polls import RunState
 
 logger = logging.getLogger(__name__)
 COUNT_EVERY_S = 3.0
@@ -270,28 +270,22 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
 BAD_METADATA = "This form does not name a poll; nothing was saved. Open the poll again."
 
 
-def _asked_blocks(runtime: Runtime, run: PollRun, user: str) -> list[str]:
+def _asked_blocks(runtime: Runtime, run: RunState, frozen: dict[str, Any], user: str) -> list[str]:
     """The input blocks of the modal ``user`` was shown for ``run``, worked out again: the
     payload (its metadata, its blocks) is the client's and may claim anything."""
-    view, _ = poll_views.poll_modal(
-        run_id=run.id or 0,
-        frozen=run.frozen,
-        user=user,
-        channel=None,
-        secret=runtime.anon_secret,
-    )
-    return [b["block_id"] for b in view["blocks"] if b.get("type") == "input"]
+    shown = asked(frozen, run_id=run.id, user=user, secret=runtime.anon_secret)
+    return [block_id(question, item) for question, item in shown]
 
 
-def _given_answers(run: PollRun, values: dict[str, str]) -> list[GivenAnswer]:
+def _given_answers(frozen: dict[str, Any], values: dict[str, str]) -> list[GivenAnswer]:
     answers = []
-    for block_id, value in values.items():
-        question_id, _, item = block_id.partition(poll_views.BLOCK_SEPARATOR)
-        question = question_by_id(run.frozen, question_id) or {}
+    for block, value in values.items():
+        question_id, _, item = block.partition(BLOCK_SEPARATOR)
+        question = question_by_id(frozen, question_id) or {}
         as_text = question.get("type") in {"text", "debt_item_choice"}
         answers.append(
             GivenAnswer(
-                block_id,
+                block,
                 question_id,
                 int(item) if item.isascii() and item.isdigit() else None,
                 None if as_text else value,
@@ -301,8 +295,62 @@ def _given_answers(run: PollRun, values: dict[str, str]) -> list[GivenAnswer]:
     return answers
 
 
-class _Duplicate(Exception):
-    """The view was submitted and acted on already."""
+class _FieldErrors(Exception):
+    """The submission does not fit what the person was asked: errors by block id."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} field error(s)")
+
+
+class _Submitted(NamedTuple):
+    title: str
+    first_block: str
+
+
+def _store_submission(
+    session: Session,
+    *,
+    runtime: Runtime,
+    run_id: int,
+    team: str,
+    user: str,
+    view: dict[str, Any],
+    now: datetime,
+) -> _Submitted:
+    """Check a submission against the modal the person was shown and store it, in the
+    transaction the answer writer shares: one read of the run, its questions included."""
+    found = polls.run_answering(session, run_id=run_id, team_id=team)
+    if found is None:
+        raise _RunGone(run_id)
+    run, frozen = found
+    shown = _asked_blocks(runtime, run, frozen, user)
+    first_block = shown[0] if shown else ""
+    answers = _given_answers(frozen, submitted_values(view))
+    errors = check_answers(run, answers, shown=shown, frozen=frozen)
+    if errors:
+        unknown = {block: text for block, text in errors.items() if block not in shown}
+        if unknown:
+            logger.info("run %s: answers to blocks not asked were refused", run_id)
+            errors = {b: t for b, t in errors.items() if b in shown}
+            errors.setdefault(first_block, next(iter(unknown.values())))
+        raise _FieldErrors(errors)
+    # Acted on once per view; an anonymous run's keeps the day only, as its answers.
+    at = day_only(now) if run.anonymous else now
+    if not first_submission(session, team=team, view=view, at=at):
+        logger.info("run %s: a view submitted again was not acted on", run_id)
+        raise _FieldErrors({first_block: ALREADY_SUBMITTED})
+    try:
+        record_answers(
+            session, run=run, user=user, answers=answers, secret=runtime.anon_secret, now=now
+        )
+    except PollClosed as closed:
+        raise _FieldErrors(
+            {first_block: _closed_text(closed.args[0] if closed.args else None)}
+        ) from None
+    except AnswerRefused as refused:
+        raise _FieldErrors({first_block: refused.message}) from None
+    return _Submitted(str(frozen.get("title") or "the poll"), first_block)
 
 
 def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -311,62 +359,25 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
     meta = modal_metadata(view)
     run_field = meta.get("run")
     run_id = run_field if isinstance(run_field, int) and not isinstance(run_field, bool) else None
-    values = submitted_values(view)
     first_block = next(
         iter(b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"), ""
     )
     if run_id is None:
         ack(response_action="errors", errors={first_block: BAD_METADATA})
         return
-    with runtime.transaction(write=False) as session:
-        run = polls.run_by_id(session, run_id=run_id, team_id=context["team"])
-    if run is None:
+    now, team = runtime.clock(), context["team"]
+    try:
+        done = WRITER.run(
+            runtime.engine,
+            lambda session: _store_submission(
+                session, runtime=runtime, run_id=run_id, team=team, user=user, view=view, now=now
+            ),
+        )
+    except _RunGone:
         ack(response_action="errors", errors={first_block: GONE_TEXT})
         return
-    shown = _asked_blocks(runtime, run, user)
-    first_block = shown[0] if shown else first_block
-    answers = _given_answers(run, values)
-    errors = check_answers(run, answers, shown=shown)
-    if errors:
-        unknown = {block: text for block, text in errors.items() if block not in shown}
-        if unknown:
-            logger.info("run %s: answers to blocks not asked were refused", run_id)
-            errors = {b: t for b, t in errors.items() if b in shown}
-            errors.setdefault(first_block, next(iter(unknown.values())))
-        ack(response_action="errors", errors=errors)
-        return
-    now, team = runtime.clock(), context["team"]
-
-    def store(session: Session) -> None:
-        fresh = polls.run_state(session, run_id=run_id, reuse=True)
-        assert fresh is not None
-        # Acted on once per view; an anonymous run's keeps the day only, as its answers.
-        at = day_only(now) if fresh.anonymous else now
-        if not first_submission(session, team=team, view=view, at=at):
-            raise _Duplicate(run_id)
-        record_answers(
-            session,
-            run=fresh,
-            user=user,
-            answers=answers,
-            secret=runtime.anon_secret,
-            now=now,
-        )
-
-    try:
-        WRITER.run(runtime.engine, store)
-    except PollClosed:
-        ack(
-            response_action="errors",
-            errors={first_block: _closed_text(run.closed_at or run.closes_at)},
-        )
-        return
-    except _Duplicate:
-        logger.info("run %s: a view submitted again was not acted on", run_id)
-        ack(response_action="errors", errors={first_block: ALREADY_SUBMITTED})
-        return
-    except AnswerRefused as refused:
-        ack(response_action="errors", errors={first_block: refused.message})
+    except _FieldErrors as refused:
+        ack(response_action="errors", errors=refused.errors)
         return
     except Exception:
         logger.exception("run %s: answers could not be stored", run_id)
@@ -375,15 +386,8 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
             errors={first_block: "Your answers could not be saved. Please try again."},
         )
         return
-    ack()
-    confirm_later(
-        tell,
-        context.client,
-        channel=metadata_channel(meta),
-        user=user,
-        text=f":white_check_mark: Thanks — your answers to *{run.frozen.get('title')}* "
-        "are recorded. You can change them until the poll closes.",
-    )
+    # Told in the modal itself, once committed: no call to Slack, nothing to wait for.
+    ack(response_action="update", view=poll_views.recorded_modal(done.title))
     COUNTS.touch(runtime, context.client, run_id)
 
 

@@ -75,19 +75,24 @@ def frozen_survey(
 
 
 def check_answers(
-    run: PollRun,
+    run: PollRun | RunState,
     answers: list[GivenAnswer],
     *,
     asked: list[int] | None = None,
     shown: Collection[str] | None = None,
+    frozen: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Problems by block id: required answers missing, values off the scale, text too long,
     a debt item that was not a choice, and answers to anything the person was not asked.
 
     ``shown``: the block ids of the modal the person was shown (``question|item`` for a
     per-item question); or ``asked``, the item ids asked for every per-item question.
+    ``frozen``: the run's frozen questions, when ``run`` is a :class:`RunState`.
     """
-    survey = frozen_survey(run)
+    if frozen is None:
+        assert isinstance(run, PollRun)
+        frozen = run.frozen
+    survey = frozen_survey(run, load=lambda: frozen)
     given = {a.block_id: a for a in answers}
     if shown is None:
         shown = [
@@ -112,11 +117,11 @@ def check_answers(
                 errors[block] = exc.message
                 continue
             if question.type == "debt_item_choice":
-                frozen: dict[str, Any] = next(
-                    (q for q in run.frozen.get("questions", []) if q.get("id") == question.id),
+                asked_question: dict[str, Any] = next(
+                    (q for q in frozen.get("questions", []) if q.get("id") == question.id),
                     {},
                 )
-                keys = {choice.get("key") for choice in frozen.get("choices", [])}
+                keys = {choice.get("key") for choice in asked_question.get("choices", [])}
                 if answer.text not in keys:
                     errors[block] = "Choose one of the items offered."
     return errors
@@ -172,20 +177,38 @@ def store_answer(
 ) -> None:
     """One checked answer: stored (named run) or held until a group releases it (anonymous);
     a re-answer replaces the earlier one either way."""
+    store_answers(session, run=run, who=who, answers=[(question_id, item_id, value, text_value)])
+
+
+def store_answers(
+    session: Session,
+    *,
+    run: PollRun | RunState,
+    who: Respondent,
+    answers: list[tuple[str, int | None, float | None, str | None]],
+) -> None:
+    """Checked answers (question, item, value, text) of one person, written together."""
     assert run.id is not None
-    row: dict[str, Any] = {
-        "team_id": run.team_id,
-        "poll_run_id": run.id,
-        "question_id": question_id,
-        "debt_item_id": item_id,
-        "respondent": who.key,
-        "value": value,
-        "text_value": text_value,
-    }
+    rows: list[dict[str, Any]] = [
+        {
+            "team_id": run.team_id,
+            "poll_run_id": run.id,
+            "question_id": question_id,
+            "debt_item_id": item_id,
+            "respondent": who.key,
+            "value": value,
+        }
+        for question_id, item_id, value, _ in answers
+    ]
     if who.person is not None:
-        held.hold_answer(session, **row, person=who.person, day=who.day)
+        key_id, person = who.person
+        for row, (*_, text_value) in zip(rows, answers, strict=True):
+            row.update(key_id=key_id, person=person, text=text_value, answered_day=who.day)
+        held.hold_answers(session, rows)
     else:
-        responses.upsert_response(session, **row, at=who.at)
+        for row, (*_, text_value) in zip(rows, answers, strict=True):
+            row.update(text=text_value, answered_at=who.at, answered_day=who.day, updated_at=who.at)
+        responses.upsert_responses(session, rows)
 
 
 def record_answers(
@@ -210,7 +233,7 @@ def record_answers(
     run_id = run.id
     survey = frozen_survey(run, load=lambda: polls.run_frozen(session, run_id=run_id))
     who = respondent_of(run, user=user, secret=secret, at=now)
-    stored = 0
+    checked: list[tuple[str, int | None, float | None, str | None]] = []
     for given in sorted(answers, key=_lock_order):
         question = survey.question(given.question_id)
         if question is None:
@@ -226,16 +249,8 @@ def record_answers(
             answer = check_answer(question, value=given.value, text=given.text)
         except AnswerError as exc:
             raise AnswerRefused(given.block_id, exc.message) from None
-        store_answer(
-            session,
-            run=run,
-            who=who,
-            question_id=question.id,
-            item_id=given.item_id,
-            value=answer.value,
-            text_value=answer.text,
-        )
-        stored += 1
-    if stored:
+        checked.append((question.id, given.item_id, answer.value, answer.text))
+    if checked:  # written only once every answer is checked: all or nothing
+        store_answers(session, run=run, who=who, answers=checked)
         polls.record_participation(session, run=run, user_id=who.key, answered_on=who.day)
-    return stored
+    return len(checked)

@@ -11,7 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.core.polls import SummaryLine, sample_items, single_inline_question
+from bot.core.polls import (
+    SummaryLine,
+    asked,
+    block_id,
+    single_inline_question,
+)
 from bot.slack.blocks import (
     button,
     context,
@@ -29,7 +34,6 @@ from surveys import mrkdwn_escape as esc
 
 VOTE_ACTION = "poll_vote"
 SUBMIT_CALLBACK = "poll_submit"
-BLOCK_SEPARATOR = "|"
 
 OPEN_ACTION = "poll_open"  # the Answer button of a poll (channel message, DM or App Home)
 
@@ -142,25 +146,14 @@ def poll_modal(
 ) -> tuple[dict[str, Any], list[int]]:
     """The answer modal for ``user`` (a sample of items: keyed with the anonymity ``secret``
     for an anonymous run, see ``sample_items``); returns (view, item ids)."""
-    keyed = secret if frozen.get("anonymous") else None
     blocks: list[SlackBlock] = []
-    asked: list[int] = []
-    for question in frozen.get("questions", []):
+    asked_items: list[int] = []
+    for question, item in asked(frozen, run_id=run_id, user=user, secret=secret):
         optional = bool(question.get("optional"))
-        if question.get("items") is not None:
-            items = sample_items(
-                question["items"], n=frozen.get("sample"), user=user, run_id=run_id, secret=keyed
-            )
-            for item in items:
-                asked.append(item["id"])
-                blocks.append(
-                    _input(
-                        f"{question['id']}{BLOCK_SEPARATOR}{item['id']}",
-                        _plain(item["prompt"]),
-                        _select(question),
-                        optional,
-                    )
-                )
+        block = block_id(question, item)
+        if item is not None:
+            asked_items.append(item["id"])
+            blocks.append(_input(block, _plain(item["prompt"]), _select(question), optional))
         elif question["type"] == "text":
             element = {
                 "type": "plain_text_input",
@@ -168,17 +161,15 @@ def poll_modal(
                 "multiline": True,
                 "max_length": question.get("max_length", 500),
             }
-            blocks.append(_input(question["id"], _plain(question["prompt"]), element, optional))
+            blocks.append(_input(block, _plain(question["prompt"]), element, optional))
         else:
-            blocks.append(
-                _input(question["id"], _plain(question["prompt"]), _select(question), optional)
-            )
+            blocks.append(_input(block, _plain(question["prompt"]), _select(question), optional))
     if frozen.get("anonymous"):
         blocks.append(context("Anonymous: your answers are stored without your name."))
-    metadata = json.dumps({"run": run_id, "items": sorted(set(asked)), "channel": channel})
+    metadata = json.dumps({"run": run_id, "items": sorted(set(asked_items)), "channel": channel})
     view = modal(SUBMIT_CALLBACK, clip(frozen.get("title", "Debt poll"), 24), blocks, metadata)
     view["submit"] = text("Send answers", kind="plain_text")
-    return view, asked
+    return view, asked_items
 
 
 def notice_modal(value: str) -> dict[str, Any]:
@@ -190,6 +181,18 @@ def notice_modal(value: str) -> dict[str, Any]:
         "close": text("Close", kind="plain_text"),
         "blocks": [section(value)],
     }
+
+
+#: What the answer modal turns into once its answers are committed.
+RECORDED_TEXT = (
+    ":white_check_mark: Thanks — your answers to *{title}* are recorded. "
+    "You can change them until the poll closes."
+)
+
+
+def recorded_modal(title: str) -> dict[str, Any]:
+    """The answer modal after a submission was stored: it says so, with only Close."""
+    return notice_modal(RECORDED_TEXT.format(title=title))
 
 
 def reminder_message(

@@ -381,3 +381,15 @@ def ack_json(response: DriverResponse) -> dict[str, Any]:
     body = json.loads(response.body_text)
     assert isinstance(body, dict)
     return body
+
+
+def answers_recorded(response: DriverResponse) -> bool:
+    """Whether the answer modal was acknowledged as stored: it turns into a notice saying
+    the answers are recorded (sent once they are committed)."""
+    if response.status != 200 or not response.body_text.strip():
+        return False
+    ack = ack_json(response)
+    view = ack.get("view") or {}
+    return ack.get("response_action") == "update" and "are recorded" in shown_text(
+        "", view.get("blocks") or []
+    )

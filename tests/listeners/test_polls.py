@@ -135,17 +135,20 @@ def test_the_answer_modal_stores_every_answer_and_confirms(
     assert blocks == [f"pain|{ids[0]}", f"pain|{ids[1]}", "note"]
 
     response = member.submit_modal({blocks[0]: "4", blocks[1]: "2", "note": "ingest hurts"})
-    assert response.status == 200 and response.body_text == ""  # the modal closes
-    assert harness.fake.open_modal(MEMBER) is None
+    assert response.status == 200
+    assert ack_json(response)["response_action"] == "update"
+    # the modal itself says so, once committed, with only a Close button
+    modal = harness.fake.open_modal(MEMBER)
+    assert modal is not None and modal.view["submit"] is None
+    said = shown_text("", modal.view["blocks"])
+    assert "Thanks — your answers to *Team pulse* are recorded." in said
+    assert "You can change them until the poll closes." in said
     assert _responses(harness) == [
         ("pain", ids[0], MEMBER, 4.0, None),
         ("pain", ids[1], MEMBER, 2.0, None),
         ("note", None, MEMBER, None, "ingest hurts"),
     ]
-    said = _confirmed(harness, MEMBER, "Thanks — your answers to *Team pulse* are recorded.")
-    assert "You can change them until the poll closes." in said
-    (told,) = harness.ephemerals_via(MEMBER, "chat.postEphemeral")
-    assert told.channel == POLLS
+    assert harness.ephemerals_via(MEMBER, "chat.postEphemeral") == []  # no call was needed
     assert f"answer-{run_id}" in json.dumps(_live_count_message(harness, 1))
 
 
@@ -171,7 +174,9 @@ def test_an_anonymous_answer_is_held_without_the_name(
     harness.open_run("anon-pulse")
     pain, _ = _answer_modal(harness, member)
     member.submit_modal({pain: "5"})
-    _confirmed(harness, MEMBER, "your answers to *Anonymous pulse* are recorded")
+    modal = harness.fake.open_modal(MEMBER)
+    assert modal is not None
+    assert "your answers to *Anonymous pulse* are recorded" in shown_text("", modal.view["blocks"])
     with harness.session() as session:
         held = list(session.exec(select(HeldAnswer)))
     assert [(h.question_id, h.value) for h in held] == [("pain", 5.0)]
