@@ -44,6 +44,11 @@ class Runtime:
     ``read_settings`` and ``connect`` read the environment and open an engine for a URL.
     """
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Runtime:
+        """A runtime is shared, never copied: Bolt copies a request's context for the work
+        a listener does after its acknowledgement, and that work uses this same runtime."""
+        return self
+
     def __init__(
         self,
         settings: Settings | None = None,

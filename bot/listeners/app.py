@@ -33,7 +33,10 @@ BOT_SCOPES = (
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 OAUTH_STATE_TTL_S = 600
-#: Threads for listeners (Bolt's default is 5): acks wait for committed answers.
+#: Threads for the work listeners do after their acknowledgement (Bolt's lazy listeners:
+#: /debt commands, App Home, opening the answer modal). Listeners run in the request's own
+#: thread (``process_before_response``): an answer is acknowledged as soon as it is
+#: committed, without a hand-off to another thread and Bolt's 10 ms polling for the ack.
 LISTENER_THREADS = 32
 
 
@@ -92,6 +95,7 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             client=make_client(base_url=settings.slack_api_url),
             logger=logger,
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+            process_before_response=True,
         )
     else:
         assert settings.slack_bot_token is not None
@@ -105,6 +109,7 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
             ),
             logger=logger,
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+            process_before_response=True,
             # No workspace at start means auth.test could not reach Slack (a refused token
             # already stopped the process). Bolt would call it again here and fail the whole
             # process; unverified, it asks with the first request instead, as posting does.

@@ -293,20 +293,37 @@ def _open_modal(req: Request) -> Payload | None:
     return None
 
 
-def handle_debt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def _refusal(body: dict[str, Any], context: BoltContext) -> Payload | None:
+    """What ``/debt`` answers in its acknowledgement (usage, refusal, help); None when the
+    command does its work after the acknowledgement."""
     try:
         command = parse(body.get("text", ""))
     except UsageError as exc:
-        ack(response_type="ephemeral", **help_views.usage_message(exc.message, exc.usage))
-        return
+        return help_views.usage_message(exc.message, exc.usage)
     label = command.name + (f" {command.args['action']}" if "action" in command.args else "")
     if command.lead_only and not context["is_lead"]:
-        ack(response_type="ephemeral", **help_views.refusal(label))
-        return
+        return help_views.refusal(label)
     if command.name == "help":
-        ack(response_type="ephemeral", **help_views.help_message(is_lead=context["is_lead"]))
-        return
-    ack()
+        return help_views.help_message(is_lead=context["is_lead"])
+    return None
+
+
+def ack_debt(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Acknowledge at once: with the answer when it needs nothing else, empty otherwise."""
+    answer = _refusal(body, context)
+    if answer is not None:
+        ack(response_type="ephemeral", **answer)
+    else:
+        ack()
+
+
+def handle_debt(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """The command's work, after its acknowledgement went out (Bolt runs it on a thread of
+    its own); the outcome reaches the user through the response URL."""
+    if _refusal(body, context) is not None:
+        return  # answered in the acknowledgement
+    command = parse(body.get("text", ""))
+    label = command.name + (f" {command.args['action']}" if "action" in command.args else "")
     req = Request(command=command, body=body, context=context)
     try:
         if command.name in {"add", "assess"}:
@@ -321,4 +338,4 @@ def handle_debt(ack: Ack, body: dict[str, Any], context: BoltContext, respond: R
 
 
 def register_listeners(app: App) -> None:
-    app.command("/debt")(handle_debt)
+    app.command("/debt")(ack=ack_debt, lazy=[handle_debt])

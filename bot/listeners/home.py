@@ -84,5 +84,6 @@ def ignore(ack: Ack) -> None:
 
 
 def register_listeners(app: App) -> None:
-    app.event("app_home_opened")(publish_home)
+    # acknowledged at once; the Home tab is built and published on a thread of its own
+    app.event("app_home_opened")(ack=ignore, lazy=[publish_home])
     app.event(re.compile(".*"))(ignore)

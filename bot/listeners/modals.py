@@ -25,6 +25,7 @@ from bot.services import register as register_service
 from bot.services.register_csv import RegisterRow
 from bot.slack import register_views
 from bot.slack.blocks import is_user_id
+from bot.slack.confirmations import confirm_later
 from bot.slack.people import not_a_person
 from bot.slack.replies import tell
 from storage import events, register
@@ -184,14 +185,16 @@ def handle_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
     except Exception:
         # The modal is closed already: the lead hears of it here, not from a silent log.
         logger.exception("/debt add: the new item could not be saved")
-        tell(
+        confirm_later(
+            tell,
             context.client,
             channel=metadata_channel(modal_metadata(view)),
             user=user,
             text=":x: The new item could not be saved; nothing was added. Please try again.",
         )
         return
-    tell(
+    confirm_later(
+        tell,
         context.client,
         channel=metadata_channel(modal_metadata(view)),
         user=user,
@@ -250,7 +253,7 @@ def handle_assess(
         if changed
         else f"*{key}* already had that assessment; nothing changed."
     )
-    tell(context.client, channel=metadata_channel(meta), user=user, text=text)
+    confirm_later(tell, context.client, channel=metadata_channel(meta), user=user, text=text)
 
 
 def register_listeners(app: App) -> None:

@@ -166,10 +166,12 @@ def _refresh_home(body: dict[str, Any], context: BoltContext) -> None:
         logger.warning("the Home tab was not refreshed (%s)", exc.response.get("error"))
 
 
-def open_answer_modal(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond
-) -> None:
+def acknowledge(ack: Ack) -> None:
     ack()
+
+
+def open_answer_modal(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """The Answer button, after its acknowledgement: open the person's answer modal."""
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
     run_id = _run_id(str(body["actions"][0].get("value", "")))
@@ -392,6 +394,6 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
 
 
 def register_listeners(app: App) -> None:
-    app.action(poll_views.OPEN_ACTION)(open_answer_modal)
+    app.action(poll_views.OPEN_ACTION)(ack=acknowledge, lazy=[open_answer_modal])
     app.action(re.compile(rf"^{poll_views.VOTE_ACTION}_\d+$"))(vote)
     app.view(poll_views.SUBMIT_CALLBACK)(submit)

@@ -45,7 +45,7 @@ from bot.cli.main import app as cli_app
 from bot.config import Settings, load_settings
 from bot.core.anonymity import person_key
 from bot.core.blocktext import blocks_to_text
-from bot.listeners.commands import handle_debt
+from bot.listeners.commands import ack_debt, handle_debt
 from bot.listeners.home import publish_home
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
@@ -254,12 +254,9 @@ def _slash(world: World, text: str) -> str:
     replies: list[dict[str, Any]] = []
     acks: list[dict[str, Any]] = []
     body = {"text": text, "user_id": LEAD, "channel_id": CHANNEL, "team_id": TEAM_ID}
-    handle_debt(
-        lambda **kwargs: acks.append(kwargs),  # type: ignore[arg-type]
-        body,
-        _context(world),
-        lambda **kwargs: replies.append(kwargs),  # type: ignore[arg-type]
-    )
+    context = _context(world)
+    ack_debt(lambda **kwargs: acks.append(kwargs), body, context)  # type: ignore[arg-type]
+    handle_debt(body, context, lambda **kwargs: replies.append(kwargs))  # type: ignore[arg-type]
     assert acks == [{}]  # acknowledged at once, answered through respond
     [reply] = replies
     shown = json.dumps(reply, sort_keys=True, ensure_ascii=False)

@@ -207,6 +207,7 @@ def test_channel_poll_answered_by_30_people_with_modals(stack: PollStack) -> Non
             shown = stack.fake.open_modal(person)
             assert shown is not None
             assert "your answers to *Team debt pulse* are recorded" in json.dumps(shown.blocks)
+            driver.close_modal(shown, user=person)  # the person closes the notice
             for block, value in answers.items():
                 expected[(person, block)] = value
     with stack.session() as session:

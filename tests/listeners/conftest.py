@@ -11,6 +11,7 @@ an empty migrated database, an empty fake and no listener still running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -219,7 +220,10 @@ class Harness:
         return shown
 
     def reply_to(self, user: str, needle: str = "") -> str:
-        """The one thing shown to ``user`` that contains ``needle`` (exactly one must)."""
+        """The one thing shown to ``user`` that contains ``needle`` (exactly one must);
+        confirmations sent from their own thread are waited for."""
+        with contextlib.suppress(TimeoutError):  # reported below, with what was shown
+            self.fake.wait_for(lambda: any(needle in said for said in self.told(user)), timeout=5)
         matching = [said for said in self.told(user) if needle in said]
         assert len(matching) == 1, f"{needle!r} in {len(matching)} replies: {self.told(user)}"
         return matching[0]
@@ -329,6 +333,7 @@ def module_harness(
         runner = app.listener_runner
         executor = TrackingExecutor(runner.listener_executor)
         runner.listener_executor = executor
+        runner.lazy_listener_runner.executor = executor  # work after the ack runs here
         try:
             yield Harness(app=app, runtime=runtime, fake=fake, executor=executor)
         finally:
