@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from storage import deferred
 from storage.dialect import insert_for, lock_for_transaction
 from storage.models import AnswerRelease, HeldAnswer, PollRun, Response
 from storage.responses import answer_conflict
@@ -71,7 +72,7 @@ def hold_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     for about_item in (True, False):
         kind = [row for row in rows if (row["debt_item_id"] is not None) == about_item]
         if kind:
-            session.connection().execute(_hold_statement(dialect, about_item), kind)
+            deferred.execute(session, _hold_statement(dialect, about_item), kind)
 
 
 @cache

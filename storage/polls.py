@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
+from storage import deferred
 from storage.dialect import insert, insert_for
 from storage.models import Participation, PollDelivery, PollRun, Survey
 from storage.types import utcnow
@@ -117,7 +118,7 @@ def record_participation(
     """Note that ``user_id`` answered ``run`` (no answer is stored here)."""
     statement = _participation_statement(session.get_bind().dialect.name)
     row = {"team_id": run.team_id, "poll_run_id": run.id, "user_id": user_id}
-    session.connection().execute(statement, row | {"answered_on": answered_on})
+    deferred.execute(session, statement, [row | {"answered_on": answered_on}])
 
 
 @cache

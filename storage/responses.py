@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
+from storage import deferred
 from storage.dialect import insert_for
 from storage.models import AnswerRelease, PollRun, Response
 from storage.polls import previous_run
@@ -53,7 +54,7 @@ def upsert_responses(session: Session, rows: list[dict[str, Any]]) -> None:
     for about_item in (True, False):
         kind = [row for row in rows if (row["debt_item_id"] is not None) == about_item]
         if kind:
-            session.connection().execute(_upsert_statement(dialect, about_item=about_item), kind)
+            deferred.execute(session, _upsert_statement(dialect, about_item=about_item), kind)
 
 
 def answer_conflict(*, about_item: bool) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage import deferred
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -120,8 +121,10 @@ class AnswerWriter:
         results: list[Any] = []
         try:
             with session_scope(group[0].engine) as session:
+                deferred.defer_writes(session)  # each statement once, with every answer's rows
                 for work in group:
                     results.append(work.fn(session))
+                deferred.flush(session)
         except Exception:
             return False  # rolled back: each runs again alone
         self.groups += 1
@@ -134,7 +137,9 @@ class AnswerWriter:
     def _alone(work: _Work[Any]) -> None:
         try:
             with session_scope(work.engine) as session:
+                deferred.defer_writes(session)
                 work.result = work.fn(session)
+                deferred.flush(session)
         except BaseException as exc:
             work.error = exc
         work.done()

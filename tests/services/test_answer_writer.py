@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -89,3 +90,33 @@ def test_a_database_error_is_the_listeners_own(engine) -> None:
         writer.run(engine, _insert("U1", 2))  # the same person twice: the constraint says no
     assert writer.run(engine, _insert("U2", 2)) == "U2"  # and the writer goes on
     assert _stored(engine) == {"U1": 1, "U2": 2}
+
+
+def test_answers_written_together_send_each_statement_once(engine) -> None:
+    """A group's rows for one statement go to the database in one execution, in order."""
+    from sqlalchemy import event
+
+    from storage import deferred
+
+    executions: list[int] = []
+
+    def count(*args: Any) -> None:  # (conn, cursor, statement, parameters, context, many)
+        statement, parameters, many = args[2], args[3], args[5]
+        if statement.startswith("INSERT INTO answer"):
+            executions.append(len(parameters) if many else 1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    insert = text("INSERT INTO answer (who, value) VALUES (:who, :value)")
+
+    def work(who: str, value: int):
+        def write(session: Session) -> str:
+            deferred.execute(session, insert, [{"who": who, "value": value}])
+            return who
+
+        return write
+
+    writer = AnswerWriter()
+    outcomes = _burst(writer, engine, [work(f"U{n:03d}", n) for n in range(60)])
+    assert outcomes == [f"U{n:03d}" for n in range(60)]
+    assert _stored(engine) == {f"U{n:03d}": n for n in range(60)}
+    assert sum(executions) == 60 and len(executions) < 60  # fewer executions than answers
