@@ -55,6 +55,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import make_url, text
 
+from bench.results import Row, record
 from bot.sandbox import FakeSlack, SlackDriver, payloads
 from bot.sandbox.records import Message
 from bot.sandbox.transport import FORM, sign
@@ -395,6 +396,15 @@ class Load:
     own_cpu: float = 0.0  # CPU seconds of this process (load generator + fake Slack)
     confirmed: list[float] = field(default_factory=list)  # acks saying "are recorded"
 
+    def judge(self, reply: bytes, lock: threading.Lock) -> None:
+        """Note a modal's field errors or its confirmation (its acknowledgement)."""
+        if b'"errors"' in reply:
+            with lock:
+                self.errors["field errors"] += 1
+        elif b"are recorded" in reply:
+            with lock:
+                self.confirmed.append(time.time())
+
     @property
     def rate(self) -> float:
         return len(self.latencies) / (self.finished - self.started)
@@ -432,13 +442,7 @@ def fire(port: int, bodies: list[str], concurrency: int) -> Load:
                 try:
                     conn.request("POST", EVENTS, body=data, headers=headers)
                     answer = conn.getresponse()
-                    data = answer.read()
-                    if b'"errors"' in data:  # a modal's field errors
-                        with lock:
-                            load.errors["field errors"] += 1
-                    elif b"are recorded" in data:  # a modal's confirmation
-                        with lock:
-                            load.confirmed.append(time.time())
+                    load.judge(answer.read(), lock)
                     status = answer.status
                     if answer.will_close:
                         conn.close()
@@ -683,7 +687,11 @@ def one_round(args: argparse.Namespace) -> tuple[Outcome, Outcome, list[str]]:
         tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp,
         # opening thousands of answer modals in seconds (only to submit them) would meet
         # views.open's rate limit: the modal path's fake Slack leaves methods unlimited
-        FakeSlack(post_rate=None, **({"tier_rates": None} if args.path == "modal" else {})) as fake,
+        (
+            FakeSlack(post_rate=None, tier_rates=None)
+            if args.path == "modal"
+            else FakeSlack(post_rate=None)
+        ) as fake,
     ):
         folder = Path(tmp)
         args.folder = folder
@@ -787,6 +795,20 @@ def main(argv: list[str] | None = None) -> None:
         )
         + f"in the round shown: p50 {real.load.percentile_ms(0.5):.1f} ms, bare p99 "
         f"{bare.load.percentile_ms(0.99):.1f} ms"
+    )
+    met = ratio >= ratio_target and (p99_target is None or p99 < p99_target)
+    record(
+        f"{args.path}_{args.database}",
+        Row(
+            path=f"{'one-click vote' if args.path == 'vote' else 'answer modal of 5 items'}, "
+            f"{'SQLite' if args.database == 'sqlite' else 'PostgreSQL'}, "
+            f"{args.workers} worker(s), {args.concurrency} connections",
+            anchor=f"bare Bolt {bare.answers_per_s:.0f} acks/s, p99 "
+            f"{bare.load.percentile_ms(0.99):.0f} ms",
+            figure=f"{real.answers_per_s:.0f} answers/s = {ratio:.2f}x, p99 {p99:.0f} ms",
+            target=f">= {ratio_target}x" + (f", p99 < {p99_target:g} ms" if p99_target else ""),
+            met=met,
+        ),
     )
     print(f"debtpulse: {real.note}")
     for line in report:
