@@ -75,7 +75,8 @@ def install(app: App, runtime: Runtime) -> None:
         context: BoltContext, body: dict[str, Any], request: BoltRequest, next: Callable[[], Any]
     ) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not event_id and request.headers.get("x-slack-retry-num"):
+        retry = request.headers.get("x-slack-retry-num") or []
+        if not event_id and any(attempt not in ("", "0") for attempt in retry):
             kind = body.get("type") or body.get("command") or "request"
             logger.info("a retried %s was acknowledged and not acted on again", kind)
             return BoltResponse(status=200, body="")

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from bot.sandbox import (
 from bot.sandbox.records import Ephemeral
 from bot.services import poll_jobs
 from bot.services import register as register_service
+from bot.slack import confirmations
 from storage import db
 
 SECRET = "listener-signing-secret"
@@ -190,6 +191,7 @@ class InProcessDriver(SlackDriver):
         response = self.harness.app.dispatch(BoltRequest(body=body, headers=headers))
         elapsed = time.monotonic() - started
         self.harness.executor.wait_idle()
+        self.harness.confirmations.wait_idle()  # what the person is told after the ack
         flat = {name: ", ".join(values) for name, values in response.headers.items()}
         return DriverResponse(response.status, flat, response.body, elapsed)
 
@@ -200,6 +202,7 @@ class Harness:
     runtime: Runtime
     fake: FakeSlack
     executor: TrackingExecutor
+    confirmations: TrackingExecutor
 
     @property
     def engine(self) -> Engine:
@@ -334,9 +337,18 @@ def module_harness(
         executor = TrackingExecutor(runner.listener_executor)
         runner.listener_executor = executor
         runner.lazy_listener_runner.executor = executor  # work after the ack runs here
+        # confirmations go out from threads of their own: tracked too, so a request returns
+        # once what it told the person has reached the fake Slack
+        confirm = TrackingExecutor(ThreadPoolExecutor(max_workers=8))
+        pool = confirmations._POOL
+        kept, pool._executor = pool._executor, confirm  # type: ignore[assignment]
         try:
-            yield Harness(app=app, runtime=runtime, fake=fake, executor=executor)
+            yield Harness(
+                app=app, runtime=runtime, fake=fake, executor=executor, confirmations=confirm
+            )
         finally:
+            confirm.wait_idle()
+            pool._executor = kept
             executor.wait_idle()
             executor.shutdown(wait=True)
     engine.dispose()

@@ -168,6 +168,18 @@ def test_a_retried_command_acts_once(harness: Harness, lead: InProcessDriver) ->
     assert len(harness.ephemerals_via(LEAD, "response_url")) == 1  # one "Sent the register"
 
 
+def test_a_first_attempt_marked_retry_0_is_acted_on(
+    harness: Harness, lead: InProcessDriver
+) -> None:
+    harness.add_item("Flaky data ingestion")
+    lead.slash(text="export")
+    assert len(harness.fake.uploaded_files) == 1
+    body, content_type = lead.last_sent
+    first = lead.send(body, content_type=content_type, retry_num=0)  # attempt 0: not a retry
+    assert first.status == 200
+    assert len(harness.fake.uploaded_files) == 2
+
+
 def test_a_retried_modal_submission_adds_one_item(harness: Harness, lead: InProcessDriver) -> None:
     lead.slash(text="add", channel=GENERAL)
     lead.submit_modal({"title": "Flaky data ingestion"})
