@@ -3,11 +3,12 @@
 Every answer is acknowledged only once it is committed. Committed one transaction each,
 a burst of answers spent most of its time beginning and committing transactions, one after
 another (SQLite has one writer; PostgreSQL one commit round trip each). Here each process
-has one writer thread: a listener hands it its answer's work (a function of a session) and
-waits; the writer runs the work of every answer waiting at that moment in one transaction,
-commits once, and wakes each listener with its own result. So the ack still follows the
-commit, a person's later click is still written after the earlier one (the writer takes
-work in arrival order), and under a burst the cost of a transaction is shared.
+has writer threads (one for SQLite, a few for PostgreSQL, :data:`WRITERS`): a listener hands
+its answer's work (a function of a session) to them and waits; a writer runs the work of
+every answer waiting at that moment in one transaction, commits once, and wakes each
+listener with its own result. So the ack still follows the commit, a person's click made
+after an acknowledged one is still written after it, and under a burst the cost of a
+transaction is shared.
 
 If any work of a group fails (a closed poll, a refused answer, a database error), the whole
 transaction is rolled back and each piece of work is run again in a transaction of its own,
@@ -56,13 +57,27 @@ class _Work(Generic[T]):
         self.finished.release()
 
 
+#: Writer threads per kind of database, each with its own queue. SQLite has one writer at a
+#: time anyway: one thread, and the largest groups. On PostgreSQL a group's time is mostly
+#: the client's CPU per round trip (measured: 4 threads side by side recorded fewer answers
+#: per second than one), so one thread there too.
+WRITERS = {"sqlite": 1, "postgresql": 1}
+
+
+class _Lane:
+    """The queue and writer threads of one kind of database, in this process."""
+
+    def __init__(self, threads: int) -> None:
+        self.queue: SimpleQueue[_Work[Any]] = SimpleQueue()
+        self.threads = threads
+
+
 class AnswerWriter:
-    """The process's writer thread (started on first use, again after a fork)."""
+    """The process's writer threads (started on first use, again after a fork)."""
 
     def __init__(self, max_group: int = MAX_GROUP) -> None:
         self.max_group = max_group
-        self._queue: SimpleQueue[_Work[Any]] = SimpleQueue()
-        self._carry: _Work[Any] | None = None
+        self._lanes: dict[str, _Lane] = {}
         self._start = threading.Lock()
         self._pid: int | None = None
         self.groups = 0  # transactions committed for more than one answer (for tests/bench)
@@ -70,42 +85,52 @@ class AnswerWriter:
     def run(self, engine: Engine, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` in a write transaction shared with other answers; return its
         result once committed, or raise what it raised (nothing of it is then stored)."""
-        if self._pid != os.getpid():
-            self._start_thread()
+        lane = self._lane(engine.dialect.name)
         work = _Work(engine, fn)
-        self._queue.put(work)
+        lane.queue.put(work)
         work.finished.acquire()
         if work.error is not None:
             raise work.error
         return work.result  # type: ignore[return-value]
 
-    def _start_thread(self) -> None:
+    def _lane(self, dialect: str) -> _Lane:
+        lane = self._lanes.get(dialect) if self._pid == os.getpid() else None
+        if lane is not None:
+            return lane
         with self._start:
-            if self._pid == os.getpid():
-                return
-            # a forked child inherits no waiting listener, and no thread
-            self._queue, self._carry = SimpleQueue(), None
-            threading.Thread(target=self._loop, name="answer-writer", daemon=True).start()
-            self._pid = os.getpid()
+            if self._pid != os.getpid():  # a forked child inherits no listener, no thread
+                self._lanes, self._pid = {}, os.getpid()
+            lane = self._lanes.get(dialect)
+            if lane is None:
+                lane = self._lanes[dialect] = _Lane(WRITERS.get(dialect, 1))
+                for n in range(lane.threads):
+                    name = f"answer-writer-{dialect}-{n}"
+                    threading.Thread(
+                        target=self._loop, args=(lane,), name=name, daemon=True
+                    ).start()
+            return lane
 
-    def _take(self) -> list[_Work[Any]]:
-        first = self._carry if self._carry is not None else self._queue.get()
-        self._carry = None
+    def _take(
+        self, lane: _Lane, carry: _Work[Any] | None
+    ) -> tuple[list[_Work[Any]], _Work[Any] | None]:
+        """The answers waiting now, from one database (tests use several): the group, and
+        an answer of another database taken meanwhile, for the next group."""
+        first = carry if carry is not None else lane.queue.get()
         group = [first]
         while len(group) < self.max_group:
             try:
-                work = self._queue.get_nowait()
+                work = lane.queue.get_nowait()
             except Empty:
                 break
             if work.engine is not first.engine:
-                self._carry = work  # another database (tests): the next group
-                break
+                return group, work
             group.append(work)
-        return group
+        return group, None
 
-    def _loop(self) -> None:
+    def _loop(self, lane: _Lane) -> None:
+        carry: _Work[Any] | None = None
         while True:
-            group = self._take()
+            group, carry = self._take(lane, carry)
             try:
                 if len(group) == 1 or not self._together(group):
                     for work in group:
