@@ -33,10 +33,16 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q bot storage surveys bench
 	$(BIN)/python -m bench.ranking
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.top
 	$(BIN)/python -m bench.digest
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.answers
+	$(BIN)/python -m bench.answers --path modal
+	$(BIN)/python -m bench.answers --database postgres
 	$(BIN)/python -m bench.slow_clients
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.table
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

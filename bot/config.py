@@ -2,18 +2,30 @@
 
 A missing or malformed value stops the process with one line naming the variable and what
 is expected (exit code 2) — see ``bot.cli.errors``.
+
+The variables are read as pydantic-settings reads them (exact names, the environment over a
+``.env`` file in the working directory, an empty value as not set) by a few lines here
+rather than by that library, whose import alone is a fifth of a CLI command's start-up.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
-from storage.db import DEFAULT_DATABASE_URL
+from storage.urls import DEFAULT_DATABASE_URL, plain_sqlite_file
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER_OR_GROUP_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -38,16 +50,14 @@ def _env(name: str) -> Any:
     return Field(default=None, validation_alias=AliasChoices(name))
 
 
-class Settings(BaseSettings):
-    """Every variable of DESIGN §3; names are the environment variables themselves."""
+class Settings(BaseModel):
+    """Every variable of DESIGN §3; names are the environment variables themselves.
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=True,
-        env_ignore_empty=True,  # `SLACK_SIGNING_SECRET=` is "not set", not an empty secret
-    )
+    ``Settings(**values)`` takes the given values only; :func:`load_settings` reads them from
+    the environment and ``.env``.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
@@ -63,13 +73,11 @@ class Settings(BaseSettings):
     )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("PORT"))
     surveys_dir: Path | None = _env("DEBTPULSE_SURVEYS_DIR")
-    leads: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("DEBTPULSE_LEADS")
-    )
+    leads: list[str] = Field(default_factory=list, validation_alias=AliasChoices("DEBTPULSE_LEADS"))
     anon_secret: SecretStr | None = _env("DEBTPULSE_ANON_SECRET")
     signals_token: SecretStr | None = _env("DEBTPULSE_SIGNALS_TOKEN")
     poll_channel: str | None = _env("DEBTPULSE_POLL_CHANNEL")
-    digest_channels: Annotated[list[str], NoDecode] = Field(
+    digest_channels: list[str] = Field(
         default_factory=list, validation_alias=AliasChoices("DEBTPULSE_DIGEST_CHANNELS")
     )
     min_group: int = Field(default=5, ge=3, validation_alias=AliasChoices("DEBTPULSE_MIN_GROUP"))
@@ -103,6 +111,8 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         """The URL must be one debtpulse can open; messages never repeat it (passwords)."""
+        if plain_sqlite_file(value) is not None:
+            return value  # the standard library opens it: SQLAlchemy need not load to say so
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
@@ -174,10 +184,37 @@ def _alias(alias: Any, default: str) -> str:
     return str(choices[0]) if choices else default
 
 
+ENV_FILE = Path(".env")
+
+
+def variable_names() -> list[str]:
+    """Every environment variable the settings read."""
+    return [_alias(f.validation_alias, n) for n, f in Settings.model_fields.items()]
+
+
+def environment_values() -> dict[str, str]:
+    """The settings' variables that are set: from the environment, else from ``.env``.
+
+    Names are exact (case-sensitive); an empty value is "not set" (``SLACK_SIGNING_SECRET=``
+    is no empty secret); ``.env`` is read with python-dotenv (quotes, ``export``, comments and
+    ``${VAR}`` as it reads them).
+    """
+    names = variable_names()
+    values: dict[str, str] = {}
+    if ENV_FILE.is_file() or ENV_FILE.is_fifo():
+        from dotenv import dotenv_values
+
+        read = dotenv_values(ENV_FILE, encoding="utf-8")
+        values.update({name: value for name in names if (value := read.get(name))})
+    values.update({name: value for name in names if (value := os.environ.get(name))})
+    return values
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; any problem becomes one ConfigError naming the variable."""
+    """Read the settings (``overrides``, by variable name, over the environment and
+    ``.env``); any problem becomes one ConfigError naming the variable."""
     try:
-        return Settings(**overrides)
+        return Settings(**{**environment_values(), **overrides})
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = str(error["loc"][0]) if error["loc"] else "configuration"

@@ -15,25 +15,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
-from bot.config import ConfigError, Settings, load_settings
-from bot.core.catalog import load_catalog
-from bot.core.score_settings import ScoreSettings
-from bot.core.weights_file import Capacity, load_weights
+from bot.config import ConfigError
 from bot.teams import TeamError, resolve_team
-from storage.db import (
-    SCHEMA_HEAD,
-    SchemaOutOfDate,
-    check_schema,
-    make_engine,
-    session_scope,
-    sqlite_file,
-)
-from storage.types import utcnow
-from surveys import LoadedTemplate
+from storage.clock import utcnow
+from storage.urls import plain_sqlite_file
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from bot.config import Settings
+    from bot.core.score_settings import ScoreSettings
+    from bot.core.weights_file import Capacity
+    from storage.reader import Reader
+    from surveys import LoadedTemplate
+
+
+def _load_settings() -> Settings:
+    from bot.config import load_settings
+
+    return load_settings()
+
+
+def _make_engine(url: str) -> Engine:
+    from storage.db import make_engine  # SQLAlchemy loads only when a command needs it
+
+    return make_engine(url)
 
 
 class Runtime:
@@ -57,8 +66,8 @@ class Runtime:
         default_team: str | None = None,
         team_option: str | None = None,
         clock: Callable[[], datetime] = utcnow,
-        read_settings: Callable[[], Settings] = load_settings,
-        connect: Callable[[str], Engine] = make_engine,
+        read_settings: Callable[[], Settings] = _load_settings,
+        connect: Callable[[str], Engine] = _make_engine,
     ) -> None:
         self.clock = clock
         self.team_option = team_option
@@ -86,6 +95,9 @@ class Runtime:
         """The engine of a database at the newest schema. A SQLite file that does not exist
         is refused before connecting, which would leave an empty file behind (a typo'd path),
         unless the engine was given."""
+        from storage.db import check_schema, sqlite_file
+        from storage.revision import SCHEMA_HEAD, SchemaOutOfDate
+
         if not self._engine_given:
             path = sqlite_file(self.settings.database_url)
             if path is not None and not path.exists():
@@ -96,8 +108,8 @@ class Runtime:
     @cached_property
     def default_team(self) -> str:
         """The team this process works on: ``--team``, else as ``resolve_team`` finds it."""
-        try:
-            return resolve_team(self.settings, self.raw_engine, self.team_option)
+        try:  # the engine opens only if the team must be read from the database
+            return resolve_team(self.settings, lambda: self.raw_engine, self.team_option)
         except ConfigError as exc:  # data commands can do without Slack: say how
             raise ConfigError(
                 exc.variable, f"{exc.expected}; pass --team to skip the check"
@@ -106,6 +118,8 @@ class Runtime:
     @cached_property
     def weights(self) -> tuple[ScoreSettings, Capacity]:
         """Score settings and capacity: defaults or ``weights.yaml`` in the surveys folder."""
+        from bot.core.weights_file import load_weights
+
         return load_weights(self.settings.surveys_dir, min_group=self.settings.min_group)
 
     @cached_property
@@ -118,19 +132,51 @@ class Runtime:
 
     @cached_property
     def catalog(self) -> dict[str, LoadedTemplate]:
+        from bot.core.catalog import load_catalog
+
         return load_catalog(self.settings.surveys_dir)
 
-    def load(self) -> Runtime:
+    def load(self, *, read_only: bool = False) -> Runtime:
         """Every part now, in this order: the database (schema checked), the team, the
-        weights and the templates."""
-        _ = self.engine, self.default_team, self.weights, self.catalog
+        weights and the templates. ``read_only``: for a command that only reads, the
+        database is checked as :meth:`reading` opens it (no engine where it needs none)."""
+        if read_only:
+            with self.reading():
+                pass
+        else:
+            _ = self.engine
+        _ = self.default_team, self.weights, self.catalog
         return self
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction per operation (commit on success, roll back on error)."""
+        from storage.db import session_scope
+
         with session_scope(self.engine, write=write) as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read-only transaction, as a reader of plain SQL (``storage/reader.py``).
+
+        A process that has opened no engine (a CLI command) and reads a plain SQLite file
+        reads it with the standard library's ``sqlite3``, schema checked: SQLAlchemy and the
+        table models never load for it. Otherwise it is a read transaction of the engine.
+        """
+        from storage.reader import open_sqlite, reader_of
+
+        path = None if self._engine_opened else plain_sqlite_file(self.settings.database_url)
+        if path is not None:
+            with open_sqlite(path) as reader:
+                yield reader
+            return
+        with self.transaction(write=False) as session:
+            yield reader_of(session)
+
+    @property
+    def _engine_opened(self) -> bool:
+        return self._engine_given or "raw_engine" in self.__dict__
 
     def posting_team(self) -> str:
         """The workspace that polls and digests belong to.
@@ -179,5 +225,5 @@ def build_runtime(
     clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
     """Open the database (refusing a stale schema) and load weights and templates now."""
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or _make_engine(settings.database_url)
     return Runtime(settings, engine=engine, default_team=default_team, clock=clock).load()

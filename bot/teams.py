@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings
-from storage import installations
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.config import Settings
 
 LOCAL_TEAM = "local"
 
@@ -22,13 +27,19 @@ class TeamError(Exception):
         super().__init__(reason + advice)
 
 
-def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
+def resolve_team(
+    settings: Settings, engine: Engine | Callable[[], Engine], option: str | None
+) -> str:
     """``--team`` if given; else the bot token's workspace; else the only installed team;
-    else ``local`` when Slack is not configured at all."""
+    else ``local`` when Slack is not configured at all.
+
+    ``engine``: the database's, or a function opening it, called only when the installed
+    teams must be read (a command given ``--team`` opens no database for it).
+    """
     if option:
         return option
     if settings.oauth_enabled:
-        return _only_installed_team(engine)
+        return _only_installed_team(engine() if callable(engine) else engine)
     if settings.slack_bot_token is not None:
         return _token_team(settings)
     return LOCAL_TEAM
@@ -37,6 +48,8 @@ def resolve_team(settings: Settings, engine: Engine, option: str | None) -> str:
 def known_teams(settings: Settings, engine: Engine) -> list[str]:
     """The workspaces this install serves, sorted: the installed ones (OAuth), the bot
     token's workspace (asked of Slack), or ``local`` when Slack is not configured at all."""
+    from storage import installations
+
     teams = set(installations.installed_teams(engine))
     if not settings.oauth_enabled:
         teams.add(_token_team(settings) if settings.slack_bot_token is not None else LOCAL_TEAM)
@@ -67,6 +80,8 @@ def _token_team(settings: Settings) -> str:
 
 
 def _only_installed_team(engine: Engine) -> str:
+    from storage import installations
+
     teams = installations.installed_teams(engine)
     if not teams:
         raise TeamError("no workspace is installed yet", ": install the app or pass --team")

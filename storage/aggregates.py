@@ -7,32 +7,36 @@ not in ``response`` at all); a group recorded with fewer people (carried over fr
 groups, or the minimum raised since) is never read. Distinct people: named answers by their
 stable ids (``named_respondents``), anonymous ones by the largest group released in the
 window (``released_respondents``) — no key survives a release to count them across groups.
+
+The SQL is plain text run through a :class:`storage.reader.Reader`, on a session's
+connection or (``debtpulse top`` on SQLite) on the standard library's ``sqlite3``: the same
+statements either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Integer, case, cast, false, func, or_, select
-from sqlmodel import Session, col
+from storage.reader import Reader, as_date, as_utc, in_list, reader_of
 
-from storage.models import AnswerRelease, PainSum, PollRun, Response, Signal
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 PAIN_QUESTION = "pain"
 
 
-def _released(min_group: int, item: Any, run: Any) -> Any:
-    """Answers that count: a named run's, or an anonymous run's released in a group of at
-    least ``min_group`` people about that item (``item``, ``run``: the answer's columns)."""
-    group = select(col(AnswerRelease.id)).where(
-        col(AnswerRelease.poll_run_id) == run,
-        col(AnswerRelease.question_id) == PAIN_QUESTION,
-        col(AnswerRelease.debt_item_id) == item,
-        col(AnswerRelease.people) >= min_group,
-    )
-    return or_(col(PollRun.anonymous) == false(), group.exists())
+def _released(item: str, run: str) -> str:
+    """SQL: answers that count — a named run's, or an anonymous run's released in a group of
+    at least ``:min_group`` people about that item (``item``, ``run``: the answer's columns;
+    ``poll_run`` is the answer's run)."""
+    return f"""(NOT poll_run.anonymous OR EXISTS (
+        SELECT 1 FROM answer_release
+        WHERE answer_release.poll_run_id = {run}
+          AND answer_release.question_id = :pain
+          AND answer_release.debt_item_id = {item}
+          AND answer_release.people >= :min_group))"""
 
 
 class PainGroup(NamedTuple):
@@ -53,16 +57,15 @@ class SignalRow(NamedTuple):
     observed_at: datetime
 
 
-def _as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def _items(column: str, item_ids: Iterable[int] | None) -> tuple[str, dict[str, Any]]:
+    if item_ids is None:
+        return "", {}
+    listed, params = in_list("item", item_ids)
+    return f" AND {column} IN {listed}", params
 
 
 def pain_groups(
-    session: Session,
+    source: Session | Reader,
     *,
     team_id: str,
     since: datetime,
@@ -76,38 +79,31 @@ def pain_groups(
     many answers there are. A threshold that is not a whole number 1..5 needs the answers
     themselves.
     """
+    reader = reader_of(source)
     if high_threshold not in (1, 2, 3, 4, 5):
         return _pain_groups_from_answers(
-            session,
+            reader,
             team_id=team_id,
             since=since,
             high_threshold=high_threshold,
             min_group=min_group,
             item_ids=item_ids,
         )
-    high = col(PainSum.n) if high_threshold == 1 else getattr(PainSum, f"n_ge{int(high_threshold)}")
-    query: Any = (
-        select(
-            col(PainSum.debt_item_id),
-            col(PainSum.poll_run_id),
-            col(PainSum.day),
-            col(PainSum.n),
-            col(PainSum.sum_x),
-            col(PainSum.sum_x2),
-            high,
-            col(PollRun.anonymous),
-        )
-        .join(PollRun, col(PollRun.id) == col(PainSum.poll_run_id))
-        .where(
-            col(PainSum.team_id) == team_id,
-            col(PainSum.day) >= since.date(),
-            col(PainSum.n) > 0,
-            _released(min_group, col(PainSum.debt_item_id), col(PainSum.poll_run_id)),
-        )
-    )
-    if item_ids is not None:
-        query = query.where(col(PainSum.debt_item_id).in_(list(item_ids)))
-    return _groups(session.connection().execute(query))
+    high = "n" if high_threshold == 1 else f"n_ge{int(high_threshold)}"
+    only, params = _items("pain_sum.debt_item_id", item_ids)
+    sql = f"""
+        SELECT pain_sum.debt_item_id, pain_sum.poll_run_id, pain_sum.day, pain_sum.n,
+               pain_sum.sum_x, pain_sum.sum_x2, pain_sum.{high}, poll_run.anonymous
+        FROM pain_sum JOIN poll_run ON poll_run.id = pain_sum.poll_run_id
+        WHERE pain_sum.team_id = :team AND pain_sum.day >= :since AND pain_sum.n > 0
+          AND {_released("pain_sum.debt_item_id", "pain_sum.poll_run_id")}{only}"""
+    params |= {
+        "team": team_id,
+        "since": since.date(),
+        "pain": PAIN_QUESTION,
+        "min_group": min_group,
+    }
+    return _groups(reader.rows(sql, params))
 
 
 def _groups(rows: Iterable[Any]) -> list[PainGroup]:
@@ -116,7 +112,7 @@ def _groups(rows: Iterable[Any]) -> list[PainGroup]:
     for item, run, day, n, sx, sx2, high, anonymous in rows:
         when = days.get(day)
         if when is None:
-            when = days[day] = _as_date(day)
+            when = days[day] = as_date(day)
         groups.append(
             PainGroup(item, run, bool(anonymous), when, n, sx or 0.0, sx2 or 0.0, high or 0)
         )
@@ -124,7 +120,7 @@ def _groups(rows: Iterable[Any]) -> list[PainGroup]:
 
 
 def _pain_groups_from_answers(
-    session: Session,
+    reader: Reader,
     *,
     team_id: str,
     since: datetime,
@@ -132,84 +128,71 @@ def _pain_groups_from_answers(
     min_group: int,
     item_ids: Iterable[int] | None,
 ) -> list[PainGroup]:
-    value = col(Response.value)
-    sums: Any = (
-        select(
-            col(Response.debt_item_id).label("item"),
-            col(Response.poll_run_id).label("run"),
-            col(Response.answered_day).label("day"),
-            func.count().label("n"),
-            func.sum(value).label("sx"),
-            func.sum(value * value).label("sx2"),
-            func.sum(cast(case((value >= high_threshold, 1), else_=0), Integer)).label("high"),
-        )
-        .where(
-            col(Response.team_id) == team_id,
-            col(Response.question_id) == PAIN_QUESTION,
-            col(Response.debt_item_id).is_not(None),
-            value.is_not(None),
-            col(Response.answered_day) >= since.date(),
-        )
-        .group_by(col(Response.debt_item_id), col(Response.poll_run_id), col(Response.answered_day))
-    )
-    if item_ids is not None:
-        sums = sums.where(col(Response.debt_item_id).in_(list(item_ids)))
-    grouped = sums.subquery()
-    query = (
-        select(grouped, col(PollRun.anonymous))
-        .join(PollRun, col(PollRun.id) == grouped.c.run)
-        .where(_released(min_group, grouped.c.item, grouped.c.run))
-    )
-    return _groups(session.connection().execute(query))
+    only, params = _items("response.debt_item_id", item_ids)
+    sql = f"""
+        SELECT grouped.item, grouped.run, grouped.day, grouped.n, grouped.sx, grouped.sx2,
+               grouped.high, poll_run.anonymous
+        FROM (
+            SELECT response.debt_item_id AS item, response.poll_run_id AS run,
+                   response.answered_day AS day, count(*) AS n, sum(response.value) AS sx,
+                   sum(response.value * response.value) AS sx2,
+                   sum(CASE WHEN response.value >= :high THEN 1 ELSE 0 END) AS high
+            FROM response
+            WHERE response.team_id = :team AND response.question_id = :pain
+              AND response.debt_item_id IS NOT NULL AND response.value IS NOT NULL
+              AND response.answered_day >= :since{only}
+            GROUP BY response.debt_item_id, response.poll_run_id, response.answered_day
+        ) AS grouped
+        JOIN poll_run ON poll_run.id = grouped.run
+        WHERE {_released("grouped.item", "grouped.run")}"""
+    params |= {
+        "team": team_id,
+        "since": since.date(),
+        "pain": PAIN_QUESTION,
+        "min_group": min_group,
+        "high": high_threshold,
+    }
+    return _groups(reader.rows(sql, params))
 
 
-def named_respondents(session: Session, *, team_id: str, since: datetime) -> dict[int, int]:
+def named_respondents(source: Session | Reader, *, team_id: str, since: datetime) -> dict[int, int]:
     """Distinct respondents per item over the non-anonymous runs (ids are stable there)."""
-    runs = list(
-        session.connection()
-        .execute(
-            select(col(PollRun.id)).where(
-                col(PollRun.team_id) == team_id, col(PollRun.anonymous) == false()
-            )
+    reader = reader_of(source)
+    runs = [
+        run
+        for (run,) in reader.rows(
+            "SELECT id FROM poll_run WHERE team_id = :team AND NOT anonymous", {"team": team_id}
         )
-        .scalars()
-    )
+    ]
     if not runs:
         return {}
-    query = (
-        select(col(Response.debt_item_id), func.count(func.distinct(col(Response.respondent))))
-        .where(
-            col(Response.poll_run_id).in_(runs),
-            col(Response.question_id) == PAIN_QUESTION,
-            col(Response.debt_item_id).is_not(None),
-            col(Response.answered_day) >= since.date(),
-        )
-        .group_by(col(Response.debt_item_id))
-    )
-    return {int(item or 0): int(count) for item, count in session.connection().execute(query)}
+    listed, params = in_list("run", runs)
+    sql = f"""
+        SELECT debt_item_id, count(DISTINCT respondent) FROM response
+        WHERE poll_run_id IN {listed} AND question_id = :pain AND debt_item_id IS NOT NULL
+          AND answered_day >= :since
+        GROUP BY debt_item_id"""
+    params |= {"pain": PAIN_QUESTION, "since": since.date()}
+    return {int(item or 0): int(count) for item, count in reader.rows(sql, params)}
 
 
 def released_respondents(
-    session: Session, *, team_id: str, since: datetime, min_group: int
+    source: Session | Reader, *, team_id: str, since: datetime, min_group: int
 ) -> dict[int, int]:
     """Per item, the most people of one anonymous group of ``pain`` answers released on or
     after ``since`` (at least ``min_group``): a floor for its distinct respondents."""
-    query = (
-        select(col(AnswerRelease.debt_item_id), func.max(col(AnswerRelease.people)))
-        .where(
-            col(AnswerRelease.team_id) == team_id,
-            col(AnswerRelease.question_id) == PAIN_QUESTION,
-            col(AnswerRelease.debt_item_id).is_not(None),
-            col(AnswerRelease.day) >= since.date(),
-            col(AnswerRelease.people) >= min_group,
-        )
-        .group_by(col(AnswerRelease.debt_item_id))
-    )
-    return {int(item or 0): int(people) for item, people in session.connection().execute(query)}
+    sql = """
+        SELECT debt_item_id, max(people) FROM answer_release
+        WHERE team_id = :team AND question_id = :pain AND debt_item_id IS NOT NULL
+          AND day >= :since AND people >= :min_group
+        GROUP BY debt_item_id"""
+    params = {"team": team_id, "pain": PAIN_QUESTION, "since": since.date(), "min_group": min_group}
+    return {int(item or 0): int(people) for item, people in reader_of(source).rows(sql, params)}
 
 
-def signal_rows(session: Session, *, team_id: str, since: datetime) -> list[SignalRow]:
-    query = select(
-        col(Signal.debt_item_id), col(Signal.kind), col(Signal.value), col(Signal.observed_at)
-    ).where(col(Signal.team_id) == team_id, col(Signal.observed_at) >= since)
-    return [SignalRow(*row) for row in session.connection().execute(query)]
+def signal_rows(source: Session | Reader, *, team_id: str, since: datetime) -> list[SignalRow]:
+    sql = """
+        SELECT debt_item_id, kind, value, observed_at FROM signal
+        WHERE team_id = :team AND observed_at >= :since"""
+    rows = reader_of(source).rows(sql, {"team": team_id, "since": since})
+    return [SignalRow(item, kind, value, as_utc(at)) for item, kind, value, at in rows]

@@ -18,38 +18,19 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlmodel import Session
 
+# SCHEMA_HEAD, the newest migration this code knows, lives in storage/revision.py
+from storage.revision import (
+    SCHEMA_HEAD,  # noqa: F401  (re-exported)
+    SchemaOutOfDate,
+    require_head,
+)
+from storage.urls import DEFAULT_DATABASE_URL
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_DATABASE_URL = "sqlite:///./debtpulse.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 _MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database is behind (or ahead of) the newest migration this code knows.
-
-    ``ahead``: the database is at a revision this code does not know, which only a newer
-    debtpulse writes (migrations are never removed), so the advice is to upgrade debtpulse;
-    ``db upgrade`` cannot help and refuses it too.
-    """
-
-    def __init__(self, current: str | None, head: str | None, *, ahead: bool = False) -> None:
-        self.current = current
-        self.head = head
-        self.ahead = ahead
-        if ahead:
-            message = (
-                f"the database was migrated by a newer debtpulse (revision {current}; this one "
-                f"knows up to {head}): upgrade debtpulse to use it; nothing was changed"
-            )
-        else:
-            where = f"at revision {current}" if current else "not initialised"
-            message = (
-                f"the database is {where} but this debtpulse needs revision {head}: "
-                "run `debtpulse db upgrade` first"
-            )
-        super().__init__(message)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -179,11 +160,6 @@ def upgrade(
     return config.attributes.get("started_at", before), current_revision(engine)
 
 
-#: The newest migration this code knows. A test keeps it equal to Alembic's head, so the
-#: start-up check reads one row instead of loading Alembic and every migration script.
-SCHEMA_HEAD = "0010"
-
-
 def stored_revision(engine: Engine) -> str | None:
     """The revision recorded in the database (None for an empty one), with plain SQL."""
     with engine.connect() as conn:
@@ -193,11 +169,5 @@ def stored_revision(engine: Engine) -> str | None:
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to run on a database that is not at the newest migration.
-
-    Only on a mismatch are the migration scripts read, to tell behind from ahead.
-    """
-    current = stored_revision(engine)
-    if current != SCHEMA_HEAD:
-        ahead = current is not None and current not in known_revisions()
-        raise SchemaOutOfDate(current, SCHEMA_HEAD, ahead=ahead)
+    """Refuse to run on a database that is not at the newest migration."""
+    require_head(stored_revision(engine))

@@ -174,6 +174,7 @@ class PollDelivery(SQLModel, table=True):
         CheckConstraint(
             "status IN ('pending', 'sent', 'failed', 'skipped')", name="ck_poll_delivery_status"
         ),
+        Index("ix_poll_delivery_queue", "team_id", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -190,7 +191,8 @@ class PollDelivery(SQLModel, table=True):
     several that passed while no worker ran)."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
-    """Not sent before this time (the recipient's own local time); None: at once."""
+    """Not sent before this time (the recipient's own local time, or when Slack asked to be
+    tried again); None: at once."""
 
     @property
     def to_channel(self) -> bool:
@@ -479,6 +481,23 @@ class InboundEvent(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     event_id: str = Field(max_length=64)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+
+
+class SlackPace(SQLModel, table=True):
+    """How far one workspace's calls of one Web API method are booked under Slack's rate
+    limit, shared by every process that calls Slack (see :mod:`storage.pacing`).
+
+    ``booked_until`` is the bucket's theoretical arrival time (seconds since the epoch): a
+    call may go once it is no more than the limit's burst ahead of now.
+    """
+
+    __tablename__ = "slack_pace"
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_slack_pace_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=120)
+    booked_until: float = Field(default=0.0)
 
 
 class SchedulerLease(SQLModel, table=True):

@@ -228,52 +228,6 @@ def mark_delivery(
     session.add(delivery)
 
 
-#: ``last_error`` of a delivery a sender has claimed and not yet marked.
-SENDING = "sending"
-INTERRUPTED = "interrupted while sending"
-
-
-def claim_delivery(session: Session, *, delivery_id: int, now: datetime) -> bool:
-    """Mark a pending delivery as being sent; False when another sender has it or it is done.
-
-    One conditional UPDATE, so of two senders (the worker's tick and a fan-out still under
-    way, or two workers during a lease handover) exactly one sends each message.
-    """
-    result = session.execute(
-        update(PollDelivery)
-        .where(
-            col(PollDelivery.id) == delivery_id,
-            col(PollDelivery.status) == "pending",
-            col(PollDelivery.last_error) != SENDING,
-        )
-        .values(last_error=SENDING, attempts=col(PollDelivery.attempts) + 1, updated_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def give_up_interrupted(
-    session: Session, *, delivery_id: int, claimed_before: datetime, now: datetime
-) -> bool:
-    """Mark failed a delivery claimed before ``claimed_before`` and never marked: its sender
-    stopped mid-send, and the message may have landed, so it is not sent again."""
-    result = session.execute(
-        update(PollDelivery)
-        .where(
-            col(PollDelivery.id) == delivery_id,
-            col(PollDelivery.status) == "pending",
-            col(PollDelivery.last_error) == SENDING,
-            col(PollDelivery.updated_at) < claimed_before,
-        )
-        .values(
-            status="failed",
-            last_error=INTERRUPTED,
-            attempts=col(PollDelivery.attempts) + 1,
-            updated_at=now,
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 def runs_with_status(session: Session, *, status: str) -> list[PollRun]:
     query = select(PollRun).where(PollRun.status == status).order_by(col(PollRun.id))
     return list(session.exec(query))

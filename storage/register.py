@@ -37,14 +37,6 @@ def get_item(session: Session, *, team_id: str, key: str) -> DebtItem | None:
     ).first()
 
 
-def team_item_counts(session: Session) -> dict[str, int]:
-    """How many debt items (any status) each team has: to tell an empty team from a typo."""
-    rows = session.exec(
-        select(DebtItem.team_id, func.count()).group_by(col(DebtItem.team_id))
-    ).all()
-    return {team: count for team, count in rows}
-
-
 def list_items(
     session: Session,
     *,

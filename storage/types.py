@@ -9,6 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from storage.clock import utcnow  # noqa: F401  (re-exported: callers import it from here)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores timestamps as naive UTC and always returns timezone-aware UTC values.
@@ -33,8 +35,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):  # SQLite may hand back text for raw SQL
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """The current time, aware UTC. Storage callers pass explicit times where it matters."""
-    return datetime.now(UTC)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from bot.cli.context import cli_runtime
 from bot.cli.errors import check_writable, fail, write_file
 from bot.cli.options import TeamOption
-from bot.config import ConfigError
-from bot.core.blocktext import blocks_to_text
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 DigestOption = Annotated[
     str | None,
@@ -30,7 +30,7 @@ def _no_such_digest(digest: str | None, exc: LookupError) -> NoReturn:
 
 
 def _runtime(team: str | None) -> Runtime:
-    return cli_runtime(team).load()
+    return cli_runtime(team).load(read_only=True)
 
 
 def preview(
@@ -44,6 +44,7 @@ def preview(
     ] = None,
 ) -> None:
     """Show the digest as it would be posted now, as text; nothing is posted or stored."""
+    from bot.core.blocktext import blocks_to_text
     from bot.services import digest_jobs  # Slack code loads only for digest commands
 
     if chart is not None:
@@ -71,6 +72,7 @@ def post(
 ) -> None:
     """Post the digest to its channels now (once per week unless --force)."""
     from bot.cli.serve_cmds import make_runtime
+    from bot.config import ConfigError
     from bot.services import digest_jobs
 
     runtime = make_runtime(cli_runtime().settings)

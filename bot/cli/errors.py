@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
-
-from sqlalchemy.exc import DatabaseError, OperationalError
-
-from bot.config import ConfigError
-from bot.core.problems import InputRejected
-from bot.teams import TeamError
-from storage.db import SchemaOutOfDate
-from surveys import TemplateErrors
 
 EXIT_INPUT = 1
 EXIT_CONFIG = 2
@@ -80,28 +73,64 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    """The exception class ``module.name`` if that module was imported: an exception of a
+    module this process never loaded cannot have been raised (so none is loaded here)."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    kind = _loaded(module, name)
+    return kind is not None and isinstance(exc, kind)
+
+
 def guarded(main: Callable[[], object]) -> None:
     """Run the CLI, mapping known failures to messages and exit codes."""
     try:
         main()
-    except ConfigError as exc:
+    except Exception as exc:
+        _fail_known(exc)
+        raise
+
+
+def _fail_known(exc: Exception) -> None:
+    """Fail with the one line of a known failure; return for any other (a bug: re-raised)."""
+    if _is(exc, "bot.config", "ConfigError"):
         fail(str(exc), EXIT_CONFIG)
-    except SchemaOutOfDate as exc:
+    if _is(exc, "storage.revision", "SchemaOutOfDate"):
         fail(str(exc), EXIT_CONFIG)
-    except TeamError as exc:
+    if _is(exc, "bot.teams", "TeamError"):
         fail(str(exc), EXIT_CONFIG)
-    except InputRejected as exc:
-        count = len(exc.problems)
-        print("\n".join(str(problem) for problem in exc.problems), file=sys.stderr)
+    if _is(exc, "bot.core.problems", "InputRejected"):
+        problems = getattr(exc, "problems", [])
+        count = len(problems)
+        print("\n".join(str(problem) for problem in problems), file=sys.stderr)
         fail(f"rejected: {count} problem{'s' if count != 1 else ''}; nothing was changed")
-    except TemplateErrors as exc:
+    if _is(exc, "surveys.loader", "TemplateErrors"):
         print(str(exc), file=sys.stderr)
         fail("the survey templates have problems: run `debtpulse surveys check`", EXIT_CONFIG)
-    except DatabaseError as exc:
-        # OperationalError: cannot connect or open; a plain DatabaseError: not a database at
-        # all (SQLite's "file is not a database"). Constraint errors and the like are bugs.
-        if not isinstance(exc, OperationalError) and type(exc) is not DatabaseError:
-            raise
+    reason = _database_failure(exc)
+    if reason is not None:
         # The driver's message can include the URL; show only its first line's reason.
-        reason = str(exc.orig).splitlines()[0] if exc.orig else "unknown error"
         fail(f"database error: {reason} (check DATABASE_URL)", EXIT_CONFIG)
+
+
+def _database_failure(exc: Exception) -> str | None:
+    """Why the database could not be used, or None for any other failure.
+
+    Through SQLAlchemy, an OperationalError (cannot connect or open) or a plain
+    DatabaseError (not a database at all: SQLite's "file is not a database"); read with
+    ``sqlite3`` directly (``storage/reader.py``), the same two of the driver. Constraint
+    errors and the like are bugs.
+    """
+    operational = _loaded("sqlalchemy.exc", "OperationalError")
+    database = _loaded("sqlalchemy.exc", "DatabaseError")
+    if operational is not None and database is not None and isinstance(exc, database):
+        if not isinstance(exc, operational) and type(exc) is not database:
+            return None
+        orig = getattr(exc, "orig", None)
+        return str(orig).splitlines()[0] if orig else "unknown error"
+    if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+        return (str(exc).splitlines() or ["unknown error"])[0]
+    return None

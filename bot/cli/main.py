@@ -1,4 +1,8 @@
-"""The ``debtpulse`` command line."""
+"""The ``debtpulse`` command line.
+
+Each command imports what it needs when it runs, so ``debtpulse --help`` loads no database,
+template or Slack code, and a command pays only for its own (``bench/startup.py``).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,6 @@ from bot.cli.context import cli_runtime
 from bot.cli.demo_cmds import demo as demo_command
 from bot.cli.errors import check_writable, fail, guarded, write_file
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.services import register as register_service
-from bot.services.register_csv import parse_register
-from bot.services.responses_csv import parse_responses, store_responses
-from bot.services.signals_in import parse_jsonl, store_signals
-from storage import db
 
 app = typer.Typer(
     help="debtpulse: measure how much technical debt hurts, and rank what to fix first.",
@@ -77,6 +76,8 @@ def _read(path: Path, argument: str = "FILE") -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""
+    from storage import db
+
     runtime = cli_runtime()
     before, after = db.upgrade(runtime.raw_engine, anon_secret=runtime.anon_secret)
     if before == after:
@@ -92,6 +93,9 @@ def debt_import(
     actor: ActorOption = None,
 ) -> None:
     """Upsert debt items from CSV by key; one bad row rejects the whole file."""
+    from bot.services import register as register_service
+    from bot.services.register_csv import parse_register
+
     runtime = cli_runtime(team)
     rows = parse_register(_read(file))
     with runtime.transaction() as session:
@@ -114,6 +118,8 @@ def debt_export(
     team: TeamOption = None,
 ) -> None:
     """Write the register as CSV (the import layout)."""
+    from bot.services import register as register_service
+
     if output is not None:
         check_writable(output, "--output")
     runtime = cli_runtime(team)
@@ -132,6 +138,8 @@ def responses_import(
     team: TeamOption = None,
 ) -> None:
     """Load answers collected elsewhere; one bad row rejects the whole file."""
+    from bot.services.responses_csv import parse_responses, store_responses
+
     runtime = cli_runtime(team)
     catalog = runtime.catalog
     secret = runtime.anon_secret
@@ -159,6 +167,8 @@ def signals_import(
     team: TeamOption = None,
 ) -> None:
     """Load automated signals; duplicates (same dedup_key) are skipped."""
+    from bot.services.signals_in import parse_jsonl, store_signals
+
     runtime = cli_runtime(team)
     items = parse_jsonl(_read(file))
     with runtime.transaction() as session:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.context import cli_runtime
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.core.capacity import capacity_hint, split_estimates
-from bot.core.display import score_with_arrow, top_reasons, trend_arrow
-from bot.core.weights_file import MAX_SPRINT_POINTS
-from bot.runtime import Runtime
-from bot.services.explain import explain_item
-from bot.services.ranking import current_ranking
-from bot.services.snapshots import take_snapshot
-from storage import register
-from storage.models import Category
-from storage.types import utcnow
+from bot.core.records import CATEGORIES
+from storage.clock import utcnow
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 TOP_JSON_KEYS = (
     "rank",
@@ -40,7 +35,7 @@ def _runtime(team: str | None) -> Runtime:
 
 
 def _category(value: str | None) -> str | None:
-    if value is not None and value not in {c.value for c in Category}:
+    if value is not None and value not in CATEGORIES:
         fail(f"--category: expected experimentation or operational, got {value!r}")
     return value
 
@@ -70,18 +65,23 @@ def top(
     component: Annotated[str | None, typer.Option(help="Only items of this component.")] = None,
 ) -> None:
     """The current ranking with every score component."""
+    from bot.core.display import trend_arrow
+    from bot.services.ranking import current_ranking
+    from storage import register_rows
+
     runtime = _runtime(team)
     settings = runtime.score_settings
-    with runtime.transaction(write=False) as session:
+    # read with sqlite3 alone on a SQLite file: SQLAlchemy's import takes longer than `top`
+    with runtime.reading() as reader:
         ranking = current_ranking(
-            session,
+            reader,
             team_id=runtime.default_team,
             now=runtime.clock(),
             settings=settings,
             category=_category(category),
             component=component,
         )
-        counts = register.team_item_counts(session) if not ranking.items else {}
+        counts = register_rows.team_item_counts(reader) if not ranking.items else {}
     shown = ranking.items[:limit]
     if as_json:
         rows = [
@@ -118,6 +118,9 @@ def why(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
 ) -> None:
     """Explain one item's score, component by component, and how it moved."""
+    from bot.core.display import score_with_arrow, top_reasons
+    from bot.services.explain import explain_item
+
     runtime = _runtime(team)
     settings = runtime.score_settings
     key = key.upper()
@@ -151,11 +154,15 @@ def why(
 
 def snapshot(team: TeamOption = None, actor: ActorOption = None) -> None:
     """Store this week's ranking (once per week) for the audit trail and "why" deltas."""
+    from bot.services.ranking import current_ranking
+    from bot.services.snapshots import take_snapshot
+    from storage import register_rows
+
     runtime = _runtime(team)
     settings = runtime.score_settings
     now = runtime.clock()
     with runtime.transaction() as session:
-        counts = register.team_item_counts(session)
+        counts = register_rows.team_item_counts(session)
         team_id = runtime.default_team
         if not counts.get(team_id):
             fail(_no_items(team_id, counts) + " No snapshot was stored.")
@@ -176,6 +183,10 @@ def capacity(
     ] = None,
 ) -> None:
     """Which items fit this sprint's debt budget for the highest total score."""
+    from bot.core.capacity import capacity_hint, split_estimates
+    from bot.core.weights_file import MAX_SPRINT_POINTS
+    from bot.services.ranking import current_ranking
+
     if sprint_points is not None and not 0 < sprint_points <= MAX_SPRINT_POINTS:
         fail(f"--sprint-points: expected a number above 0 and at most {MAX_SPRINT_POINTS:g}")
     if share is not None and not 0 < share <= 1:
@@ -185,9 +196,9 @@ def capacity(
     points = planning.sprint_points if sprint_points is None else sprint_points
     debt_share = planning.debt_share if share is None else share
     budget = points * debt_share
-    with runtime.transaction(write=False) as session:
+    with runtime.reading() as reader:
         ranking = current_ranking(
-            session, team_id=runtime.default_team, now=runtime.clock(), settings=settings
+            reader, team_id=runtime.default_team, now=runtime.clock(), settings=settings
         )
     usable, unusable = split_estimates(
         [

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.config import Settings, load_settings
-from bot.runtime import Runtime, build_runtime
-from bot.teams import TeamError, resolve_team
-from bot.web import gunicorn_hooks
-from storage.db import make_engine
+from bot.cli.context import load_settings, make_engine
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.runtime import Runtime
 
 
 def make_runtime(settings: Settings) -> Runtime:
     """Settings checked, database at the newest schema, the default team resolved."""
+    from bot.runtime import build_runtime
+    from bot.teams import TeamError, resolve_team
+
     settings.require_slack()
     engine = make_engine(settings.database_url)
     try:
@@ -84,6 +87,8 @@ def serve(
     ] = True,
 ) -> None:
     """The HTTP app for Slack: /slack/events, /api/signals, /healthz (and OAuth routes)."""
+    from bot.web import gunicorn_hooks
+
     settings = load_settings()
     runtime = make_runtime(settings)  # fail here, with one line, rather than in every worker
     _gunicorn_app()(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.context import cli_runtime
 from bot.cli.errors import fail
 from bot.cli.options import ActorOption, TeamOption, actor_name
-from bot.runtime import Runtime
-from bot.services import signal_tokens
-from bot.teams import known_teams
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.services.signal_tokens import TokenInfo
 
 #: The audit trail's actor column holds this many characters.
 MAX_ACTOR = 64
@@ -23,6 +25,8 @@ token_app = typer.Typer(
 def _team(team: str | None) -> Runtime:
     """The runtime of a command on ``--team`` (or the default team), which must be a
     workspace this install serves."""
+    from bot.teams import known_teams
+
     runtime = cli_runtime(team)
     if team is not None:
         known = known_teams(runtime.settings, runtime.engine)
@@ -31,7 +35,7 @@ def _team(team: str | None) -> Runtime:
     return runtime
 
 
-def _made(info: signal_tokens.TokenInfo) -> str:
+def _made(info: TokenInfo) -> str:
     return f"{info.shown_hint}, made {info.created_at:%Y-%m-%d %H:%M} UTC by {info.created_by}"
 
 
@@ -41,6 +45,8 @@ def rotate(team: TeamOption = None, actor: ActorOption = None) -> None:
 
     The token is printed once, alone on stdout; only its hash is kept.
     """
+    from bot.services import signal_tokens
+
     if actor is not None and not 0 < len(actor.strip()) <= MAX_ACTOR:
         fail(f"--actor: 1 to {MAX_ACTOR} characters expected (got {len(actor.strip())})")
     runtime = _team(team)
@@ -65,6 +71,8 @@ def rotate(team: TeamOption = None, actor: ActorOption = None) -> None:
 @token_app.command("show")
 def show(team: TeamOption = None) -> None:
     """Whether the workspace has a signals token, with its hint and date (never the token)."""
+    from bot.services import signal_tokens
+
     runtime = _team(team)
     with runtime.transaction(write=False) as session:
         info = signal_tokens.current(session, team_id=runtime.default_team)

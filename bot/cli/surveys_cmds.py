@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.context import cli_runtime
 from bot.cli.errors import fail
-from bot.core.weights_file import WEIGHTS_FILE, load_weights
-from surveys import TemplateError, TemplateErrors, builtin_dir, check, load_directory, load_file
+
+if TYPE_CHECKING:
+    from surveys import TemplateError
 
 # Every DEBTPULSE_MIN_GROUP is accepted here; weights.yaml may not set it (its own rule).
 _ANY_MIN_GROUP = 5
@@ -21,6 +22,9 @@ def _plural(count: int, word: str) -> str:
 
 
 def _weights_problems(directory: Path) -> list[TemplateError]:
+    from bot.core.weights_file import load_weights
+    from surveys import TemplateErrors
+
     try:
         load_weights(directory, min_group=_ANY_MIN_GROUP)
     except TemplateErrors as exc:
@@ -36,6 +40,9 @@ def _report(problems: list[TemplateError], where: Path) -> None:
 
 
 def _check_file(path: Path) -> None:
+    from bot.core.weights_file import WEIGHTS_FILE
+    from surveys import TemplateErrors, load_file
+
     if path.name == WEIGHTS_FILE:
         _report(_weights_problems(path.parent), path)
         typer.echo(f"ok  weights  ({path.name})")
@@ -61,6 +68,8 @@ def surveys_check(
     ] = None,
 ) -> None:
     """Validate templates; list every problem as file:line: field: message."""
+    from surveys import builtin_dir, check, load_directory
+
     if path is not None and path.is_file():
         _check_file(path)
         return

@@ -10,14 +10,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli import serve_cmds
+from bot.cli.context import load_settings
 from bot.cli.errors import EXIT_CONFIG, fail
-from bot.config import ConfigError, Settings, load_settings
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ def worker() -> None:
 
 def _require_free_port(host: str, port: int) -> None:
     """Refuse before the scheduler starts (and takes the lease) when the port is taken."""
+    from bot.config import ConfigError
+
     with stdlib_socket.socket() as probe:
         probe.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_REUSEADDR, 1)
         try:
@@ -108,6 +113,7 @@ def socket() -> None:
     """
     from slack_sdk.errors import SlackApiError
 
+    from bot.config import ConfigError
     from bot.jobs.worker import background_worker
     from bot.listeners.app import build_app
     from bot.slack.socket_mode import SocketModeHandler

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 20 / 3, 120  # 1200 x 800 px
+#: The part of the figure the layout fills, leaving a white margin all round.
+MARGIN_RECT = (0.015, 0.015, 0.97, 0.97)
 LABEL_CHARS = 40
 MAX_X_LABELS = 12
 SCORE_TITLE = "Priority score (0–100)"
@@ -101,6 +103,7 @@ def render_chart(
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    fig.get_layout_engine().set(rect=MARGIN_RECT)  # type: ignore[union-attr, call-arg]
     FigureCanvasAgg(fig)
     score_ax, pain_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     xs = [_x(w) for w in weeks]
@@ -138,7 +141,7 @@ def render_chart(
         )
     _date_axis(pain_ax, weeks)
 
-    fig.suptitle(title, fontsize=16, fontweight="bold", color=TEXT, x=0.01, ha="left")
+    fig.suptitle(title, fontsize=16, fontweight="bold", color=TEXT, x=0.02, y=0.985, ha="left")
     fig.legend(
         handles,
         labels,
@@ -158,8 +161,8 @@ def render_chart(
         dpi=DPI,
         facecolor="white",
         metadata={"Software": None},
-        bbox_inches="tight",  # nothing clipped: the title and a wide legend stay whole
-        pad_inches=0.25,
+        # no bbox_inches="tight": the constrained layout already keeps the title and the
+        # outside legend whole, and a tight box would draw the whole figure twice
     )
     return out.getvalue()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -46,6 +47,17 @@ def round_components(components: Mapping[str, float], total_decimals: int = 1) -
     """Round ``components`` so that the rounded values sum exactly to the rounded total."""
     if total_decimals < 0:
         raise ValueError("total_decimals must be >= 0")
+    # The same breakdown is shown many times over (a digest shows each item's score in
+    # several sections): its rounding is computed once, and each caller gets its own dict.
+    shown, total = _rounded(tuple(components.items()), total_decimals)
+    return Rounded(components=dict(shown), total=total)
+
+
+@lru_cache(maxsize=4096)
+def _rounded(
+    items: tuple[tuple[str, float], ...], total_decimals: int
+) -> tuple[tuple[tuple[str, float], ...], float]:
+    components = dict(items)
     scaled = {name: _decimal(value).scaleb(total_decimals) for name, value in components.items()}
     total_units = int(sum(scaled.values(), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
     floors = {name: int(x.to_integral_value(rounding=ROUND_FLOOR)) for name, x in scaled.items()}
@@ -55,8 +67,8 @@ def round_components(components: Mapping[str, float], total_decimals: int = 1) -
     order = sorted(range(len(names)), key=lambda i: -remainders[i])  # stable: ties keep order
     for i in order[:missing]:
         floors[names[i]] += 1
-    shown = {name: _as_float(units, total_decimals) for name, units in floors.items()}
-    return Rounded(components=shown, total=_as_float(total_units, total_decimals))
+    shown = tuple((name, _as_float(units, total_decimals)) for name, units in floors.items())
+    return shown, _as_float(total_units, total_decimals)
 
 
 def spread_total(changes: Mapping[str, float], total: float, decimals: int = 1) -> dict[str, float]:

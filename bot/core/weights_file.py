@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.score_settings import ScoreSettings
-from surveys.loader import load_validated
 
 WEIGHTS_FILE = "weights.yaml"
 
@@ -65,6 +64,8 @@ def load_weights(directory: Path | None, *, min_group: int) -> tuple[ScoreSettin
     path = directory / WEIGHTS_FILE if directory is not None else None
     if path is None or not path.is_file():
         return ScoreSettings(min_group=min_group), Capacity()
+    from surveys.loader import load_validated  # the template loader loads only for a file
+
     loaded, _, _ = load_validated(path, WeightsFile.model_validate, what="weights")
     values = loaded.model_dump(exclude={"capacity", "min_group"})
     return ScoreSettings(**values, min_group=min_group), loaded.capacity

@@ -18,8 +18,6 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 from bot.config import Settings
 from bot.demo.clock import SimClock
 from bot.demo.truth import Engineer
@@ -32,21 +30,6 @@ TEAM_ID = "T0DEMO"
 LEAD_ID = "U0LEAD"
 POLL_CHANNEL = "C0DEBTPULSE"
 DIGEST_CHANNEL = "C0DEBTDIGEST"
-
-
-class DemoSettings(Settings):
-    """The settings as given in code only: no environment variables, no ``.env``."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -70,7 +53,9 @@ def workspace(engineers: Sequence[Engineer]) -> Workspace:
     return ws
 
 
-def demo_settings(fake: FakeSlack, database_url: str) -> DemoSettings:
+def demo_settings(fake: FakeSlack, database_url: str) -> Settings:
+    """The settings as given in code only (``Settings(...)`` reads no environment variable
+    and no ``.env``)."""
     values: dict[str, Any] = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": secrets.token_hex(16),
@@ -82,7 +67,7 @@ def demo_settings(fake: FakeSlack, database_url: str) -> DemoSettings:
         "DEBTPULSE_DIGEST_CHANNELS": DIGEST_CHANNEL,
         "DEBTPULSE_LEADS": LEAD_ID,
     }
-    return DemoSettings(**values)
+    return Settings(**values)
 
 
 def secret(value: Any) -> str:

@@ -3,7 +3,8 @@
 One scheduler per database: a second worker waits (logging who holds the lease) and takes
 over when the first stops — at once, since a stopping worker releases the lease — or dies,
 when its lease expires unrenewed. A worker that loses its lease stops its scheduler and goes
-back to waiting.
+back to waiting. Every worker, holding the lease or waiting, sends due poll deliveries
+(:mod:`bot.jobs.sender`): they share them through the database.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import timedelta
 
 from bot.jobs.lease import DEFAULT_TTL, Lease
 from bot.jobs.scheduler import start_scheduler
+from bot.jobs.sender import start_sender
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ def run_worker(
         raise ValueError("renew the lease more often than it expires")
     lease = Lease(runtime.engine, holder=holder, ttl=ttl)
     log.info("worker %s started", lease.holder)
+    stop_sending = threading.Event()
+    sender = start_sender(runtime, stop_sending)
     try:
         while not stop_event.is_set():
             if not lease.try_take():
@@ -53,6 +57,8 @@ def run_worker(
                 scheduler.shutdown(wait=True)
                 log.info("scheduler stopped in %s", lease.holder)
     finally:
+        stop_sending.set()
+        sender.join(timeout=30)
         lease.release()
         log.info("worker %s stopped", lease.holder)
 

@@ -3,8 +3,9 @@
 Two halves, standard library and ``slack_sdk`` only:
 
 * ``FakeSlack`` — the Slack Web API on 127.0.0.1 (``fake_slack``, ``server``, ``api_*``),
-  with Block Kit validation (``blockkit``), a per-channel posting rate and injected
-  failures (``faults``), and a record of everything (``records``, ``state``);
+  with Block Kit validation (``blockkit``), Slack's rate limits (each method's tier, and
+  ``chat.postMessage`` per channel and per workspace) and injected failures (``faults``),
+  and a record of everything (``records``, ``state``);
 * ``SlackDriver`` — Slack's requests to the bot's real endpoint, correctly signed
   (``driver``, ``transport``, ``payloads``), clicking what the fake shows (``finder``);
   ``SocketModeDriver`` sends the same requests as Socket Mode envelopes (``socket_driver``).

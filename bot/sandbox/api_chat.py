@@ -32,9 +32,7 @@ def post_message(state: SlackState, req: ApiRequest) -> JsonDict:
     attachments = req.params.get("attachments")
     if not text and not blocks and not attachments:
         raise ApiError("no_text")
-    if state.post_rate is not None and not state.post_rate.try_take(channel.id):
-        retry_after = str(state.settings.retry_after)
-        raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
+    state.limit_posting(channel, req.token)
     message = state.add_message(
         channel=channel,
         text=text,

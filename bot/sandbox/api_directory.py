@@ -1,4 +1,5 @@
-"""auth.test and the directory: conversations.members/open, users.info, usergroups.users.list."""
+"""auth.test and the directory: conversations.members/open, users.info/list,
+usergroups.users.list."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from bot.sandbox.workspace import Channel, User
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+USERS_MAX_PAGE = 200
+"""users.list: Slack asks for pages of no more than 200 and may return fewer than asked,
+so the fake never returns more (a ``limit`` above it, or none, gets 200)."""
 
 
 def auth_test(state: SlackState, req: ApiRequest) -> JsonDict:
@@ -53,6 +57,20 @@ def _position(cursor: str, members: list[str]) -> int:
     return members.index(user_id)
 
 
+def _page(req: ApiRequest, ids: list[str], *, default: int, most: int) -> tuple[list[str], str]:
+    """One page of ``ids`` from the request's cursor and limit, and the next cursor."""
+    try:
+        limit = int(req.params.get("limit") or default)
+    except ValueError as exc:
+        raise ApiError("invalid_limit") from exc
+    limit = max(1, min(limit, most))
+    cursor = str(req.params.get("cursor") or "")
+    start = _position(cursor, ids) if cursor else 0
+    page = ids[start : start + limit]
+    rest = ids[start + limit :]
+    return page, _cursor_for(rest[0]) if rest else ""
+
+
 def conversations_members(state: SlackState, req: ApiRequest) -> JsonDict:
     channel = state.channel(req.params.get("channel"))
     needed = _needed_read_scope(channel)
@@ -60,17 +78,7 @@ def conversations_members(state: SlackState, req: ApiRequest) -> JsonDict:
         raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(req.token.scopes)))
     if channel.is_private and req.token.user_id not in channel.members:
         raise ApiError("channel_not_found")  # a private channel is invisible from outside
-    try:
-        limit = int(req.params.get("limit") or DEFAULT_PAGE)
-    except ValueError as exc:
-        raise ApiError("invalid_limit") from exc
-    limit = max(1, min(limit, MAX_PAGE))
-    members = list(channel.members)
-    cursor = str(req.params.get("cursor") or "")
-    start = _position(cursor, members) if cursor else 0
-    page = members[start : start + limit]
-    rest = members[start + limit :]
-    next_cursor = _cursor_for(rest[0]) if rest else ""
+    page, next_cursor = _page(req, list(channel.members), default=DEFAULT_PAGE, most=MAX_PAGE)
     return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
@@ -133,6 +141,19 @@ def users_info(state: SlackState, req: ApiRequest) -> JsonDict:
         raise ApiError("user_not_found")
     team_id = state.workspace.team_id
     return {"ok": True, "user": user_json(user, team_id=team_id, now=state.clock())}
+
+
+def users_list(state: SlackState, req: ApiRequest) -> JsonDict:
+    """Every user of the workspace (bots and deactivated accounts included), page by page."""
+    users = state.workspace.users
+    page, next_cursor = _page(req, list(users), default=USERS_MAX_PAGE, most=USERS_MAX_PAGE)
+    team_id, now = state.workspace.team_id, state.clock()
+    return {
+        "ok": True,
+        "members": [user_json(users[user_id], team_id=team_id, now=now) for user_id in page],
+        "cache_ts": int(now),
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 def usergroups_users_list(state: SlackState, req: ApiRequest) -> JsonDict:

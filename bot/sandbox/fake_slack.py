@@ -8,8 +8,8 @@
         assert slack.messages("C0GENERAL")[0].text == "hi"
 
 It answers the Web API methods debtpulse uses with Slack's response shapes and errors,
-validates every Block Kit payload, rate-limits posting per channel and every other
-method by its Slack tier, fails on demand, and records everything it was sent. An app in
+validates every Block Kit payload, rate-limits posting per channel and per workspace and
+every other method by its Slack tier, fails on demand, and records everything it was sent. An app in
 Socket Mode connects through ``apps.connections.open`` (``FakeSlack.socket_mode``).
 """
 
@@ -57,6 +57,8 @@ class FakeSlack:
         response_url_max_uses: int = 5,
         post_rate: float | None = 1.0,
         post_burst: int = 5,
+        post_workspace_rate: float | None = 200.0,
+        post_workspace_burst: int = 20,
         retry_after: int = 1,
         tier_rates: Mapping[str, float] | None = SLACK_TIERS,
         seed: int = 0,
@@ -70,6 +72,8 @@ class FakeSlack:
             response_url_max_uses=response_url_max_uses,
             post_rate=post_rate,
             post_burst=post_burst,
+            post_workspace_rate=post_workspace_rate,
+            post_workspace_burst=post_workspace_burst,
             retry_after=retry_after,
             tier_rates=dict(tier_rates) if tier_rates is not None else None,
         )

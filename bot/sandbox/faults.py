@@ -1,4 +1,4 @@
-"""Injected failures and the per-channel posting rate.
+"""Injected failures, and the token buckets behind the rate limits (method, channel, workspace).
 
 A ``FaultPlan`` decides, per request, whether the fake answers normally, answers with an
 HTTP error, resets the connection, or answers late. Method names are Web API methods, plus

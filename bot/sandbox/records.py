@@ -18,7 +18,8 @@ class Call:
 
     ``method`` is the Web API method (``chat.postMessage``), or ``upload`` for the bytes
     sent to an upload URL, or ``response_url`` for a post to a response URL. ``status`` is
-    the HTTP status sent back, 0 when the connection was reset instead.
+    the HTTP status sent back, 0 when the connection was reset instead. ``injected``: the
+    answer was a planned fault (``fail_next``, ``fail_ratio``, ``drop_next``), not Slack's.
     """
 
     method: str
@@ -27,6 +28,7 @@ class Call:
     response: JsonDict | None
     status: int
     at: float
+    injected: bool = False
 
     @property
     def ok(self) -> bool:

@@ -58,7 +58,8 @@ METHODS: dict[str, Method] = {
     "apps.connections.open": Method(
         fake_socket_mode.connections_open, ("connections:write",), T1, ("app",)
     ),
-    # special: 1 a second per channel, short bursts allowed (``Settings.post_rate``)
+    # special: 1 a second per channel, short bursts allowed (``Settings.post_rate``), and
+    # "several hundred a minute" per workspace (``Settings.post_workspace_rate``)
     "chat.postMessage": Method(api_chat.post_message, ("chat:write",)),
     "chat.update": Method(api_chat.update, ("chat:write",), T3),
     "chat.postEphemeral": Method(api_chat.post_ephemeral, ("chat:write",), T4),
@@ -70,6 +71,7 @@ METHODS: dict[str, Method] = {
     "conversations.members": Method(api_directory.conversations_members, tier=T4),
     "conversations.open": Method(api_directory.conversations_open, ("im:write",), T3),
     "users.info": Method(api_directory.users_info, ("users:read",), T4),
+    "users.list": Method(api_directory.users_list, ("users:read",), T2),
     "usergroups.users.list": Method(api_directory.usergroups_users_list, ("usergroups:read",), T2),
     "files.getUploadURLExternal": Method(api_files.get_upload_url, ("files:write",), T4),
     "files.completeUploadExternal": Method(api_files.complete_upload, ("files:write",), T4),
@@ -190,7 +192,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.reset:
-                state.record_call(self._call(method, params, token, None, 0))
+                state.record_call(self._call(method, params, token, None, 0, injected=True))
                 self._reset()
                 return True
             if fault.status is not None:
@@ -207,7 +209,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if retry_after is None:
                 retry_after = self.server.state.settings.retry_after
             headers["Retry-After"] = str(retry_after)
-        self.server.state.record_call(self._call(method, params, token, body, fault.status))
+        call = self._call(method, params, token, body, fault.status, injected=True)
+        self.server.state.record_call(call)
         self._send(fault.status, body, headers)
 
     def _reset(self) -> None:
@@ -296,10 +299,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # -- output -----------------------------------------------------------------------------
 
     def _call(
-        self, method: str, params: JsonDict, token: str | None, body: JsonDict | None, status: int
+        self,
+        method: str,
+        params: JsonDict,
+        token: str | None,
+        body: JsonDict | None,
+        status: int,
+        *,
+        injected: bool = False,
     ) -> Call:
         now = self.server.state.clock()
-        return Call(method=method, params=params, token=token, response=body, status=status, at=now)
+        return Call(
+            method=method,
+            params=params,
+            token=token,
+            response=body,
+            status=status,
+            at=now,
+            injected=injected,
+        )
 
     def _send(self, status: int, body: JsonDict, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode("utf-8")

@@ -71,11 +71,17 @@ SLACK_TIERS: Mapping[str, float] = MappingProxyType(
 class Settings:
     """Timings and limits; shorten them in tests instead of sleeping.
 
-    A changed ``post_rate`` / ``post_burst`` / ``tier_rates`` takes effect at the next
-    ``reset()``. ``tier_rates``: calls a minute per Slack rate-limit tier (each method's
-    tier is in ``server.METHODS``), counted per method and workspace with a burst of one
-    minute's calls; ``None`` turns the tier limits off, as ``post_rate=None`` does for the
-    per-channel posting limit.
+    A changed ``post_rate`` / ``post_burst`` / ``post_workspace_rate`` / ``tier_rates`` takes
+    effect at the next ``reset()``. ``tier_rates``: calls a minute per Slack rate-limit tier
+    (each method's tier is in ``server.METHODS``), counted per method and workspace with a
+    burst of one minute's calls; ``None`` turns the tier limits off, as ``post_rate=None`` does
+    for the per-channel posting limit.
+
+    ``chat.postMessage`` has Slack's special limit: about one message a second per channel
+    (``post_rate``, ``post_burst``) and, per workspace, "several hundred messages per minute"
+    with bursts (``post_workspace_rate`` messages a minute, ``post_workspace_burst``). Slack
+    does not publish the workspace figure; 200 a minute and a burst of 20 are the least any
+    reading of "several hundred" allows, so the fake is never more lenient than Slack.
     """
 
     trigger_ttl: float = 3.0
@@ -83,6 +89,8 @@ class Settings:
     response_url_max_uses: int = 5
     post_rate: float | None = 1.0
     post_burst: int = 5
+    post_workspace_rate: float | None = 200.0
+    post_workspace_burst: int = 20
     retry_after: int = 1
     tier_rates: Mapping[str, float] | None = field(default_factory=lambda: dict(SLACK_TIERS))
 
@@ -157,6 +165,16 @@ class SlackState:
             self.records = Records()
             rate, burst = self.settings.post_rate, self.settings.post_burst
             self.post_rate = TokenBucket(rate=rate, burst=burst, clock=self.clock) if rate else None
+            per_minute = self.settings.post_workspace_rate
+            self.post_workspace = (
+                TokenBucket(
+                    rate=per_minute / 60,
+                    burst=self.settings.post_workspace_burst,
+                    clock=self.clock,
+                )
+                if per_minute
+                else None
+            )
             tiers = self.settings.tier_rates or {}
             self.tier_buckets = {
                 tier: TokenBucket(
@@ -175,6 +193,17 @@ class SlackState:
         key = f"{token.team_id or self.workspace.team_id} {method}"
         if not bucket.try_take(key):
             retry_after = str(bucket.retry_after(key))
+            raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
+
+    def limit_posting(self, channel: Channel, token: Token) -> None:
+        """``chat.postMessage``'s special limit: per channel, then per workspace; a refusal
+        is a 429 with ``Retry-After`` in whole seconds, as Slack answers it."""
+        if self.post_rate is not None and not self.post_rate.try_take(channel.id):
+            retry_after = str(self.settings.retry_after)
+            raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
+        team = token.team_id or self.workspace.team_id
+        if self.post_workspace is not None and not self.post_workspace.try_take(team):
+            retry_after = str(self.post_workspace.retry_after(team))
             raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
 
     # -- recording ------------------------------------------------------------------------

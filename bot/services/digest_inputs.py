@@ -11,17 +11,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from bot.core.digest import DigestInputs, ItemRow, PainTally, PreviousRow, ResolvedRow, RunFigures
-from bot.core.score_settings import ScoreSettings
-from bot.core.weights_file import Capacity
+from bot.core.reasons import stated_why
 from bot.services.ranking import Ranking, current_ranking, week_start
-from bot.services.register import stated_why
-from storage import aggregates, digests, polls, snapshots
-from storage.models import DebtItem
-from surveys import Digest
+from storage import aggregates, digest_reads
+from storage.reader import Reader, reader_of
+from storage.register_rows import ItemRow as StoredItem
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.core.score_settings import ScoreSettings
+    from bot.core.weights_file import Capacity
+    from surveys import Digest
 
 SPARK_WEEKS = 8
 CHART_WEEKS = 12
@@ -75,7 +79,7 @@ def weekly_tallies(
 
 
 def resolved_rows(
-    groups: Iterable[aggregates.PainGroup], resolved: list[tuple[DebtItem, datetime, str]]
+    groups: Iterable[aggregates.PainGroup], resolved: list[tuple[StoredItem, datetime, str]]
 ) -> list[ResolvedRow]:
     """Pain in the eight weeks before each resolution, and since."""
     by_item: dict[int, list[aggregates.PainGroup]] = defaultdict(list)
@@ -84,7 +88,7 @@ def resolved_rows(
     out = []
     for item, at, reason in resolved:
         before, after = _Tally(), _Tally()
-        for group in by_item.get(item.id or 0, []):
+        for group in by_item.get(item.id, []):
             if group.day >= at.date():
                 after.add(group)
             elif group.day >= (at - BEFORE_RESOLVED).date():
@@ -104,12 +108,12 @@ def resolved_rows(
 
 
 def _previous(
-    session: Session, *, team_id: str, week: date, keys_by_id: Mapping[int, str]
+    reader: Reader, *, team_id: str, week: date, keys_by_id: Mapping[int, str]
 ) -> tuple[date | None, dict[str, PreviousRow]]:
-    previous_week = snapshots.previous_week(session, team_id=team_id, before=week)
+    previous_week = digest_reads.previous_snapshot_week(reader, team_id=team_id, before=week)
     if previous_week is None:
         return None, {}
-    rows = snapshots.snapshot(session, team_id=team_id, taken_for=previous_week)
+    rows = digest_reads.snapshot_rows(reader, team_id=team_id, taken_for=previous_week)
     return previous_week, {
         keys_by_id[row.debt_item_id]: PreviousRow(row.rank, row.score, row.components)
         for row in rows
@@ -117,21 +121,42 @@ def _previous(
     }
 
 
-def _runs(session: Session, *, team_id: str, titles: Mapping[str, str]) -> list[RunFigures]:
+def _runs(reader: Reader, *, team_id: str, titles: Mapping[str, str]) -> list[RunFigures]:
     return [
         RunFigures(
-            summary.run.survey_id,
-            titles.get(summary.run.survey_id, summary.run.survey_id),
-            summary.run.scheduled_for,
-            summary.respondents,
-            summary.run.audience or summary.direct_recipients or None,
+            run.survey_id,
+            titles.get(run.survey_id, run.survey_id),
+            run.scheduled_for,
+            run.respondents,
+            run.audience or run.direct_recipients or None,
         )
-        for summary in polls.recent_runs(session, team_id=team_id, limit=RUNS_READ)
+        for run in digest_reads.recent_runs(reader, team_id=team_id, limit=RUNS_READ)
     ]
 
 
+def _pain_groups(
+    reader: Reader, ranking: Ranking, *, team_id: str, since: date, now: datetime, s: ScoreSettings
+) -> list[aggregates.PainGroup]:
+    """The team's pain groups from ``since`` on: those the ranking read when they cover it
+    (the same query with the same threshold and minimum group), else read here."""
+    read = ranking.settings
+    if (
+        ranking.pain_since is not None
+        and ranking.pain_since <= since
+        and (read.breadth_threshold, read.min_group) == (s.breadth_threshold, s.min_group)
+    ):
+        return [group for group in ranking.pain_groups if group.day >= since]
+    return aggregates.pain_groups(
+        reader,
+        team_id=team_id,
+        since=datetime.combine(since, datetime.min.time(), now.tzinfo),
+        high_threshold=s.breadth_threshold,
+        min_group=s.min_group,
+    )
+
+
 def gather(
-    session: Session,
+    source: Session | Reader,
     *,
     template: Digest,
     team_id: str,
@@ -147,36 +172,32 @@ def gather(
     ``week``: the Monday of the week the digest is for (default: the week of ``now``'s
     date). ``ranking``: the team's ranking at ``now`` when the caller has it already (it
     must match the template's category filter); otherwise it is computed here.
+    ``source``: a session (read inside its transaction) or a reader of plain SQL.
     """
+    reader = reader_of(source)
     week = week or week_start(now.date())
     if ranking is None:
         ranking = current_ranking(
-            session, team_id=team_id, now=now, settings=settings, category=template.category
+            reader, team_id=team_id, now=now, settings=settings, category=template.category
         )
     chart_weeks = weeks_ending(week, CHART_WEEKS)
-    last_post = digests.last_posted_at(
-        session, team_id=team_id, digest_id=template.id, before_week=week
+    last_post = digest_reads.last_posted_at(
+        reader, team_id=team_id, digest_id=template.id, before_week=week
     )
     since_post = last_post or datetime.combine(
         week - timedelta(weeks=1), datetime.min.time(), now.tzinfo
     )
-    resolved = digests.resolved_since(session, team_id=team_id, since=since_post, until=now)
+    resolved = digest_reads.resolved_since(reader, team_id=team_id, since=since_post, until=now)
     earliest = min([chart_weeks[0], *((at - BEFORE_RESOLVED).date() for _, at, _ in resolved)])
-    groups = aggregates.pain_groups(
-        session,
-        team_id=team_id,
-        since=datetime.combine(earliest, datetime.min.time(), now.tzinfo),
-        high_threshold=settings.breadth_threshold,
-        min_group=settings.min_group,
-    )
+    groups = _pain_groups(reader, ranking, team_id=team_id, since=earliest, now=now, s=settings)
     records = ranking.records
-    ids = {record.id: key for key, record in records.items() if record.id is not None}
+    ids = {record.id: key for key, record in records.items()}
     weekly = weekly_tallies(groups, chart_weeks)
-    previous_week, previous = _previous(session, team_id=team_id, week=week, keys_by_id=ids)
+    previous_week, previous = _previous(reader, team_id=team_id, week=week, keys_by_id=ids)
     history: dict[str, list[float | None]] = defaultdict(lambda: [None] * CHART_WEEKS)
     position = {w: i for i, w in enumerate(chart_weeks)}
-    for item_id, taken_for, score in digests.score_history(
-        session, team_id=team_id, item_ids=list(ids), since=chart_weeks[0]
+    for item_id, taken_for, score in digest_reads.score_history(
+        reader, team_id=team_id, item_ids=list(ids), since=chart_weeks[0]
     ):
         if taken_for in position:
             history[ids[item_id]][position[taken_for]] = score
@@ -203,7 +224,7 @@ def gather(
         weekly_pain={ids[i]: t[-SPARK_WEEKS:] for i, t in weekly.items() if i in ids},
         previous=previous,
         previous_week=previous_week,
-        runs=_runs(session, team_id=team_id, titles=survey_titles),
+        runs=_runs(reader, team_id=team_id, titles=survey_titles),
         resolved=resolved_rows(groups, resolved),
         capacity=capacity,
         min_group=settings.min_group,

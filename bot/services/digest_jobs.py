@@ -12,21 +12,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from slack_sdk.errors import SlackApiError
+from typing import TYPE_CHECKING, Any
 
 from bot.core.chart import ChartSeries, render_chart
 from bot.core.digest import DigestContent, assemble
-from bot.runtime import Runtime
 from bot.services.digest_inputs import Gathered, gather
 from bot.services.ranking import Ranking, current_ranking, week_start
-from bot.services.slack_calls import slack_client
-from bot.services.snapshots import take_snapshot
 from bot.slack.digest_views import digest_message
-from storage import digests
-from storage.models import DigestPost
-from surveys import Digest
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.runtime import Runtime
+    from storage.reader import Reader
+    from surveys import Digest
 
 logger = logging.getLogger(__name__)
 ACTOR = "digest"
@@ -88,7 +87,7 @@ def _titles(runtime: Runtime) -> dict[str, str]:
 
 def _build(
     runtime: Runtime,
-    session: Any,
+    source: Session | Reader,
     template: Digest,
     now: datetime,
     team: str,
@@ -97,7 +96,7 @@ def _build(
     week: date | None = None,
 ) -> Preview:
     gathered = gather(
-        session,
+        source,
         template=template,
         team_id=team,
         now=now,
@@ -114,8 +113,8 @@ def _build(
 def preview(runtime: Runtime, digest_id: str | None = None, *, team: str | None = None) -> Preview:
     """The digest as it would be posted now (reads only; nothing is stored or sent)."""
     template = digest_template(runtime, digest_id or default_digest_id(runtime))
-    with runtime.transaction(write=False) as session:
-        return _build(runtime, session, template, runtime.clock(), team or runtime.default_team)
+    with runtime.reading() as reader:  # sqlite3 alone on a SQLite file (``Runtime.reading``)
+        return _build(runtime, reader, template, runtime.clock(), team or runtime.default_team)
 
 
 def chart_png(runtime: Runtime, built: Preview) -> bytes | None:
@@ -147,6 +146,10 @@ def post_digest(
     runtime: Runtime, digest_id: str, scheduled_for: datetime, *, force: bool = False
 ) -> list[ChannelResult]:
     """Post the digest for the week of ``scheduled_for`` to its channels, once per week."""
+    from bot.services.slack_calls import slack_client
+    from bot.services.snapshots import take_snapshot
+    from storage import digests
+
     template = digest_template(runtime, digest_id)
     channels = channels_of(runtime, template)
     client = slack_client(runtime)
@@ -194,6 +197,11 @@ def _post(
     built: Preview,
     png: bytes | None,
 ) -> ChannelResult:
+    from slack_sdk.errors import SlackApiError
+
+    from storage import digests
+    from storage.models import DigestPost
+
     try:
         ts = str(client.chat_postMessage(channel=channel, **built.message)["ts"])
     except (SlackApiError, OSError) as exc:
@@ -218,6 +226,8 @@ def _post(
 
 
 def _upload_chart(client: Any, channel: str, ts: str, png: bytes, content: DigestContent) -> str:
+    from slack_sdk.errors import SlackApiError
+
     week = content.week.isoformat()
     try:
         client.files_upload_v2(

@@ -3,7 +3,8 @@
 Module-level functions taking plain values. The database is the record of what happened:
 a slot opens once (unique run per survey and slot), every message is planned in
 ``poll_delivery`` before it is sent and marked after, so a restart resumes without sending
-anyone a second copy.
+anyone a second copy. Sending is the fan-out's (:mod:`bot.services.fanout`): several at once,
+paced under Slack's limits, shared by every process that sends.
 """
 
 from __future__ import annotations
@@ -12,40 +13,28 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.core.anonymity import participant
-from bot.core.polls import (
-    FrozenItem,
-    SummaryLine,
-    freeze,
-    recipient_due,
-    run_summary,
-    shows_live_results,
-)
+from bot.core.polls import FrozenItem, freeze, recipient_due
 from bot.runtime import Runtime
+from bot.services import fanout
+from bot.services.pacing import PACER, paced
 from bot.services.poll_close import close_poll, post_due_results
-from bot.services.poll_report import delivery_problem
 from bot.services.ranking import current_ranking
-from bot.services.slack_calls import (
-    MAX_TRIES,
-    PERMANENT,
-    SEND_TIMEOUT,
-    attempt,
-    slack_client,
-    slack_error,
-)
+from bot.services.slack_calls import attempt, slack_client
 from bot.slack import poll_views
-from bot.slack.people import channel_members, why_not_a_person
-from storage import held, polls, register, responses
-from storage.models import PollDelivery, PollRun
+from bot.slack.people import BeforeCall, channel_members, people_among, usergroup_members
+from bot.slack.rate_limits import POST_MESSAGE
+from storage import deliveries, held, polls, register
+from storage.models import PollRun
 from surveys import Survey
 
 logger = logging.getLogger(__name__)
+live_results = fanout.live_results  # the listeners read a run's live results from here
 
 
 def _survey(runtime: Runtime, survey_id: str) -> Survey:
@@ -55,29 +44,39 @@ def _survey(runtime: Runtime, survey_id: str) -> Survey:
     return loaded.survey
 
 
-def _recipients(runtime: Runtime, survey: Survey, client: WebClient) -> dict[str, str | None]:
-    """The channel, or the people of a DM audience (bots and deactivated users left out),
-    each with their Slack time zone when known."""
+class Audience(NamedTuple):
+    """Whom a run reaches: the channel, or each person of a DM audience with their time zone
+    (None when unknown), and how many people that is (None when it could not be told)."""
+
+    recipients: dict[str, str | None]
+    size: int | None
+
+
+def _audience(
+    runtime: Runtime, survey: Survey, client: WebClient, before_call: BeforeCall
+) -> Audience:
+    """Resolved with list calls (channel members, usergroup, one directory sweep), paced."""
     audience = survey.audience
     if audience is None or audience.channel:
         channel = audience.channel if audience else runtime.settings.poll_channel
         if not channel:
             raise LookupError(f"{survey.id} has no audience: set DEBTPULSE_POLL_CHANNEL")
-        return {channel: None}
+        return Audience({channel: None}, _channel_size(client, channel, before_call))
     assert audience.dm is not None
     people: set[str] = set()
     if audience.dm.usergroup:
-        people |= set(client.usergroups_users_list(usergroup=audience.dm.usergroup)["users"])
+        people |= usergroup_members(client, audience.dm.usergroup, before_call=before_call)
     if audience.dm.channel_members:
-        people |= _members_of(client, audience.dm.channel_members, survey.id)
-    return _humans(client, people, survey.id)
+        people |= _members_of(client, audience.dm.channel_members, survey.id, before_call)
+    humans = people_among(client, people, before_call=before_call)
+    return Audience(humans, len(humans))
 
 
-def _members_of(client: WebClient, channel: str, what: str) -> set[str]:
+def _members_of(client: WebClient, channel: str, what: str, before_call: BeforeCall) -> set[str]:
     """The members of a DM audience's channel; a LookupError saying what to do when Slack
     will not list them (a private channel debtpulse is not in looks like no channel at all)."""
     try:
-        return channel_members(client, channel)
+        return channel_members(client, channel, before_call=before_call)
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error not in ("channel_not_found", "not_in_channel"):
@@ -89,18 +88,15 @@ def _members_of(client: WebClient, channel: str, what: str) -> set[str]:
         ) from exc
 
 
-def _humans(client: WebClient, people: set[str], what: str) -> dict[str, str | None]:
-    """The people among ``people`` (bots and deactivated users left out), with their time zone."""
-    humans: dict[str, str | None] = {}
-    for user in sorted(people):
-        try:
-            info = client.users_info(user=user)["user"]
-        except SlackApiError as exc:  # one unknown member must not stop the poll for all
-            logger.warning("%s: a member was left out (%s)", what, exc.response.get("error"))
-            continue
-        if why_not_a_person(user, info) is None:
-            humans[user] = info.get("tz") or None
-    return humans
+def _channel_size(client: WebClient, channel: str, before_call: BeforeCall) -> int | None:
+    """How many people a channel poll reaches: the channel's human members (like a DM
+    audience: no bots, debtpulse included, and no deactivated users)."""
+    try:
+        members = channel_members(client, channel, before_call=before_call)
+        return len(people_among(client, members, before_call=before_call))
+    except (SlackApiError, OSError) as exc:
+        logger.info("the size of %s is unknown (%s)", channel, exc)
+        return None
 
 
 def _frozen(runtime: Runtime, survey: Survey, team: str, now: datetime) -> dict[str, Any]:
@@ -145,27 +141,18 @@ def _due_times(
     return due
 
 
-def _audience_size(client: WebClient, recipients: dict[str, str | None]) -> int | None:
-    """How many people the run reaches: the DM recipients, or the channel's human members
-    (like a DM audience: no bots, debtpulse included, and no deactivated users)."""
-    first = next(iter(recipients), "")
-    if not first.startswith(("C", "G")):
-        return len(recipients)
-    try:
-        return len(_humans(client, channel_members(client, first), first))
-    except (SlackApiError, OSError) as exc:
-        logger.info("the size of %s is unknown (%s)", first, exc)
-        return None
-
-
 def open_poll(
     runtime: Runtime, survey_id: str, scheduled_for: datetime, *, source: str = "schedule"
 ) -> int | None:
-    """Open the run of ``survey_id`` for ``scheduled_for`` once; its id when this call opened it."""
+    """Open the run of ``survey_id`` for ``scheduled_for`` once; its id when this call opened it.
+
+    The run and every message are recorded first, then sent (:func:`fanout.deliver_due`):
+    what Slack did not take by the end is the next pass's."""
     survey = _survey(runtime, survey_id)
     client = slack_client(runtime)
     team, now = runtime.posting_team(), runtime.clock()
-    recipients = _recipients(runtime, survey, client)
+    audience = _audience(runtime, survey, client, paced(runtime, team))
+    recipients = audience.recipients
     frozen = _frozen(runtime, survey, team, now)
     loaded = runtime.catalog[survey_id]
     due = _due_times(survey, recipients, scheduled_for, now)
@@ -180,7 +167,7 @@ def open_poll(
                 "status": "open",
                 "opened_at": now,
                 "closes_at": max(now, last_due) + survey.open_for,
-                "audience": _audience_size(client, recipients),
+                "audience": audience.size,
                 "anonymous": survey.anonymous,
                 "content_hash": loaded.content_hash,
                 "frozen": frozen,
@@ -197,8 +184,7 @@ def open_poll(
             now=now,
         )
         if created:
-            for recipient in recipients:
-                polls.plan_delivery(session, run=run, recipient=recipient, due_at=due[recipient])
+            deliveries.plan(session, run=run, due=due)
     if not created:
         logger.info("%s: the slot %s has a run already", survey_id, scheduled_for.isoformat())
         return None
@@ -211,102 +197,8 @@ def open_poll(
         len(recipients),
         waiting,
     )
-    deliver_pending(runtime, run.id)
+    fanout.deliver_due(runtime, wait=True)
     return run.id
-
-
-def live_results(session: Session, run: PollRun, *, min_group: int) -> list[SummaryLine] | None:
-    """The run's results so far when its survey shows them while open, else None."""
-    if not shows_live_results(run.frozen):
-        return None
-    results, previous = responses.results_and_previous(session, run, min_group=min_group)
-    return run_summary(run.frozen, results=results, previous=previous, min_group=min_group)
-
-
-def _send(
-    client: WebClient,
-    run: PollRun,
-    delivery: PollDelivery,
-    respondents: int,
-    *,
-    results: list[SummaryLine] | None,
-    min_group: int,
-) -> tuple[str, str]:
-    payload = poll_views.poll_message(
-        run_id=run.id or 0,
-        frozen=run.frozen,
-        respondents=respondents,
-        closes_at=run.closes_at,
-        results=results if delivery.to_channel else None,
-        min_group=min_group,
-    )
-    channel = delivery.recipient
-    if channel.startswith(("U", "W")):
-        channel = client.conversations_open(users=delivery.recipient)["channel"]["id"]
-    response = client.chat_postMessage(channel=channel, **payload)
-    return str(response["channel"]), str(response["ts"])
-
-
-def _mark(runtime: Runtime, delivery_id: int, status: str, **details: str) -> None:
-    """Record a delivery's state in a transaction of its own (before and after each send)."""
-    with runtime.transaction() as session:
-        polls.mark_delivery(
-            session, delivery_id=delivery_id, status=status, now=runtime.clock(), **details
-        )
-
-
-def deliver_pending(runtime: Runtime, run_id: int) -> None:
-    """Send every planned message of the run that has not been sent (at most once each)."""
-    client = slack_client(runtime)
-    with runtime.transaction(write=False) as session:
-        run = polls.run_by_id(session, run_id=run_id)
-        pending = polls.deliveries(session, run_id=run_id, status="pending")
-        answered = polls.count_respondents(session, run_id=run_id)
-        posts_pending = any(delivery.to_channel for delivery in pending)
-        results = (
-            live_results(session, run, min_group=runtime.settings.min_group)
-            if run and posts_pending
-            else None
-        )
-    if run is None or run.status != "open":
-        return
-    now = runtime.clock()
-    for delivery in pending:
-        assert delivery.id is not None
-        if delivery.due_at is not None and delivery.due_at > now:
-            continue  # the recipient's local time has not come yet: a later tick sends it
-        if delivery.last_error == polls.SENDING:
-            # Being sent by another caller, or a send that was under way when its process
-            # stopped: that one may have landed, so it is given up, never repeated.
-            with runtime.transaction() as session:
-                polls.give_up_interrupted(
-                    session, delivery_id=delivery.id, claimed_before=now - SEND_TIMEOUT, now=now
-                )
-            continue
-        with runtime.transaction() as session:
-            claimed = polls.claim_delivery(session, delivery_id=delivery.id, now=runtime.clock())
-        if not claimed:
-            continue  # another caller sent it or is sending it since this list was read
-        try:
-            channel, ts = _send(
-                client,
-                run,
-                delivery,
-                answered,
-                results=results,
-                min_group=runtime.settings.min_group,
-            )
-        except (SlackApiError, OSError) as exc:
-            # After the client's own retries. A connection error is retried on the next tick.
-            error = slack_error(exc)
-            tries = delivery.attempts // 2 + 1  # each try marks "sending", then its outcome
-            status = "skipped" if error in PERMANENT else "pending"
-            if status == "pending" and tries >= MAX_TRIES:
-                status = "failed"
-            _mark(runtime, delivery.id, status=status, error=error)
-            logger.warning("run %s: %s", run_id, delivery_problem(delivery, status, error))
-            continue
-        _mark(runtime, delivery.id, status="sent", channel_id=channel, message_ts=ts)
 
 
 def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
@@ -348,15 +240,13 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
             closes_at=run.closes_at,
             **({} if person else {"answered": len(answered), "audience": run.audience}),
         )
+        channel = delivery.channel_id or recipient
         where = (
-            {"channel": delivery.channel_id or recipient}
+            {"channel": channel}
             if person
-            else {
-                "channel": delivery.channel_id,
-                "thread_ts": delivery.message_ts,
-                "reply_broadcast": True,
-            }
+            else {"channel": channel, "thread_ts": delivery.message_ts, "reply_broadcast": True}
         )
+        PACER.wait(runtime, team=run.team_id, method=POST_MESSAGE, channel=channel)
         if attempt(
             f"run {run.id}: a reminder failed",
             partial(client.chat_postMessage, **where, **reminder),
@@ -366,8 +256,9 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
 
 
 def tick(runtime: Runtime) -> None:
-    """Due work from database state: close expired runs, remind, resume unsent deliveries,
-    post results Slack did not take at the close."""
+    """Due work from database state: close expired runs, remind, post results Slack did not
+    take at the close, send the deliveries that are due (unless a drain of this process is
+    at it already: the worker's sender, or a fan-out under way)."""
     now = runtime.clock()
     with runtime.transaction(write=False) as session:
         open_runs = polls.runs_with_status(session, status="open")
@@ -378,6 +269,11 @@ def tick(runtime: Runtime) -> None:
             logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
     expire_held(runtime)
     post_due_results(runtime)
+    if open_runs:
+        try:
+            fanout.deliver_due(runtime)
+        except Exception:
+            logger.exception("sending the due deliveries failed; the next tick tries again")
 
 
 def expire_held(runtime: Runtime) -> int:
@@ -397,7 +293,6 @@ def _tick_run(runtime: Runtime, run: PollRun, now: datetime) -> None:
     if run.closes_at is not None and run.closes_at <= now:
         close_poll(runtime, run.id)
         return
-    deliver_pending(runtime, run.id)
     remind(runtime, run, now)
 
 

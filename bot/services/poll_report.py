@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from bot.runtime import Runtime
 from storage import polls
-from storage.models import PollDelivery
 
 if TYPE_CHECKING:
     from bot.services.poll_close import Closed
@@ -27,13 +26,13 @@ CHANNEL_HINTS = {
 _OUTCOME = {"skipped": "was skipped", "failed": "was given up"}
 
 
-def delivery_problem(delivery: PollDelivery, status: str, error: str) -> str:
-    """A failed send: the channel and what to do, or a DM (no user id)."""
+def delivery_problem(recipient: str, status: str, error: str) -> str:
+    """A failed send to ``recipient``: the channel and what to do, or a DM (no user id)."""
     outcome = _OUTCOME.get(status, "will be retried")
-    if not delivery.to_channel:
+    if not recipient.startswith(("C", "G")):
         return f"a DM {outcome} ({error})"
     hint = CHANNEL_HINTS.get(error)
-    return f"the poll in {delivery.recipient} {outcome} ({error})" + (f": {hint}" if hint else "")
+    return f"the poll in {recipient} {outcome} ({error})" + (f": {hint}" if hint else "")
 
 
 def _plural(count: int, word: str) -> str:
@@ -76,9 +75,10 @@ def reach(runtime: Runtime, run_id: int) -> Reach:
     now = runtime.clock()
     sent = [d for d in deliveries if d.status == "sent"]
     pending = [d for d in deliveries if d.status == "pending"]
-    later = [d for d in pending if d.due_at is not None and d.due_at > now]
+    # never tried yet and not due: waiting for the recipient's own local time
+    later = [d for d in pending if d.due_at is not None and d.due_at > now and not d.attempts]
     lost = [d for d in deliveries if d.status in _OUTCOME]
-    problems = [delivery_problem(d, d.status, d.last_error) for d in lost if d.to_channel]
+    problems = [delivery_problem(d.recipient, d.status, d.last_error) for d in lost if d.to_channel]
     dm_problems = Counter((d.status, d.last_error) for d in lost if not d.to_channel)
     for (status, error), count in sorted(dm_problems.items()):
         outcome = _OUTCOME[status] if count == 1 else _OUTCOME[status].replace("was", "were")

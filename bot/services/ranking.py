@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
+from bot.core.components import trend_window
 from bot.core.inputs import (
     ItemInputs,
     PainAggregate,
@@ -27,8 +27,12 @@ from bot.core.inputs import (
 )
 from bot.core.priority import RankedItem, rank, score_items
 from bot.core.score_settings import SIGNAL_KINDS, ScoreSettings
-from storage import aggregates, register
-from storage.models import DebtItem
+from storage import aggregates, register_rows
+from storage.reader import Reader, reader_of
+from storage.register_rows import ItemRow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 OPEN_STATUSES = ("open", "in_progress")
 SIGNAL_HORIZON_HALF_LIVES = 10  # older signals weigh less than 0.1% of a new one
@@ -37,11 +41,14 @@ SIGNAL_HORIZON_HALF_LIVES = 10  # older signals weigh less than 0.1% of a new on
 @dataclass(frozen=True)
 class Ranking:
     items: list[RankedItem]
-    records: dict[str, DebtItem]
+    records: dict[str, ItemRow]
     inputs: dict[str, ItemInputs]
     team: TeamContext
     settings: ScoreSettings
     now: datetime
+    #: the team's pain groups the ranking read (``aggregates.pain_groups``), from this day on
+    pain_groups: tuple[aggregates.PainGroup, ...] = ()
+    pain_since: date | None = None
 
     def find(self, key: str) -> RankedItem | None:
         return next((item for item in self.items if item.breakdown.key == key), None)
@@ -59,24 +66,30 @@ def _pain_by_item(
     now: datetime,
     s: ScoreSettings,
 ) -> tuple[dict[int, PainAggregate], dict[int, list[WeeklyMean]]]:
-    days: dict[int, dict[date, list[float]]] = defaultdict(
-        lambda: defaultdict(lambda: [0, 0, 0, 0])
-    )
+    # Plain dicts and lists, no per-row closures: a big team has tens of thousands of groups.
+    days: dict[int, dict[date, list[float]]] = {}
     for g in groups:
-        sums = days[g.debt_item_id][g.day]
-        sums[0] += g.n_answers
-        sums[1] += g.sum_x
-        sums[2] += g.sum_x2
-        sums[3] += g.n_high
+        by_day = days.get(g.debt_item_id)
+        if by_day is None:
+            by_day = days[g.debt_item_id] = {}
+        sums = by_day.get(g.day)
+        if sums is None:
+            by_day[g.day] = [g.n_answers, g.sum_x, g.sum_x2, g.n_high]
+        else:
+            sums[0] += g.n_answers
+            sums[1] += g.sum_x
+            sums[2] += g.sum_x2
+            sums[3] += g.n_high
     pain: dict[int, PainAggregate] = {}
     weekly: dict[int, list[WeeklyMean]] = {}
     weights: dict[date, float] = {}
     mondays: dict[date, date] = {}
 
     def weight_of(day: date) -> float:
-        if day not in weights:
-            weights[day] = pain_weight(day, now=now, settings=s)
-        return weights[day]
+        weight = weights.get(day)
+        if weight is None:
+            weight = weights[day] = pain_weight(day, now=now, settings=s)
+        return weight
 
     for item_id, by_day in days.items():
         # Distinct people: named answers by id; anonymous ones by their largest released
@@ -89,12 +102,14 @@ def _pain_by_item(
             settings=s,
             weight_of=weight_of,
         )
-        weeks: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        weeks: dict[date, list[float]] = {}
         for day, v in by_day.items():
             week = mondays.get(day)
             if week is None:
                 week = mondays[day] = week_start(day)
-            sums_of_week = weeks[week]
+            sums_of_week = weeks.get(week)
+            if sums_of_week is None:
+                sums_of_week = weeks[week] = [0.0, 0.0]
             sums_of_week[0] += v[1]
             sums_of_week[1] += v[0]
         weekly[item_id] = [WeeklyMean(w, total / n) for w, (total, n) in sorted(weeks.items())]
@@ -102,7 +117,7 @@ def _pain_by_item(
 
 
 def current_ranking(
-    session: Session,
+    source: Session | Reader,
     *,
     team_id: str,
     now: datetime,
@@ -110,27 +125,31 @@ def current_ranking(
     category: str | None = None,
     component: str | None = None,
 ) -> Ranking:
-    """Score every open item of the team (optionally one category / component) and rank."""
-    items = register.list_items(session, team_id=team_id, statuses=OPEN_STATUSES)
-    risk = register.latest_assessments(session, team_id=team_id)
+    """Score every open item of the team (optionally one category / component) and rank.
+
+    ``source``: a session (read inside its transaction) or a reader of plain SQL.
+    """
+    reader = reader_of(source)
+    items = register_rows.items(reader, team_id=team_id, statuses=OPEN_STATUSES)
+    risk = register_rows.latest_assessments(reader, team_id=team_id)
     since = now - timedelta(weeks=settings.pain_horizon_weeks)
     groups = aggregates.pain_groups(
-        session,
+        reader,
         team_id=team_id,
         since=since,
         high_threshold=settings.breadth_threshold,
         min_group=settings.min_group,
     )
-    named = aggregates.named_respondents(session, team_id=team_id, since=since)
+    named = aggregates.named_respondents(reader, team_id=team_id, since=since)
     counted = aggregates.released_respondents(
-        session, team_id=team_id, since=since, min_group=settings.min_group
+        reader, team_id=team_id, since=since, min_group=settings.min_group
     )
     people = {i: max(named.get(i, 0), counted.get(i, 0)) for i in named.keys() | counted.keys()}
     pain, weekly = _pain_by_item(groups, people, now=now, s=settings)
     longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
     signal_since = now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
     signals: dict[int, list[SignalInput]] = defaultdict(list)
-    for row in aggregates.signal_rows(session, team_id=team_id, since=signal_since):
+    for row in aggregates.signal_rows(reader, team_id=team_id, since=signal_since):
         signals[row.debt_item_id].append(SignalInput(row.kind, row.value, row.observed_at))
     team = team_context(pain.values(), settings=settings)
 
@@ -141,6 +160,7 @@ def current_ranking(
         and (component is None or item.component == component)
     ]
     inputs = []
+    today = now.date()
     for item in chosen:
         assert item.id is not None
         assessment = risk.get(item.id)
@@ -154,7 +174,11 @@ def current_ranking(
                 likelihood=assessment.likelihood if assessment else None,
                 detectability=assessment.detectability if assessment else None,
                 pain=pain.get(item.id, PainAggregate()),
-                weekly_pain=[w for w in weekly.get(item.id, []) if w.week_start <= now.date()],
+                # only the weeks the trend reads: the latest up to today and its baseline
+                weekly_pain=trend_window(
+                    [w for w in weekly.get(item.id, []) if w.week_start <= today],
+                    settings=settings,
+                ),
                 signals=signals.get(item.id, []),
             )
         )
@@ -166,4 +190,6 @@ def current_ranking(
         team=team,
         settings=settings,
         now=now,
+        pain_groups=tuple(groups),
+        pain_since=since.date(),
     )

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.core.csvfile import write_rows
 from bot.core.problems import InputRejected, Problem
+from bot.core.reasons import command_reason, stated_why  # noqa: F401  (re-exported)
 from bot.services.register_csv import COLUMNS, RegisterRow
 from storage import audit, register
 from storage.models import DebtItem
@@ -94,18 +95,6 @@ def save_item(
             at=now,
         )
     return item, "updated"
-
-
-def command_reason(command: str, why: str) -> str:
-    """The audit reason of a change made by a command: the command, and the words a lead
-    gave after it (``/debt status: fixed by PR 412``); :func:`stated_why` reads them back."""
-    return f"{command}: {why}" if why else command
-
-
-def stated_why(reason: str) -> str:
-    """The words a lead gave for a change made with a ``/debt`` command ("" when none)."""
-    command, _, why = reason.partition(": ")
-    return why if command.startswith("/debt ") else ""
 
 
 def add_item(

@@ -18,8 +18,8 @@ from bot.runtime import Runtime
 from bot.slack.client import make_client
 
 logger = logging.getLogger(__name__)
-#: Longer than one send can take with the client's retries (a DM is two calls, each waiting
-#: out up to three rate limits): a delivery claimed longer ago was interrupted.
+#: Far longer than one send can take (a fan-out's send is one call with a 10 s timeout and
+#: no retry inside): a delivery claimed longer ago was interrupted.
 SEND_TIMEOUT = timedelta(minutes=10)
 #: Errors after which a recipient is skipped for good (recorded, never retried).
 PERMANENT = {
@@ -45,22 +45,24 @@ MAX_TRIES = 10
 
 
 @cache
-def _client_for(base_url: str, token: str) -> WebClient:
-    return make_client(base_url=base_url, token=token)
+def _client_for(base_url: str, token: str, retries: bool = True) -> WebClient:
+    return make_client(base_url=base_url, token=token, retries=retries)
 
 
 class NoBotToken(LookupError):
     """Scheduled and manual posting (polls, digests) needs the single-workspace token."""
 
 
-def slack_client(runtime: Runtime) -> WebClient:
+def slack_client(runtime: Runtime, *, retries: bool = True) -> WebClient:
+    """The client scheduled and manual posting use; ``retries=False``: one without retry
+    handlers, for a caller that handles each refusal itself (the fan-out)."""
     token = runtime.settings.slack_bot_token
     if token is None:
         raise NoBotToken(
             "polls and digests are posted with SLACK_BOT_TOKEN (a single-workspace install); "
             "it is not set"
         )
-    return _client_for(runtime.settings.slack_api_url, token.get_secret_value())
+    return _client_for(runtime.settings.slack_api_url, token.get_secret_value(), retries)
 
 
 def slack_error(exc: SlackApiError | OSError) -> str:

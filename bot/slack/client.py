@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -49,6 +50,13 @@ def retry_after_seconds(raw: str | None, *, now: float | None = None) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
+def retry_after_header(headers: Mapping[str, Any]) -> str | None:
+    """The ``Retry-After`` header of a response, whatever its case (a list: its first)."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    value = value[0] if isinstance(value, list) and value else value
+    return value if isinstance(value, str) else None
+
+
 class SafeRateLimitHandler(RateLimitErrorRetryHandler):
     """Waits out a 429 like slack_sdk's handler, but never fails on an odd Retry-After."""
 
@@ -62,10 +70,8 @@ class SafeRateLimitHandler(RateLimitErrorRetryHandler):
     ) -> None:
         if response is None:
             raise error or RuntimeError("rate limited without a response")
-        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
-        raw = values[0] if isinstance(values, list) and values else values
         state.next_attempt_requested = True
-        time.sleep(retry_after_seconds(raw if isinstance(raw, str) else None) + random.random() / 4)
+        time.sleep(retry_after_seconds(retry_after_header(response.headers)) + random.random() / 4)
         state.increment_current_attempt()
 
 
@@ -77,12 +83,19 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-def make_client(*, base_url: str, token: str | None = None, **kwargs: Any) -> WebClient:
-    """A WebClient for ``base_url`` (``SLACK_API_URL``) with the retry handlers attached."""
+def make_client(
+    *, base_url: str, token: str | None = None, retries: bool = True, **kwargs: Any
+) -> WebClient:
+    """A WebClient for ``base_url`` (``SLACK_API_URL``) with the retry handlers attached.
+
+    ``retries=False``: none at all, for a caller that handles each 429, server error and
+    connection error itself (the poll fan-out: a handler waiting out ``Retry-After`` would
+    hold its thread, and a 429 on one message must not delay the others).
+    """
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=kwargs.pop("timeout", TIMEOUT_S),
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() if retries else [],
         **kwargs,
     )

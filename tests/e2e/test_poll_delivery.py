@@ -5,6 +5,7 @@ directly) over a migrated SQLite file, against the fake Slack; the killed worker
 separate Python process. Delivery is *at most once* by design: every DM is planned in
 ``poll_delivery`` and marked ``sending`` before the request goes out, and a delivery found
 ``sending`` on resume is marked failed rather than sent again, since it may have landed.
+The fan-out sends several at once (``fanout.SENDERS``), so that many may be in flight.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.config import load_settings
 from bot.jobs import scheduler
 from bot.runtime import Runtime, build_runtime
 from bot.sandbox import FakeSlack
-from bot.services import poll_jobs
+from bot.services import fanout, poll_jobs
 from storage import db
 from storage.models import PollDelivery, PollRun
 from tests.e2e.conftest import LEAD, server_env
@@ -186,21 +187,18 @@ def test_every_recipient_gets_one_dm_despite_429s_and_503s(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = env.fake
-    # The first DM is rate-limited past the client's retries (Retry-After: 0, so quick) and
-    # is left pending; then one post in ten answers 429 (Retry-After: 1) or 503 at random.
+    # The first DM is refused four times running (429, Retry-After: 0), then one post in ten
+    # answers 429 (Retry-After: 1) or 503 at random. The fan-out tries each again after
+    # Slack's Retry-After (or a short pause after a 503) while it sends the others.
     fake.fail_next("chat.postMessage", status=429, retry_after=0, times=4)
     fake.fail_ratio("chat.postMessage", 0.1, statuses=(429, 503), seed=12)
     runtime = env.runtime(monkeypatch)
 
     run_id = poll_jobs.open_poll(runtime, "dm-check", SLOT, source="manual")
     assert run_id is not None
-    left_over = [d.recipient for d in env.deliveries(run_id) if d.status == "pending"]
-    assert left_over == [PEOPLE[0]]  # its retries ran out: resumed by the next tick
-
-    assert tick_until_delivered(runtime, env, run_id) >= 1
     deliveries = env.deliveries(run_id)
     assert sorted(d.recipient for d in deliveries) == PEOPLE  # bot and deactivated left out
-    assert {d.status for d in deliveries} == {"sent"}
+    assert {d.status for d in deliveries} == {"sent"}  # nothing left for the next tick
     assert all(d.message_ts and d.channel_id == "D" + d.recipient[1:] for d in deliveries)
     assert {p: fake.dm_count(p) for p in PEOPLE} == {p: 1 for p in PEOPLE}
     assert fake.dm_count(ROBOT) == 0 and fake.dm_count(LEFT) == 0
@@ -208,6 +206,9 @@ def test_every_recipient_gets_one_dm_despite_429s_and_503s(
     statuses = Counter(c.status for c in fake.calls_to("chat.postMessage"))
     assert statuses[429] >= 6 and statuses[503] >= 1, statuses  # the faults did happen
     assert statuses[200] == len(PEOPLE)
+    # each DM went to the user id: no conversations.open, no users.info per person
+    assert fake.calls_to("conversations.open") == fake.calls_to("users.info") == []
+    assert {c.params["channel"] for c in fake.calls_to("chat.postMessage")} == set(PEOPLE)
 
     poll_jobs.tick(runtime)  # nothing left to send
     assert statuses == Counter(c.status for c in fake.calls_to("chat.postMessage"))
@@ -217,7 +218,7 @@ OPEN_SCRIPT = """
 import sys
 from datetime import datetime
 from bot.config import load_settings
-from bot.services import poll_jobs
+from bot.services import fanout, poll_jobs
 from bot.runtime import build_runtime
 
 runtime = build_runtime(load_settings(), default_team=sys.argv[1])
@@ -231,10 +232,11 @@ def test_a_worker_killed_mid_fan_out_resumes_without_a_second_copy(
 ) -> None:
     """Killed while fanning out, the rest is delivered by the next tick: at most once.
 
-    Delivery is at-most-once by design: the one DM that was in flight when the worker died
-    (marked ``sending``) may or may not have reached Slack, so it is never resent; once it
-    has been "sending" for longer than any send can take, it is marked failed ("interrupted
-    while sending"). Everyone else gets exactly one DM.
+    Delivery is at-most-once by design: the DMs that were in flight when the worker died
+    (marked ``sending``, at most one per sender thread) may or may not have reached Slack,
+    so they are never resent; once they have been "sending" for longer than any send can
+    take, they are marked failed ("interrupted while sending"). Everyone else gets exactly
+    one DM.
     """
     fake = env.fake
     fake.slow_down("chat.postMessage", seconds=0.2)  # 30 DMs take six seconds or more
@@ -269,7 +271,7 @@ def test_a_worker_killed_mid_fan_out_resumes_without_a_second_copy(
     deliveries = {d.recipient: d for d in env.deliveries(run.id)}
     assert sorted(deliveries) == PEOPLE
     in_flight = [d for d in deliveries.values() if d.status != "sent"]
-    assert len(in_flight) <= 1, in_flight  # only the delivery in flight at the kill
+    assert len(in_flight) <= fanout.SENDERS, in_flight  # only those in flight at the kill
     assert all((d.status, d.last_error) == ("pending", "sending") for d in in_flight)
 
     counts = fake.dm_counts
@@ -282,7 +284,7 @@ def test_a_worker_killed_mid_fan_out_resumes_without_a_second_copy(
 
     # Once longer than any send can take, the interrupted one is given up, not resent.
     later = env.runtime(
-        monkeypatch, clock=lambda: datetime.now(UTC) + poll_jobs.SEND_TIMEOUT + timedelta(minutes=1)
+        monkeypatch, clock=lambda: datetime.now(UTC) + fanout.SEND_TIMEOUT + timedelta(minutes=1)
     )
     poll_jobs.tick(later)
     poll_jobs.tick(later)
@@ -374,17 +376,20 @@ def test_recipients_that_cannot_get_a_dm_are_left_out_or_skipped_not_retried(
 ) -> None:
     fake = env.fake
     gone = fake.workspace.users[GONE]
-    runtime = env.runtime(monkeypatch)
-    # Opened while every post fails (a non-retried error): all four DMs stay pending.
+    # Opened while every post fails (an error that may pass): all four DMs are put back.
+    # The clock stands still at the opening, so the fan-out leaves them to a later pass.
+    opened = env.runtime(monkeypatch, clock=lambda: SLOT)
     fake.fail_next("chat.postMessage", status=400, times=len(SQUAD) + 1)
-    run_id = poll_jobs.open_poll(runtime, "squad-check", SLOT, source="manual")
+    run_id = poll_jobs.open_poll(opened, "squad-check", SLOT, source="manual")
     assert run_id is not None
     planned = env.deliveries(run_id)
     # the bot user, another bot and a deactivated account are never planned
     assert sorted(d.recipient for d in planned) == sorted([*SQUAD, GONE])
     assert {(d.status, d.last_error) for d in planned} == {("pending", "fatal_error")}
+    assert {d.due_at for d in planned} == {SLOT + timedelta(seconds=1)}  # after a pause
 
     gone.deleted = True  # deactivated before the retry
+    runtime = env.runtime(monkeypatch, clock=lambda: SLOT + timedelta(minutes=1))
     try:
         poll_jobs.tick(runtime)
         deliveries = {d.recipient: d for d in env.deliveries(run_id)}
@@ -406,8 +411,9 @@ def test_recipients_that_cannot_get_a_dm_are_left_out_or_skipped_not_retried(
     assert {p: fake.dm_count(p) for p in SQUAD} == {p: 1 for p in SQUAD}
     for nobody in (GONE, ROBOT, LEFT, BOT_USER):
         assert fake.dm_count(nobody) == 0
-    opened_for = {c.params.get("users") for c in fake.calls_to("conversations.open")}
-    assert opened_for == {*SQUAD, GONE}  # no DM was ever opened with a bot or the deactivated
+    posted_to = {c.params.get("channel") for c in fake.calls_to("chat.postMessage")}
+    assert posted_to == {*SQUAD, GONE}  # never a bot or the deactivated of the audience
+    assert fake.calls_to("conversations.open") == []
 
 
 def test_a_tick_during_the_fan_out_sends_nobody_a_second_copy(

@@ -48,7 +48,7 @@ def test_channel_names_work_for_posting(client: WebClient, slack: FakeSlack) -> 
 
 
 def test_concurrent_calls_are_all_recorded(clock: ManualClock) -> None:
-    with FakeSlack(clock=clock, post_rate=None) as slack:
+    with FakeSlack(clock=clock, post_rate=None, post_workspace_rate=None) as slack:
         for n in range(8):
             slack.workspace.add_channel(f"C{n:04d}", members=["U0BOT"])
         client = WebClient(token="xoxb-test", base_url=slack.base_url)

@@ -152,3 +152,77 @@ def test_a_missing_argument_is_missing_argument(client: WebClient, slack: FakeSl
     assert error(client.api_call, api_method="files.getUploadURLExternal", params=bad) == (
         "invalid_arguments"
     )
+
+
+# -- 4. users.list and chat.postMessage are limited as Slack documents them ------------------
+
+
+def test_users_list_pages_at_most_200_with_cursors_and_is_tier_2(
+    client: WebClient, slack: FakeSlack, clock: ManualClock
+) -> None:
+    for n in range(450):
+        slack.workspace.add_user(f"U1{n:04d}", name=f"p{n}", is_bot=n == 7, deleted=n == 8)
+    everyone = list(slack.workspace.users)
+    seen: list[str] = []
+    sizes: list[int] = []
+    cursor = ""
+    while True:
+        page = client.users_list(limit=1000, cursor=cursor)  # asks for more than Slack gives
+        sizes.append(len(page["members"]))
+        seen += [member["id"] for member in page["members"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == everyone  # bots and deactivated accounts too, each once
+    assert max(sizes) == 200 and len(sizes) == -(-len(everyone) // 200)
+    record = {m["id"]: m for m in client.users_list(limit=5)["members"]}
+    assert set(record["U0ALICE"]) >= {"id", "deleted", "is_bot", "tz"}
+    assert record["U0ALICE"]["tz"] == "Europe/Berlin"
+    assert error(client.users_list, cursor="bm9wZQ==") == "invalid_cursor"
+    for _ in range(20 - len(sizes) - 2):
+        assert client.users_list(limit=1)["ok"]
+    assert error(client.users_list, limit=1) == "ratelimited"  # Tier 2: 20 a minute
+    clock.advance(3)
+    assert client.users_list(limit=1)["ok"]
+
+
+def test_posting_is_limited_per_workspace_too_with_retry_after(
+    client: WebClient, slack: FakeSlack, clock: ManualClock
+) -> None:
+    """chat.postMessage: one a second per channel, and "several hundred a minute" per
+    workspace (200, a burst of 20): twenty-one DMs to as many people at once are one too many."""
+    people = [f"U2{n:04d}" for n in range(21)]
+    for person in people:
+        slack.workspace.add_user(person, name=person.lower())
+    for person in people[:20]:
+        assert client.chat_postMessage(channel=person, text="poll")["ok"]  # to the user id
+    try:
+        client.chat_postMessage(channel=people[20], text="poll")
+    except SlackApiError as exc:
+        status, headers = _status_and_headers(exc)
+    assert status == 429 and headers["retry-after"] == "1"  # one every 0.3 s: 1 s, rounded up
+    assert slack.dm_count(people[20]) == 0
+    clock.advance(0.31)
+    assert client.chat_postMessage(channel=people[20], text="poll")["ok"]
+    assert error(client.chat_postMessage, channel="C0DEBT", text="x") == "ratelimited"
+    clock.advance(60)
+    for n in range(20):  # refilled to its burst, not beyond
+        assert client.chat_postMessage(channel=people[n], text="again")["ok"]
+    assert error(client.chat_postMessage, channel=people[20], text="x") == "ratelimited"
+
+
+def test_the_workspace_posting_limit_is_configurable_and_off_with_none(
+    clock: ManualClock,
+) -> None:
+    with FakeSlack(clock=clock, post_rate=None, post_workspace_rate=None) as slack:
+        client = WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[])
+        for n in range(100):
+            assert client.chat_postMessage(channel="C0GENERAL", text=str(n))["ok"]
+    with FakeSlack(clock=clock, post_workspace_rate=60, post_workspace_burst=2) as slack:
+        client = WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[])
+        slack.workspace.add_channel("C0TWO", name="two", members=["U0BOT"])
+        assert client.chat_postMessage(channel="C0GENERAL", text="1")["ok"]
+        assert client.chat_postMessage(channel="C0TWO", text="2")["ok"]
+        assert error(client.chat_postMessage, channel="C0GENERAL", text="3") == "ratelimited"
+        clock.advance(1)
+        assert client.chat_postMessage(channel="C0GENERAL", text="3")["ok"]

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.services.register import save_item
-from storage import digests, snapshots
+from storage import digest_reads, digests, snapshots
 from storage.models import DigestPost
 from tests.factories import NOW, TEAM, make_item
 
@@ -75,14 +75,16 @@ def test_last_posted_at_counts_posted_weeks_before_this_one(session: Session) ->
     earlier = claim(session, week=WEEK - timedelta(weeks=1))
     assert earlier is not None
     assert (
-        digests.last_posted_at(session, team_id=TEAM, digest_id="weekly-digest", before_week=WEEK)
+        digest_reads.last_posted_at(
+            session, team_id=TEAM, digest_id="weekly-digest", before_week=WEEK
+        )
         is None
     )  # claimed, never marked posted
     digests.mark_posted(session, post_id=earlier, ts="1.2", now=NOW - timedelta(days=7))
     this_week = claim(session)
     assert this_week is not None
     digests.mark_posted(session, post_id=this_week, ts="1.3", now=NOW)
-    assert digests.last_posted_at(
+    assert digest_reads.last_posted_at(
         session, team_id=TEAM, digest_id="weekly-digest", before_week=WEEK
     ) == NOW - timedelta(days=7)
 
@@ -106,13 +108,13 @@ def test_resolved_since_reads_the_audit_trail(session: Session) -> None:
     status("DEBT-1", "resolved", NOW, "/debt status: fixed by PR 412")
     status("DEBT-3", "resolved", NOW)
     status("DEBT-3", "open", NOW + timedelta(hours=1))  # it came back
-    found = digests.resolved_since(
+    found = digest_reads.resolved_since(
         session, team_id=TEAM, since=NOW - timedelta(days=7), until=NOW + timedelta(days=1)
     )
     assert [(item.key, at, reason) for item, at, reason in found] == [
         ("DEBT-1", NOW, "/debt status: fixed by PR 412")
     ]
-    assert not digests.resolved_since(
+    assert not digest_reads.resolved_since(
         session, team_id=TEAM, since=NOW + timedelta(minutes=1), until=NOW + timedelta(days=1)
     )
 
@@ -138,7 +140,7 @@ def test_score_history_per_item_and_week(session: Session) -> None:
             weights_version="v1",
             at=NOW,
         )
-    history = digests.score_history(
+    history = digest_reads.score_history(
         session, team_id=TEAM, item_ids=[item.id], since=WEEK - timedelta(weeks=1)
     )
     assert sorted(history) == [

@@ -60,7 +60,7 @@ def test_0010_adds_the_token_table_and_its_downgrade_drops_it(at_0009: Engine) -
         )
     assert "signal_token" not in inspect(at_0009).get_table_names()
 
-    db.upgrade(at_0009)
+    db.upgrade(at_0009, "0010")
     assert db.current_revision(at_0009) == "0010"
     columns = {c["name"] for c in inspect(at_0009).get_columns("signal_token")}
     assert columns == {"id", "team_id", "token_hash", "hint", "created_at", "created_by"}
