@@ -37,7 +37,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -47,7 +46,6 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,37 +103,6 @@ TARGETS: dict[tuple[str, str], tuple[float, float | None]] = {
     ("vote", "postgres"): (0.7, 60.0),
     ("modal", "postgres"): (0.6, None),
 }
-
-
-def bare_wsgi() -> Callable[..., Iterable[bytes]]:
-    """The bare Bolt app (gunicorn loads ``bench.answers:bare_wsgi()``): it only acks."""
-    from slack_bolt import Ack, App
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_sdk import WebClient
-
-    app = App(
-        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-        client=WebClient(token="xoxb-test", base_url=os.environ["SLACK_API_URL"]),
-        token_verification_enabled=False,
-    )
-
-    @app.action(re.compile(".*"))
-    def just_ack(ack: Ack) -> None:
-        ack()
-
-    @app.view(re.compile(".*"))
-    def just_ack_view(ack: Ack) -> None:
-        ack()
-
-    slack = SlackRequestHandler(app, path=EVENTS)
-
-    def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
-        return slack(environ, start_response)
-
-    return application
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -289,7 +256,7 @@ def start_bare(fake: FakeSlack, folder: Path, workers: int, threads: int) -> Ser
         "info",
         "--config",
         "python:bot.web.gunicorn_hooks",
-        "bench.answers:bare_wsgi()",
+        "bench.bare_bolt:app()",
     ]
     return _start(command, _env(fake), port, folder / "bare.log")
 

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -305,11 +305,6 @@ class _FieldErrors(Exception):
         super().__init__(f"{len(errors)} field error(s)")
 
 
-class _Submitted(NamedTuple):
-    title: str
-    first_block: str
-
-
 def _store_submission(
     session: Session,
     *,
@@ -319,9 +314,10 @@ def _store_submission(
     user: str,
     view: dict[str, Any],
     now: datetime,
-) -> _Submitted:
+) -> str:
     """Check a submission against the modal the person was shown and store it, in the
-    transaction the answer writer shares: one read of the run, its questions included."""
+    transaction the answer writer shares: one read of the run, its questions included.
+    Returns the poll's title."""
     found = polls.run_answering(session, run_id=run_id, team_id=team)
     if found is None:
         raise _RunGone(run_id)
@@ -352,7 +348,7 @@ def _store_submission(
         ) from None
     except AnswerRefused as refused:
         raise _FieldErrors({first_block: refused.message}) from None
-    return _Submitted(str(frozen.get("title") or "the poll"), first_block)
+    return str(frozen.get("title") or "the poll")
 
 
 def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -369,7 +365,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         return
     now, team = runtime.clock(), context["team"]
     try:
-        done = WRITER.run(
+        title = WRITER.run(
             runtime.engine,
             lambda session: _store_submission(
                 session, runtime=runtime, run_id=run_id, team=team, user=user, view=view, now=now
@@ -389,7 +385,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         )
         return
     # Told in the modal itself, once committed: no call to Slack, nothing to wait for.
-    ack(response_action="update", view=poll_views.recorded_modal(done.title))
+    ack(response_action="update", view=poll_views.recorded_modal(title))
     COUNTS.touch(runtime, context.client, run_id)
 
 
