@@ -136,6 +136,11 @@ class Server:
     port: int
     log: Path
 
+    def log_tail(self, lines: int = 60) -> str:
+        """The last lines of the server's log but its access log (what a failed run shows)."""
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join([line for line in text if '"POST /' not in line][-lines:])
+
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
@@ -584,7 +589,10 @@ def run_debtpulse(
             server.port, requests_for(fake, server.port, poll, warm_users, a), a.concurrency
         )
         if a.path == "vote":
-            fake.wait_for(lambda: len(_recorded(fake)) >= a.warmup, timeout=30)
+            try:
+                fake.wait_for(lambda: len(_recorded(fake)) >= a.warmup, timeout=30)
+            except TimeoutError:
+                sys.exit(f"the warm-up answers were not recorded; serve log:\n{server.log_tail()}")
         done_before = len(_recorded(fake)) if a.path == "vote" else len(warm.confirmed)
         users = [f"UA{n:05d}" for n in range(a.requests)]
         bodies = requests_for(fake, server.port, poll, users, a)
@@ -593,11 +601,11 @@ def run_debtpulse(
                 requests_for(fake, server.port, poll, [f"UB{n:05d}" for n in range(a.warmup)], a)
                 + bodies
             )
-        before = server.cpu_seconds()
+        before, pg_before = server.cpu_seconds(), _postgres_cpu(engine)
         load = fire(server.port, bodies, a.concurrency)
         if a.path == "vote":
             _await_confirmations(fake, done_before + a.requests)
-        after = server.cpu_seconds()
+        after, pg_after = server.cpu_seconds(), _postgres_cpu(engine)
         times = sorted(_recorded(fake))[done_before:] if a.path == "vote" else load.confirmed
         rows, people = _stored(engine, run_id)
         failures = sum(
@@ -608,6 +616,7 @@ def run_debtpulse(
         engine.dispose()
     cpu = after - before if before is not None and after is not None else None
     total = a.warmup + a.requests
+    report.extend(_postgres_report(pg_before, pg_after, a.requests))
     per_request = 5 if a.path == "modal" else 1
     last_recorded = max(times) if times else load.finished
     answers_per_s = len(times) / (last_recorded - load.started)
@@ -633,6 +642,34 @@ def run_debtpulse(
     report.extend(f"  {n} x {line}" for line, n in notable.most_common(3))
     note = f"last answer recorded {tail:.0f} ms after the last ack"
     return Outcome("debtpulse serve", load, cpu, answers_per_s, note), poll, report
+
+
+def _postgres_cpu(engine: Any) -> float | None:
+    """CPU seconds (user + system) used so far by every PostgreSQL process serving the
+    bench's database (the server runs on this machine); None on SQLite or if unreadable."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _postgres_report(before: float | None, after: float | None, requests: int) -> list[str]:
+    if before is None or after is None:
+        return []
+    return [
+        f"PostgreSQL server processes: {(after - before) / requests * 1000:.2f} ms CPU per "
+        "request (on the same CPUs as the workers; the bare app uses none)"
+    ]
 
 
 def _row(outcome: Outcome, requests: int) -> str:

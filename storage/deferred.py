@@ -5,6 +5,10 @@ in one transaction. Each answer would still send its own INSERTs; a session mark
 :func:`defer_writes` instead collects the rows of the statements that take many, and
 :func:`flush` sends each statement once with all its rows, in the order they came, just
 before the commit. Without the mark, rows are written at once, as usual.
+
+Nothing is read back from these statements (they are built with ``Insert.inline()``, so no
+RETURNING of the new rows' ids): on PostgreSQL they go out in one pipeline with the COMMIT
+(``storage.writer_conn``).
 """
 
 from __future__ import annotations

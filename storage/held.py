@@ -78,7 +78,7 @@ def hold_answers(session: Session, rows: list[dict[str, Any]]) -> None:
 @cache
 def _hold_statement(dialect: str, about_item: bool) -> Any:
     table: Any = HeldAnswer.__table__  # type: ignore[attr-defined]
-    statement = insert_for(dialect, table)
+    statement = insert_for(dialect, table).inline()  # nothing read back: see storage.deferred
     return statement.on_conflict_do_update(
         **answer_conflict(about_item=about_item),
         set_={"value": statement.excluded.value, "text": statement.excluded.text},

@@ -124,7 +124,7 @@ def record_participation(
 @cache
 def _participation_statement(dialect: str) -> Any:
     table: Any = Participation.__table__  # type: ignore[attr-defined]
-    statement = insert_for(dialect, table)
+    statement = insert_for(dialect, table).inline()  # nothing read back: see storage.deferred
     return statement.on_conflict_do_nothing(index_elements=["poll_run_id", "user_id"])
 
 

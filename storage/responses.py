@@ -72,7 +72,7 @@ def answer_conflict(*, about_item: bool) -> dict[str, Any]:
 def _upsert_statement(dialect: str, *, about_item: bool) -> Any:
     """The answer upsert, built once per dialect and kind (values come as parameters)."""
     table: Any = Response.__table__  # type: ignore[attr-defined]
-    statement = insert_for(dialect, table)
+    statement = insert_for(dialect, table).inline()  # nothing read back: see storage.deferred
     return statement.on_conflict_do_update(
         **answer_conflict(about_item=about_item),
         set_={

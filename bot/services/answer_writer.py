@@ -13,8 +13,9 @@ transaction is shared.
 If any work of a group fails (a closed poll, a refused answer, a database error), the whole
 transaction is rolled back and each piece of work is run again in a transaction of its own,
 as if it had come alone: one answer's failure never loses or changes another's, and its
-listener gets exactly the error it would have had alone. Work must therefore touch nothing
-but the session (no Slack calls), as it may run twice.
+listener gets exactly the error it would have had alone. A transaction that fails because the
+database connection was lost runs once more on a new one. Work must therefore touch nothing
+but the session (no Slack calls), as it may run twice or three times.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from queue import Empty, SimpleQueue
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from storage import deferred
-from storage.db import session_scope
+from storage.writer_conn import WriterConnection
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,12 +131,17 @@ class AnswerWriter:
 
     def _loop(self, lane: _Lane) -> None:
         carry: _Work[Any] | None = None
+        writer: WriterConnection | None = None  # this thread's connection, kept
         while True:
             group, carry = self._take(lane, carry)
+            if writer is None or writer.engine is not group[0].engine:
+                if writer is not None:  # another database (tests): let the last one go
+                    writer.close()
+                writer = WriterConnection(group[0].engine)
             try:
-                if len(group) == 1 or not self._together(group):
+                if len(group) == 1 or not self._together(writer, group):
                     for work in group:
-                        self._alone(work)
+                        self._alone(writer, work)
             except BaseException as exc:  # never leave a listener waiting
                 for work in group:
                     if not work.completed:
@@ -142,14 +149,13 @@ class AnswerWriter:
                         work.done()
                 logger.exception("the answer writer failed")
 
-    def _together(self, group: list[_Work[Any]]) -> bool:
+    def _together(self, writer: WriterConnection, group: list[_Work[Any]]) -> bool:
         results: list[Any] = []
         try:
-            with session_scope(group[0].engine) as session:
+            with writer.transaction(before_commit=deferred.flush) as session:
                 deferred.defer_writes(session)  # each statement once, with every answer's rows
                 for work in group:
                     results.append(work.fn(session))
-                deferred.flush(session)
         except Exception:
             return False  # rolled back: each runs again alone
         self.groups += 1
@@ -159,14 +165,19 @@ class AnswerWriter:
         return True
 
     @staticmethod
-    def _alone(work: _Work[Any]) -> None:
-        try:
-            with session_scope(work.engine) as session:
-                deferred.defer_writes(session)
-                work.result = work.fn(session)
-                deferred.flush(session)
-        except BaseException as exc:
-            work.error = exc
+    def _alone(writer: WriterConnection, work: _Work[Any]) -> None:
+        for attempt in (1, 2):
+            try:
+                with writer.transaction(before_commit=deferred.flush) as session:
+                    deferred.defer_writes(session)
+                    work.result = work.fn(session)
+            except BaseException as exc:
+                # the kept connection was gone (the server restarted, an idle timeout): once
+                # more on a new one (work may run twice; its writes are upserts)
+                if attempt == 1 and isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    continue
+                work.error = exc
+            break
         work.done()
 
 
