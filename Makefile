@@ -33,6 +33,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q bot storage surveys bench
 	$(BIN)/python -m bench.ranking
+	$(BIN)/python -m bench.roi
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.top
 	$(BIN)/python -m bench.digest

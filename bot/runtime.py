@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core.score_settings import ScoreSettings
-    from bot.core.weights_file import Capacity
+    from bot.core.weights_file import Capacity, LoadedWeights, RoiSettings
     from storage.reader import Reader
     from surveys import LoadedTemplate
+    from surveys.metrics_file import MetricCatalog
 
 
 def _load_settings() -> Settings:
@@ -116,8 +117,9 @@ class Runtime:
             ) from None
 
     @cached_property
-    def weights(self) -> tuple[ScoreSettings, Capacity]:
-        """Score settings and capacity: defaults or ``weights.yaml`` in the surveys folder."""
+    def weights(self) -> LoadedWeights:
+        """Score settings, capacity and the ROI's hourly cost: defaults or ``weights.yaml``
+        in the surveys folder."""
         from bot.core.weights_file import load_weights
 
         return load_weights(self.settings.surveys_dir, min_group=self.settings.min_group)
@@ -131,21 +133,35 @@ class Runtime:
         return self.weights[1]
 
     @cached_property
+    def roi(self) -> RoiSettings:
+        """What an hour lost costs (``roi:`` in ``weights.yaml``); None values when unset."""
+        return self.weights.roi
+
+    @cached_property
     def catalog(self) -> dict[str, LoadedTemplate]:
         from bot.core.catalog import load_catalog
 
         return load_catalog(self.settings.surveys_dir)
 
+    @cached_property
+    def metrics(self) -> MetricCatalog:
+        """The metrics a team may post and read: built in, derived from signals, and those
+        declared in ``metrics.yaml`` beside the templates."""
+        from surveys.metrics_file import load_metrics
+
+        return load_metrics(self.settings.surveys_dir)
+
     def load(self, *, read_only: bool = False) -> Runtime:
         """Every part now, in this order: the database (schema checked), the team, the
-        weights and the templates. ``read_only``: for a command that only reads, the
-        database is checked as :meth:`reading` opens it (no engine where it needs none)."""
+        weights, the templates and the declared metrics. ``read_only``: for a command that
+        only reads, the database is checked as :meth:`reading` opens it (no engine where it
+        needs none)."""
         if read_only:
             with self.reading():
                 pass
         else:
             _ = self.engine
-        _ = self.default_team, self.weights, self.catalog
+        _ = self.default_team, self.weights, self.catalog, self.metrics
         return self
 
     @contextmanager

@@ -37,6 +37,8 @@ class Status(StrEnum):
     in_progress = "in_progress"
     resolved = "resolved"
     wont_fix = "wont_fix"
+    accepted = "accepted"
+    """Kept as it is on purpose until a review date (``accepted_until``): out of the ranking."""
 
 
 class SignalKind(StrEnum):
@@ -45,6 +47,11 @@ class SignalKind(StrEnum):
     drift = "drift"
     flaky_test = "flaky_test"
     custom = "custom"
+
+
+class MetricSource(StrEnum):
+    api = "api"
+    csv = "csv"
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -78,6 +85,15 @@ class DebtItem(SQLModel, table=True):
         CheckConstraint(_in("status", Status), name="ck_debt_item_status"),
         CheckConstraint("length(key) > 0", name="ck_debt_item_key_nonempty"),
         CheckConstraint("length(title) > 0", name="ck_debt_item_title_nonempty"),
+        CheckConstraint(
+            "effort_spent_days IS NULL OR (effort_spent_days >= 0 AND effort_spent_days <= 10000)",
+            name="ck_debt_item_effort_spent",
+        ),
+        CheckConstraint(
+            "(status = 'accepted' AND accepted_until IS NOT NULL) "
+            "OR (status <> 'accepted' AND accepted_until IS NULL)",
+            name="ck_debt_item_accepted_until",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -99,6 +115,10 @@ class DebtItem(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    effort_spent_days: float | None = Field(default=None)
+    """What fixing the item cost, in person-days (8 h a day, 5 days a week); None: not told."""
+    accepted_until: date | None = Field(default=None)
+    """The review date of an ``accepted`` item (set exactly then): it reopens on that day."""
 
 
 class Assessment(SQLModel, table=True):
@@ -388,6 +408,9 @@ class Signal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "dedup_key", name="uq_signal_dedup"),
         CheckConstraint(_in("kind", SignalKind), name="ck_signal_kind"),
+        CheckConstraint(
+            "ended_at IS NULL OR ended_at >= observed_at", name="ck_signal_ended_after_observed"
+        ),
         Index("ix_signal_item_observed", "debt_item_id", "observed_at"),
     )
 
@@ -401,6 +424,41 @@ class Signal(SQLModel, table=True):
     source: str = Field(default="", max_length=100)
     observed_at: datetime = Field(sa_type=UTCDateTime())
     dedup_key: str = Field(max_length=200)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    """When what the signal reports ended (an incident resolved), if the sender said so: the
+    time to recover is ``ended_at - observed_at``. None: still going, or never told."""
+
+
+class MetricPoint(SQLModel, table=True):
+    """One observation of a time series the team already tracks (cycle time, retraining
+    latency, ...), for a scope: ``team``, a component of the register, or a debt key.
+
+    One value per metric, scope and moment: a point sent again replaces the value. The
+    unique constraint's index (team, metric, scope, observed_at) is also what one series is
+    read from over time, and which scopes have a metric. ``unit`` is the metric's own
+    (built-in or declared in ``metrics.yaml``), kept so a point stays readable on its own.
+    """
+
+    __tablename__ = "metric_point"
+    __table_args__ = (
+        UniqueConstraint("team_id", "metric", "scope", "observed_at", name="uq_metric_point"),
+        CheckConstraint(_in("source", MetricSource), name="ck_metric_point_source"),
+        CheckConstraint("length(metric) > 0", name="ck_metric_point_metric_nonempty"),
+        CheckConstraint("length(scope) > 0", name="ck_metric_point_scope_nonempty"),
+        CheckConstraint("length(unit) > 0", name="ck_metric_point_unit_nonempty"),
+        # finite: NaN and the infinities compare outside any range, on both databases
+        CheckConstraint("value BETWEEN -1e308 AND 1e308", name="ck_metric_point_value_finite"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    metric: str = Field(max_length=64)
+    scope: str = Field(max_length=100)
+    value: float
+    unit: str = Field(max_length=16)
+    observed_at: datetime = Field(sa_type=UTCDateTime())
+    source: str = Field(max_length=8)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 

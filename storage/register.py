@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from storage.dialect import lock_for_transaction
 from storage.models import Assessment, DebtItem
 
-#: Register fields a caller may set on an item (the CSV columns minus the assessment).
+#: Register fields a caller may set on an item (the CSV columns minus the assessment, and
+#: what ``resolved_on`` sets).
 ITEM_FIELDS = (
     "title",
     "category",
@@ -27,6 +28,9 @@ ITEM_FIELDS = (
     "remediation",
     "expected_impact",
     "success_criterion",
+    "effort_spent_days",
+    "accepted_until",
+    "resolved_at",
 )
 _KEY_NUMBER = re.compile(r"^DEBT-(\d+)$")
 
@@ -70,12 +74,27 @@ def upsert_item(
         )
     for name, value in fields.items():
         setattr(item, name, value)
-    if "status" in fields:
+    if "status" in fields and "resolved_at" not in fields:  # a back-dated fix gives its day
         item.resolved_at = now if fields["status"] == "resolved" else None
+    if fields.get("status", "accepted") != "accepted":  # a review date only while accepted
+        item.accepted_until = None
     item.updated_at = now
     session.add(item)
     session.flush()
     return item, created
+
+
+def accepted_due(session: Session, *, on_or_before: date) -> list[DebtItem]:
+    """The ``accepted`` items of every team whose review date is ``on_or_before`` or earlier,
+    locked until the end of the transaction (PostgreSQL; SQLite's write transaction holds
+    the database), so a change made meanwhile is neither lost nor undone."""
+    query = (
+        select(DebtItem)
+        .where(DebtItem.status == "accepted", col(DebtItem.accepted_until) <= on_or_before)
+        .order_by(col(DebtItem.id))
+        .with_for_update()
+    )
+    return list(session.exec(query))
 
 
 def lock_keys(session: Session, *, team_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from storage.dialect import insert
@@ -21,6 +22,7 @@ def add_signal(
     observed_at: datetime,
     dedup_key: str,
     received_at: datetime,
+    ended_at: datetime | None = None,
 ) -> bool:
     """Store a signal; False (and nothing written) when its ``dedup_key`` was seen before."""
     statement = (
@@ -34,11 +36,28 @@ def add_signal(
             observed_at=observed_at,
             dedup_key=dedup_key,
             received_at=received_at,
+            ended_at=ended_at,
         )
         .on_conflict_do_nothing(index_elements=["team_id", "dedup_key"])
         .returning(Signal.id)
     )
     return session.execute(statement).first() is not None
+
+
+def record_end(session: Session, *, team_id: str, dedup_key: str, ended_at: datetime) -> bool:
+    """Record when the stored signal ``dedup_key`` ended, if it has no end yet and began no
+    later than ``ended_at``; whether it was recorded. An end once recorded is kept."""
+    statement = (
+        update(Signal)
+        .where(
+            col(Signal.team_id) == team_id,
+            col(Signal.dedup_key) == dedup_key,
+            col(Signal.ended_at).is_(None),
+            col(Signal.observed_at) <= ended_at,
+        )
+        .values(ended_at=ended_at)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def signals_for_team(

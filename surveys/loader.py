@@ -8,7 +8,8 @@ Each problem becomes a :class:`TemplateError` printed as ``path:line: field: mes
   that should hold it).
 
 ``load_directory`` reads every ``*.yaml`` / ``*.yml`` template in a directory (``weights.yaml``
-is reserved for score weights and skipped), and reports template ids used by two files.
+is reserved for score weights and ``metrics.yaml`` for declared metrics: both are
+skipped), and reports template ids used by two files.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ __all__ = [
     "load_template",
 ]
 
-RESERVED_FILE_NAMES = frozenset({"weights.yaml"})
+RESERVED_FILE_NAMES = frozenset({"weights.yaml", "metrics.yaml"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml")
 _MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
 

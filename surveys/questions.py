@@ -3,7 +3,9 @@
 ``likert``, ``nps`` and ``choice`` questions may be asked once per debt item
 (``for_each: {debt_items: {...}}``); their prompt can then use ``{{ item.… }}``.
 ``debt_item_choice`` offers the debt items themselves as the options, and ``text`` is a free
-answer. Each type accepts only its own fields, so ``options`` on a likert question is an
+answer. ``hours`` is always asked per debt item: roughly how many hours it cost the person
+this week, chosen from fixed buckets (:data:`HOURS_BUCKETS`), each stored as one number of
+hours. Each type accepts only its own fields, so ``options`` on a likert question is an
 error naming the field.
 """
 
@@ -15,10 +17,12 @@ from typing import Annotated, Literal, Self, get_args
 from jinja2 import TemplateSyntaxError
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
+from surveys.durations import Duration
 from surveys.fields import Label, Slug, TemplateModel, fail, problem
 from surveys.render import RenderError, render, template_variables
 
 __all__ = [
+    "HOURS_BUCKETS",
     "NPS_MAX",
     "NPS_MIN",
     "QUESTION_TYPES",
@@ -29,6 +33,8 @@ __all__ = [
     "DebtItemFilter",
     "DebtStatus",
     "ForEach",
+    "HoursBucket",
+    "HoursQuestion",
     "LikertQuestion",
     "NpsQuestion",
     "Question",
@@ -37,14 +43,42 @@ __all__ = [
     "TextQuestion",
 ]
 
-QuestionType = Literal["likert", "choice", "debt_item_choice", "nps", "text"]
+QuestionType = Literal["likert", "choice", "debt_item_choice", "nps", "text", "hours"]
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 Category = Literal["experimentation", "operational"]
-DebtStatus = Literal["open", "in_progress", "resolved", "wont_fix"]
+DebtStatus = Literal["open", "in_progress", "resolved", "wont_fix", "accepted"]
 
 NPS_MIN = 0
 NPS_MAX = 10
 MAX_SCALE_POINTS = 11
+
+
+@dataclass(frozen=True)
+class HoursBucket:
+    """One answer of an ``hours`` question: the rough range shown (``label``) and the number
+    of hours stored for it (``hours``, a representative point of the range; a working day
+    counts 8 hours)."""
+
+    hours: float
+    label: str
+
+    @property
+    def value(self) -> str:
+        """The option value offered in Slack and accepted in an import: ``0``, ``0.5`` …"""
+        return f"{self.hours:g}"
+
+
+#: What an ``hours`` question offers, in order. Only these numbers are stored, so every
+#: answer means the same range whichever way it came (poll, modal or CSV import).
+HOURS_BUCKETS: tuple[HoursBucket, ...] = (
+    HoursBucket(0.0, "None"),
+    HoursBucket(0.5, "Under 1 hour"),
+    HoursBucket(1.5, "1–2 hours"),
+    HoursBucket(3.0, "2–4 hours"),
+    HoursBucket(6.0, "4–8 hours"),
+    HoursBucket(12.0, "1–2 days"),
+    HoursBucket(20.0, "More than 2 days"),
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +134,9 @@ class DebtItemFilter(TemplateModel):
     component: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     top: Annotated[int, Field(ge=1, le=50)] | None = None
     """Only the N highest-ranked matching items."""
+    also_resolved_within: Duration | None = None
+    """Also ask about items resolved this recently (e.g. ``8w``), after the others, so the
+    return on a fix is measured with answers from after it (``debtpulse roi``)."""
 
 
 class ForEach(TemplateModel):
@@ -175,7 +212,10 @@ class QuestionBase(TemplateModel):
         ]
         if owners:
             question_type = cls.model_fields["type"].default
-            return f"not allowed on a {question_type} question (only on: {', '.join(owners)})"
+            article = "an" if question_type == "hours" else "a"
+            return (
+                f"not allowed on {article} {question_type} question (only on: {', '.join(owners)})"
+            )
         return super()._unknown_field_message(name)
 
 
@@ -220,6 +260,23 @@ class ChoiceQuestion(QuestionBase):
         return options
 
 
+class HoursQuestion(QuestionBase):
+    """Roughly how many hours one debt item cost the person this week, asked once per item
+    and answered with one of :data:`HOURS_BUCKETS`. Not pain: it never enters the score."""
+
+    type: Literal["hours"] = "hours"
+    for_each: ForEach | None = None
+
+    @model_validator(mode="after")
+    def _check_prompt_context(self) -> Self:
+        """Replaces the check of the base: with ``for_each`` required, a prompt may use
+        ``item``, and the missing ``for_each`` is what to report."""
+        if self.for_each is None:
+            message = "an hours question is asked once per debt item: add for_each"
+            fail("HoursQuestion", [(("for_each",), message, None)])
+        return self
+
+
 class DebtItemChoiceQuestion(QuestionBase):
     """Pick one debt item; the options are the register's open items at run time."""
 
@@ -239,10 +296,16 @@ _MODELS_BY_TYPE: dict[str, type[QuestionBase]] = {
     "debt_item_choice": DebtItemChoiceQuestion,
     "nps": NpsQuestion,
     "text": TextQuestion,
+    "hours": HoursQuestion,
 }
 
 Question = Annotated[
-    LikertQuestion | ChoiceQuestion | DebtItemChoiceQuestion | NpsQuestion | TextQuestion,
+    LikertQuestion
+    | ChoiceQuestion
+    | DebtItemChoiceQuestion
+    | NpsQuestion
+    | TextQuestion
+    | HoursQuestion,
     Field(discriminator="type"),
 ]
 """Any question; ``type`` decides the model."""

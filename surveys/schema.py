@@ -42,6 +42,7 @@ from surveys.fields import (
 from surveys.questions import (
     QUESTION_TYPES,
     Category,
+    HoursQuestion,
     LikertQuestion,
     Question,
 )
@@ -60,6 +61,8 @@ __all__ = [
 
 TEMPLATE_KINDS = ("survey", "digest")
 PAIN_QUESTION_ID = "pain"
+#: Hours lost are read by this question id (``storage/hours.py``), as pain is by ``pain``.
+HOURS_QUESTION_ID = "hours"
 _UNUSABLE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
@@ -195,9 +198,11 @@ def _valid_questions(raw: list[Any]) -> list[tuple[int, Question]]:
 
 
 def _reserved_ids(questions: list[tuple[int, Question]]) -> list[InitErrorDetails]:
-    """The ``pain`` question feeds the priority score, so its shape is fixed."""
+    """The ``pain`` question feeds the priority score, so its shape is fixed; hours lost are
+    read by the id ``hours``, so that id and the ``hours`` type go together."""
     details: list[InitErrorDetails] = []
     for index, question in questions:
+        details.extend(_hours_rules(index, question))
         if question.id != PAIN_QUESTION_ID:
             continue
         reason = "the 'pain' question feeds the priority score and"
@@ -213,6 +218,26 @@ def _reserved_ids(questions: list[tuple[int, Question]]) -> list[InitErrorDetail
             for loc, message in rules
         )
     return details
+
+
+def _hours_rules(index: int, question: Question) -> list[InitErrorDetails]:
+    """An ``hours`` question has the id ``hours``, and the id ``hours`` is an hours question:
+    answers under another id would never be counted as hours lost."""
+    is_hours = isinstance(question, HoursQuestion)
+    if is_hours == (question.id == HOURS_QUESTION_ID):
+        return []
+    if is_hours:
+        loc: tuple[str | int, ...] = (index, "id")
+        message = (
+            f"an hours question must have the id '{HOURS_QUESTION_ID}' "
+            "(hours lost are read from it)"
+        )
+    else:
+        loc = (index, "type")
+        message = (
+            f"the '{HOURS_QUESTION_ID}' question holds hours lost and must be an hours question"
+        )
+    return [InitErrorDetails(type=problem(message), loc=loc, input=question.id)]
 
 
 def _asks_about_items(raw: object) -> bool:
@@ -369,6 +394,7 @@ class DigestSections(TemplateModel):
     movers: bool = True
     participation: bool = True
     resolved: bool = True
+    roi: bool = True
     capacity: bool = True
     unowned: bool = True
     split: bool = True

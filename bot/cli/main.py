@@ -13,7 +13,9 @@ import typer
 
 from bot.cli import (
     digest_cmds,
+    metrics_cmds,
     ranking_cmds,
+    roi_cmds,
     serve_cmds,
     signals_cmds,
     surveys_cmds,
@@ -45,6 +47,7 @@ app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
 signals_app.add_typer(signals_cmds.token_app, name="token")
+app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.add_typer(poll_app, name="poll")
 digest_app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -54,6 +57,7 @@ app.command("top")(ranking_cmds.top)
 app.command("why")(ranking_cmds.why)
 app.command("snapshot")(ranking_cmds.snapshot)
 app.command("capacity")(ranking_cmds.capacity)
+app.command("roi")(roi_cmds.roi)
 app.command("serve")(serve_cmds.serve)
 app.command("socket")(worker_cmds.socket)
 app.command("worker")(worker_cmds.worker)
@@ -93,11 +97,18 @@ def debt_import(
     actor: ActorOption = None,
 ) -> None:
     """Upsert debt items from CSV by key; one bad row rejects the whole file."""
+    from datetime import UTC, tzinfo
+
     from bot.services import register as register_service
     from bot.services.register_csv import parse_register
 
     runtime = cli_runtime(team)
     rows = parse_register(_read(file))
+    zone: tzinfo = UTC
+    if any(row.resolved_on or row.accepted_until for _, row in rows):
+        from bot.services import reviews  # days are the team's: its templates tell its zone
+
+        zone = reviews.team_zone(runtime)
     with runtime.transaction() as session:
         summary = register_service.import_register(
             session,
@@ -106,8 +117,80 @@ def debt_import(
             actor=actor_name(actor),
             reason=f"imported from {file.name}",
             now=runtime.clock(),
+            zone=zone,
         )
     typer.echo(f"{file}: {summary}")
+
+
+@debt_app.command("status")
+def debt_status(
+    key: Annotated[str, typer.Argument(help="The item's key, e.g. DEBT-12.")],
+    status: Annotated[
+        str, typer.Argument(help="open, in_progress, resolved, wont_fix or accepted.")
+    ],
+    *,
+    effort: Annotated[
+        str | None,
+        typer.Option(help="With resolved: what the fix cost, e.g. 3d, 4h (8 h a day), 2w."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="With accepted (required): the review date, YYYY-MM-DD, after today."),
+    ] = None,
+    why: Annotated[
+        str, typer.Option(help="Why, for the audit trail (required with accepted).")
+    ] = "",
+    team: TeamOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Set an item's status; accepted items leave the ranking until their review date."""
+    from bot.core.records import STATUSES
+    from bot.core.register_input import effort_text, parse_day, parse_effort
+    from bot.services import register as register_service
+    from bot.services import reviews
+
+    status = status.lower()
+    if status not in STATUSES:
+        fail(f"STATUS: {status!r} is not a status ({', '.join(STATUSES)})")
+    try:
+        effort_days = parse_effort(effort) if effort is not None else None
+    except ValueError as exc:
+        fail(f"--effort: {exc}")
+    try:
+        accepted_until = parse_day(until) if until is not None else None
+    except ValueError as exc:
+        fail(f"--until: {exc}")
+    runtime = cli_runtime(team)
+    key = key.upper()
+    try:
+        with runtime.transaction() as session:
+            change = register_service.set_status(
+                session,
+                team_id=runtime.default_team,
+                key=key,
+                status=status,
+                why=why.strip(),
+                command="debtpulse debt status",
+                actor=actor_name(actor),
+                now=runtime.clock(),
+                zone=reviews.team_zone(runtime),
+                effort_days=effort_days,
+                accepted_until=accepted_until,
+            )
+    except register_service.StatusRefused as exc:
+        fail(f"--{exc.field}: {exc.message}; nothing was changed")
+    if change is None:
+        fail(f"KEY: no debt item {key} in team {runtime.default_team}")
+    if change.outcome == "unchanged":
+        typer.echo(f"{key} already has status {status}")
+    elif accepted_until is not None:
+        typer.echo(f"{key} accepted until {accepted_until}: it leaves the ranking until then")
+    elif effort_days is not None and change.status_changed:
+        typer.echo(f"{key} resolved (effort {effort_text(effort_days)})")
+    elif effort_days is not None:
+        typer.echo(f"{key} is resolved already; its effort is now {effort_text(effort_days)}")
+    else:
+        typer.echo(f"{key} status is now {status}")
 
 
 @debt_app.command("export")
@@ -119,12 +202,15 @@ def debt_export(
 ) -> None:
     """Write the register as CSV (the import layout)."""
     from bot.services import register as register_service
+    from bot.services import reviews
 
     if output is not None:
         check_writable(output, "--output")
     runtime = cli_runtime(team)
     with runtime.transaction(write=False) as session:
-        text = register_service.export_register(session, team_id=runtime.default_team)
+        text = register_service.export_register(
+            session, team_id=runtime.default_team, zone=reviews.team_zone(runtime, strict=False)
+        )
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -52,7 +52,8 @@ def _nothing_ranked(team: str, counts: dict[str, int], filters: list[str]) -> st
         return _no_items(team, counts) + " Add some with `debtpulse debt import FILE.csv`."
     if filters:
         return f"No open debt items match {' '.join(filters)} in team {team}."
-    return f"No open debt items in team {team}: all {counts[team]} are resolved or won't fix."
+    done = "are resolved, won't fix or accepted"
+    return f"No open debt items in team {team}: all {counts[team]} {done}."
 
 
 def top(

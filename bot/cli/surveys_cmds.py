@@ -42,10 +42,17 @@ def _report(problems: list[TemplateError], where: Path) -> None:
 def _check_file(path: Path) -> None:
     from bot.core.weights_file import WEIGHTS_FILE
     from surveys import TemplateErrors, load_file
+    from surveys.check import metrics_problems
+    from surveys.metrics_file import METRICS_FILE
 
     if path.name == WEIGHTS_FILE:
         _report(_weights_problems(path.parent), path)
         typer.echo(f"ok  weights  ({path.name})")
+        typer.echo(f"{path}: no problems")
+        return
+    if path.name == METRICS_FILE:
+        _report(metrics_problems(path.parent), path)
+        _echo_metrics(path.parent)
         typer.echo(f"{path}: no problems")
         return
     try:
@@ -55,6 +62,19 @@ def _check_file(path: Path) -> None:
         return
     typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
     typer.echo(f"{path}: no problems (ids shared with other files are checked per folder)")
+
+
+def _echo_metrics(directory: Path) -> None:
+    """One line per metric declared in ``directory/metrics.yaml`` (already checked)."""
+    from surveys.metrics_file import METRICS_FILE, load_metrics
+
+    if not (directory / METRICS_FILE).is_file():
+        return
+    for metric in load_metrics(directory).declared:
+        typer.echo(
+            f"ok  metric  {metric.name}  ({METRICS_FILE}: {metric.direction} is better, "
+            f"{metric.unit})"
+        )
 
 
 def surveys_check(
@@ -67,7 +87,8 @@ def surveys_check(
         ),
     ] = None,
 ) -> None:
-    """Validate templates; list every problem as file:line: field: message."""
+    """Validate templates, weights.yaml and metrics.yaml; list every problem as
+    file:line: field: message."""
     from surveys import builtin_dir, check, load_directory
 
     if path is not None and path.is_file():
@@ -81,4 +102,5 @@ def surveys_check(
     templates = load_directory(path).templates
     for loaded in templates.values():
         typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
+    _echo_metrics(path)
     typer.echo(f"{_plural(len(templates), 'template')} in {path}: no problems")

@@ -6,10 +6,12 @@ import math
 from dataclasses import dataclass
 
 from surveys.questions import (
+    HOURS_BUCKETS,
     NPS_MAX,
     NPS_MIN,
     ChoiceQuestion,
     DebtItemChoiceQuestion,
+    HoursQuestion,
     LikertQuestion,
     NpsQuestion,
     Question,
@@ -44,6 +46,19 @@ def _number(raw: str | float | None) -> float:
     return number
 
 
+#: The hours an ``hours`` question accepts, as offered: an answer is one of its buckets.
+HOURS_OFFERED = ", ".join(bucket.value for bucket in HOURS_BUCKETS)
+
+
+def _hours(raw: str | float | None) -> float:
+    """One of the offered numbers of hours; any other number is refused, not rounded to a
+    bucket (a number between two buckets could belong to either)."""
+    number = _number(raw)
+    if number not in {bucket.hours for bucket in HOURS_BUCKETS}:
+        raise AnswerError("value", f"{number:g} is not one of the hours offered ({HOURS_OFFERED})")
+    return number
+
+
 def check_answer(question: Question, *, value: str | float | None, text: str | None) -> Answer:
     """Return the answer as stored (numeric value and/or text), or raise AnswerError."""
     text = text.strip() if isinstance(text, str) else text
@@ -58,6 +73,8 @@ def check_answer(question: Question, *, value: str | float | None, text: str | N
         if number != int(number) or not NPS_MIN <= number <= NPS_MAX:
             raise AnswerError("value", f"expected a whole number {NPS_MIN}–{NPS_MAX}")
         return Answer(number, None)
+    if isinstance(question, HoursQuestion):
+        return Answer(_hours(value), None)
     if isinstance(question, ChoiceQuestion):
         chosen = str(value) if value not in (None, "") else (text or "")
         allowed = [option.value for option in question.options]

@@ -1,9 +1,8 @@
 """The weekly digest's content, assembled from plain data (no I/O, no clock reads).
 
-:func:`assemble` turns :class:`DigestInputs` (the week's ranking, last week's snapshot,
-weekly pain, poll runs, resolved items, the capacity settings) into :class:`DigestContent`:
-what each section says, already decided — ordering, movers, sparklines, participation
-warnings, "you said, we did", the capacity hint, the split. Rendering is elsewhere.
+:func:`assemble` turns :class:`DigestInputs` (the week's ranking, last week's snapshot, weekly
+pain, poll runs, fixes and their return, capacity) into :class:`DigestContent`: each section
+decided — ordering, movers, sparklines, participation, "you said, we did", return, capacity, split.
 
 Anonymity: an item (or one week of an item) with fewer than ``min_group`` respondents
 never shows its numbers — its pain reads "fewer than N people" and its sparkline has a gap.
@@ -32,6 +31,7 @@ from bot.core.digest_model import (
     TopItem,
 )
 from bot.core.display import LABELS, top_reasons, trend_arrow
+from bot.core.roi_section import roi_section
 from bot.core.score_settings import COMPONENTS
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -263,6 +263,7 @@ def assemble(inputs: DigestInputs) -> DigestContent:
         unowned=tuple(unowned[:MAX_UNOWNED]) if on.unowned else None,
         unowned_total=len(unowned),
         split=split(items) if on.split else None,
+        roi=roi_section(inputs.roi, inputs.roi_weeks) if on.roi else None,
     )
 
 

@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.core.follow_through import Fade
 from bot.core.priority import ScoreBreakdown
+from bot.core.roi import Direction, Effect, Verdict
 from bot.core.weights_file import Capacity
 from surveys import Digest
 
@@ -75,6 +77,36 @@ class ResolvedRow:
 
 
 @dataclass(frozen=True)
+class RoiMetric:
+    """One metric around a fix, as the ROI report measured it (weeks below the anonymity
+    group have no value there already)."""
+
+    name: str
+    scope: str
+    unit: str
+    direction: Direction
+    verdict: Verdict
+    effect: Effect | None
+    why: str = ""  # with no effect: why (the analysis' "insufficient data: ..." caveat)
+    fade: Fade | None = None  # the item's own measure, back near its level before the fix
+
+
+@dataclass(frozen=True)
+class RoiRow:
+    """An item resolved in the ROI section's window, with its return."""
+
+    key: str
+    title: str
+    resolved_on: date
+    effort_days: float | None
+    metrics: Sequence[RoiMetric]
+    hours_saved_per_week: tuple[float, float, float] | None = None
+    money_saved_per_week: float | None = None
+    payback_weeks: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class DigestInputs:
     template: Digest
     week: date
@@ -87,6 +119,8 @@ class DigestInputs:
     resolved: Sequence[ResolvedRow] = ()
     capacity: Capacity = field(default_factory=Capacity)
     min_group: int = 5
+    roi: Sequence[RoiRow] = ()  # items resolved in the last ``roi_weeks`` weeks
+    roi_weeks: int = 13
 
 
 # -- content -----------------------------------------------------------------------------
@@ -168,6 +202,48 @@ class SplitLine:
 
 
 @dataclass(frozen=True)
+class RoiLine:
+    """What the digest says of one fix; ``kind`` is the item's overall verdict:
+    ``improved``, ``worse``, ``mixed``, ``no_change`` or ``insufficient_data``."""
+
+    key: str
+    title: str
+    resolved_on: date
+    kind: str
+    effort: str  # "3 days of effort", or "" when not recorded
+    improved: tuple[str, ...]  # "pain -1.64 (90 %: -2.55 to -0.72)"
+    worse: tuple[str, ...]
+    unchanged: tuple[str, ...]  # metric names
+    saving: str  # "9.2 h saved a week (874 EUR)", or ""
+    payback: str  # "pays back in 2.6 weeks", or ""
+    insufficient: str  # with nothing measured: why, in one line
+
+
+@dataclass(frozen=True)
+class FadeNote:
+    """A fix whose effect faded: the measure back near its level before the fix."""
+
+    key: str
+    title: str
+    metric: str
+    before: str
+    after: str
+    recent: str
+    recent_weeks: int
+
+
+@dataclass(frozen=True)
+class RoiSection:
+    """The "Return on debt work" section: the fixes of the last ``weeks`` weeks, measured first."""
+
+    weeks: int
+    lines: tuple[RoiLine, ...]
+    more: int  # lines left out (the section shows at most MAX_ROI_LINES)
+    fading: tuple[FadeNote, ...]
+    totals: str  # one sentence: items, effort, hours (and money) saved a week
+
+
+@dataclass(frozen=True)
 class DigestContent:
     digest_id: str
     title: str
@@ -184,6 +260,7 @@ class DigestContent:
     unowned: tuple[TopItem, ...] | None
     unowned_total: int
     split: tuple[SplitLine, ...] | None
+    roi: RoiSection | None = None
 
     @property
     def mostly_suppressed(self) -> bool:

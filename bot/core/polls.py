@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from surveys import Survey, render
 from surveys.questions import (
+    HOURS_BUCKETS,
     NPS_MAX,
     NPS_MIN,
     ChoiceQuestion,
     DebtItemChoiceQuestion,
+    HoursQuestion,
     LikertQuestion,
     NpsQuestion,
     Question,
@@ -77,6 +79,8 @@ def freeze(
         }
         if isinstance(question, ChoiceQuestion):
             entry["options"] = [{"value": o.value, "label": o.label} for o in question.options]
+        if isinstance(question, HoursQuestion):
+            entry["options"] = [{"value": b.value, "label": b.label} for b in HOURS_BUCKETS]
         if isinstance(question, TextQuestion):
             entry["max_length"] = question.max_length
         if isinstance(question, DebtItemChoiceQuestion):
@@ -226,9 +230,10 @@ def shows_live_results(frozen: dict[str, Any]) -> bool:
 def run_summary(
     frozen: dict[str, Any], *, results: Results, previous: Results, min_group: int
 ) -> list[SummaryLine]:
-    """The results of every scale question (likert, nps) of a run, in question order: per
-    item (highest mean first) for a question about items, else one line. Each shows its
-    respondents, mean and change since the previous run — or "fewer than N answers"."""
+    """The results of every scale question (likert, nps) and of an hours question of a run,
+    in question order: per item (highest mean first) for a question about items, else one
+    line. Each shows its respondents, mean and change since the previous run — or "fewer
+    than N answers"."""
 
     def line(key: str, title: str, at: tuple[str, int | None], measure: str) -> SummaryLine:
         n, mean = results.get(at, (0, 0.0))
@@ -240,11 +245,14 @@ def run_summary(
 
     lines: list[SummaryLine] = []
     for question in frozen.get("questions", []):
-        if not question.get("scale"):
+        hours = question["type"] == "hours"
+        if not question.get("scale") and not hours:
             continue
         qid = question["id"]
         if question.get("items") is not None:
             measure = "mean pain" if qid == PAIN_QUESTION else f"mean {qid}"
+            if hours:
+                measure = "mean hours lost"
             group = [line(i["key"], i["title"], (qid, i["id"]), measure) for i in question["items"]]
             lines.extend(sorted(group, key=lambda one: -(one.mean or 0)))
         else:

@@ -10,6 +10,7 @@ def command_reason(command: str, why: str) -> str:
 
 
 def stated_why(reason: str) -> str:
-    """The words a lead gave for a change made with a ``/debt`` command ("" when none)."""
+    """The words a lead gave for a change made with a ``/debt`` command or a ``debtpulse``
+    command ("" when none)."""
     command, _, why = reason.partition(": ")
-    return why if command.startswith("/debt ") else ""
+    return why if command.startswith(("/debt ", "debtpulse ")) else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 CATEGORIES = ("experimentation", "operational")
-STATUSES = ("open", "in_progress", "resolved", "wont_fix")
+STATUSES = ("open", "in_progress", "resolved", "wont_fix", "accepted")
 
 
 class ItemRecord(Protocol):

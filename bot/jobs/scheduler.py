@@ -7,7 +7,8 @@ schedule's own IANA zone, so a weekly slot stays at the same local hour across D
 Missed slots are caught up at start (and hourly after, so a slot whose opening failed before
 its run was recorded is retried): for each survey, the latest slot within the misfire grace
 window that has no ``poll_run`` is opened — and should two callers race for it, the
-database still refuses a second run for one slot.
+database still refuses a second run for one slot. The review job reopens accepted debt
+whose review date has come, at start (a date passed while no worker ran) and hourly.
 
 Job functions are module-level and take plain ids; the runtime they need (which cannot be
 pickled) is kept in a module-level registry set by :func:`build_scheduler`.
@@ -27,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.runtime import Runtime
-from bot.services import digest_jobs, poll_jobs
+from bot.services import digest_jobs, poll_jobs, reviews
 from bot.services.ranking import week_start
 from storage import digests, polls
 from surveys import Digest, Survey
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(hours=6)
 TICK_EVERY = timedelta(seconds=30)
 CATCH_UP_EVERY = timedelta(hours=1)
+REVIEW_EVERY = timedelta(hours=1)
 JOB_DEFAULTS: dict[str, Any] = {
     "coalesce": True,
     "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
@@ -46,6 +48,7 @@ SURVEY_PREFIX = "survey:"
 DIGEST_PREFIX = "digest:"
 TICK_JOB = "tick"
 CATCH_UP_JOB = "catch-up"
+REVIEW_JOB = "reviews"
 
 Clock = Callable[[], datetime]
 
@@ -145,6 +148,14 @@ def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> Backgrou
         IntervalTrigger(seconds=int(CATCH_UP_EVERY.total_seconds()), timezone=UTC),
         id=CATCH_UP_JOB,
         name=CATCH_UP_JOB,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(  # accepted debt back for review: now, then hourly
+        run_reviews,
+        IntervalTrigger(seconds=int(REVIEW_EVERY.total_seconds()), timezone=UTC),
+        id=REVIEW_JOB,
+        name=REVIEW_JOB,
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
@@ -366,6 +377,12 @@ def _call_open(runtime: Runtime, survey_id: str, slot: datetime) -> None:
         f"opening {survey_id} for {slot.isoformat()}",
         lambda: poll_jobs.open_poll(runtime, survey_id, slot),
     )
+
+
+def run_reviews() -> None:
+    """Job (at start, then hourly): reopen accepted items whose review date has come."""
+    runtime, clock = _registered()
+    _guarded("reopening accepted items", lambda: reviews.reopen_due_items(runtime, now=clock()))
 
 
 def run_catch_up() -> None:

@@ -17,8 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
-from bot.services import digest_jobs, poll_jobs, poll_report, signal_tokens
+from bot.services import digest_jobs, poll_jobs, poll_report, reviews, signal_tokens
 from bot.services import register as register_service
+from bot.services import roi as roi_service
 from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
 from bot.slack import (
@@ -28,6 +29,7 @@ from bot.slack import (
     poll_views,
     ranking_views,
     register_views,
+    roi_views,
     signals_views,
 )
 from bot.slack.parse import USAGE, Command, UsageError, parse
@@ -99,6 +101,19 @@ def _why(req: Request) -> Payload:
     return ranking_views.why_message(explained.ranked, explained.lines, explained.change)
 
 
+def _roi(req: Request) -> Payload:
+    """``roi KEY``: what fixing the item returned. Open to everyone: it shows only figures
+    under the anonymity rule (weeks below the minimum group have no value)."""
+    runtime = req.runtime
+    ctx = roi_service.context_for(runtime, req.team)
+    try:
+        with runtime.transaction(write=False) as session:
+            report = roi_service.item_roi(session, ctx, req.arg("key"))
+    except roi_service.RoiRefused as refused:
+        return roi_views.roi_refused(refused.message)
+    return roi_views.roi_message(report, min_group=ctx.min_group)
+
+
 def _show(req: Request) -> Payload:
     runtime, key = req.runtime, req.arg("key")
     with runtime.transaction(write=False) as session:
@@ -109,7 +124,13 @@ def _show(req: Request) -> Payload:
         ranking = current_ranking(
             session, team_id=req.team, now=runtime.clock(), settings=runtime.score_settings
         )
-    return register_views.item_message(item, assessment, ranking.find(key))
+    return register_views.item_message(
+        item,
+        assessment,
+        ranking.find(key),
+        effort_spent_days=item.effort_spent_days,
+        accepted_until=item.accepted_until,
+    )
 
 
 def _change(req: Request, field: str, value: str) -> Payload:
@@ -142,7 +163,36 @@ def _owner(req: Request) -> Payload:
 
 
 def _status(req: Request) -> Payload:
-    return _change(req, "status", req.arg("status"))
+    """``status KEY STATUS``, with the effort of a fix or the review date of accepted debt."""
+    runtime, key, why = req.runtime, req.arg("key"), str(req.arg("why") or "")
+    try:
+        with runtime.transaction() as session:
+            change = register_service.set_status(
+                session,
+                team_id=req.team,
+                key=key,
+                status=req.arg("status"),
+                why=why,
+                command="/debt status",
+                actor=req.user,
+                now=runtime.clock(),
+                zone=reviews.team_zone(runtime),
+                effort_days=req.arg("effort"),
+                accepted_until=req.arg("until"),
+            )
+    except register_service.StatusRefused as exc:
+        return help_views.usage_message(str(exc), USAGE["status"])
+    if change is None:
+        return blocks.notice(f"No debt item `{key}`.")
+    return register_views.status_changed(
+        key=change.key,
+        status=change.status,
+        recorded=change.outcome != "unchanged",
+        status_changed=change.status_changed,
+        effort_days=change.effort_days,
+        accepted_until=change.accepted_until,
+        why=why,
+    )
 
 
 def _polls(req: Request) -> Payload:
@@ -159,7 +209,9 @@ def _polls(req: Request) -> Payload:
 
 def _export(req: Request) -> Payload:
     with req.runtime.transaction(write=False) as session:
-        csv_text = register_service.export_register(session, team_id=req.team)
+        csv_text = register_service.export_register(
+            session, team_id=req.team, zone=reviews.team_zone(req.runtime)
+        )
     count = max(csv_text.count("\n") - 1, 0)
     today = req.runtime.clock().date()
     try:
@@ -259,6 +311,7 @@ def _signals(req: Request) -> Payload:
 HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "top": _top,
     "why": _why,
+    "roi": _roi,
     "show": _show,
     "owner": _owner,
     "status": _status,

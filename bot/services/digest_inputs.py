@@ -2,14 +2,15 @@
 
 The ranking comes from :func:`current_ranking` (the numbers ``/debt top`` shows), last week's
 ranks from the previous ``priority_snapshot``, weekly pain from the pain sums, participation
-from the poll runs, resolved items from the audit trail.
+from the poll runs, resolved items from the audit trail, and the return on the fixes of the
+last weeks from the ROI reports (:mod:`bot.services.digest_roi`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
     from bot.core.score_settings import ScoreSettings
     from bot.core.weights_file import Capacity
+    from bot.services.digest_roi import GatheredRoi
+    from bot.services.roi import Context as RoiContext
     from surveys import Digest
 
 SPARK_WEEKS = 8
@@ -40,6 +43,7 @@ class Gathered:
     chart_weeks: list[date]
     score_history: dict[str, list[float | None]]  # per key, aligned with chart_weeks
     pain_history: dict[str, list[float | None]]  # the same weeks; None under the threshold
+    roi: GatheredRoi | None = None  # the "Return on debt work" reports, when that section is on
 
 
 class _Tally:
@@ -166,6 +170,7 @@ def gather(
     survey_titles: Mapping[str, str],
     ranking: Ranking | None = None,
     week: date | None = None,
+    roi: RoiContext | None = None,
 ) -> Gathered:
     """Read everything the digest of ``week`` needs, as of ``now`` (one read transaction).
 
@@ -173,6 +178,8 @@ def gather(
     date). ``ranking``: the team's ranking at ``now`` when the caller has it already (it
     must match the template's category filter); otherwise it is computed here.
     ``source``: a session (read inside its transaction) or a reader of plain SQL.
+    ``roi``: the ROI report's context; without it (or with the section off) the digest has
+    no "Return on debt work".
     """
     reader = reader_of(source)
     week = week or week_start(now.date())
@@ -229,10 +236,17 @@ def gather(
         capacity=capacity,
         min_group=settings.min_group,
     )
+    fixes = None
+    if roi is not None and template.sections.roi:
+        # imported here: the ROI service reads this module's weekly tallies
+        from bot.services.digest_roi import ROI_WEEKS, gather_roi
+
+        fixes = gather_roi(reader, roi, week=week)
+        inputs = replace(inputs, roi=fixes.rows, roi_weeks=ROI_WEEKS)
     suppressed = {r.breakdown.key for r in ranking.items if r.breakdown.suppressed}
     pain_history = {
         ids[i]: [t.mean(settings.min_group) for t in tallies]
         for i, tallies in weekly.items()
         if i in ids and ids[i] not in suppressed
     }
-    return Gathered(inputs, ranking, chart_weeks, dict(history), pain_history)
+    return Gathered(inputs, ranking, chart_weeks, dict(history), pain_history, fixes)

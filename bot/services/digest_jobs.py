@@ -10,14 +10,17 @@ its claim, so a later try can post.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.chart import ChartSeries, render_chart
 from bot.core.digest import DigestContent, assemble
+from bot.core.roi_chart import render_roi_chart
 from bot.services.digest_inputs import Gathered, gather
+from bot.services.digest_roi import first_charted
 from bot.services.ranking import Ranking, current_ranking, week_start
+from bot.services.roi import context_for
 from bot.slack.digest_views import digest_message
 
 if TYPE_CHECKING:
@@ -105,6 +108,7 @@ def _build(
         survey_titles=_titles(runtime),
         ranking=ranking,
         week=week or digest_week(template, now),
+        roi=replace(context_for(runtime, team), today=now.date()),
     )
     content = assemble(gathered.inputs)
     return Preview(content, digest_message(content), gathered)
@@ -142,6 +146,17 @@ def chart_png(runtime: Runtime, built: Preview) -> bytes | None:
     )
 
 
+def roi_chart_png(built: Preview) -> tuple[str, bytes] | None:
+    """The key and ROI chart of the "Return on debt work" section's first fix with a
+    measured metric (actual series, counterfactual, week of the fix), or None."""
+    section, fixes = built.content.roi, built.gathered.roi
+    if section is None or fixes is None:
+        return None
+    report = first_charted(fixes, [line.key for line in section.lines])
+    png = None if report is None else render_roi_chart(report)
+    return None if report is None or png is None else (report.key, png)
+
+
 def post_digest(
     runtime: Runtime, digest_id: str, scheduled_for: datetime, *, force: bool = False
 ) -> list[ChannelResult]:
@@ -176,12 +191,20 @@ def post_digest(
         }
     results = []
     png = chart_png(runtime, built) if any(claims.values()) else None
+    roi_chart = roi_chart_png(built) if any(claims.values()) else None
     for channel, post_id in claims.items():
         if post_id is None:
             results.append(ChannelResult(channel, "already posted", detail=f"week of {week}"))
             continue
         results.append(
-            _post(runtime, client, channel=channel, post_id=post_id, built=built, png=png)
+            _post(
+                runtime,
+                client,
+                channel=channel,
+                post_id=post_id,
+                built=built,
+                charts=(png, roi_chart),
+            )
         )
     for result in results:
         logger.info("digest %s, week of %s: %s", template.id, week.isoformat(), result)
@@ -195,7 +218,7 @@ def _post(
     channel: str,
     post_id: int,
     built: Preview,
-    png: bytes | None,
+    charts: tuple[bytes | None, tuple[str, bytes] | None],
 ) -> ChannelResult:
     from slack_sdk.errors import SlackApiError
 
@@ -219,23 +242,52 @@ def _post(
         return ChannelResult(channel, "failed", detail=error)
     with runtime.transaction() as session:
         digests.mark_posted(session, post_id=post_id, ts=ts, now=runtime.clock())
-    detail = ""
+    png, roi = charts
+    details = []
     if png is not None:
-        detail = _upload_chart(client, channel, ts, png, built.content)
-    return ChannelResult(channel, "posted", ts=ts, detail=detail)
+        details.append(_upload_chart(client, channel, ts, png, built.content))
+    if roi is not None:
+        details.append(_upload_roi_chart(client, channel, ts, roi, built.content))
+    return ChannelResult(channel, "posted", ts=ts, detail=", ".join(details))
 
 
 def _upload_chart(client: Any, channel: str, ts: str, png: bytes, content: DigestContent) -> str:
+    week = content.week.isoformat()
+    return _upload(
+        client,
+        channel,
+        ts,
+        png,
+        filename=f"debt-trends-{week}.png",
+        title=f"Score and pain of the top items, 12 weeks to {week}",
+        what="chart",
+    )
+
+
+def _upload_roi_chart(
+    client: Any, channel: str, ts: str, chart: tuple[str, bytes], content: DigestContent
+) -> str:
+    key, png = chart
+    return _upload(
+        client,
+        channel,
+        ts,
+        png,
+        filename=f"debt-roi-{key}-{content.week.isoformat()}.png",
+        title=f"Return on fixing {key}: actual, without the fix, and the week of the fix",
+        what="ROI chart",
+    )
+
+
+def _upload(
+    client: Any, channel: str, ts: str, png: bytes, *, filename: str, title: str, what: str
+) -> str:
+    """One PNG in the digest's thread; what to add to the result's detail."""
     from slack_sdk.errors import SlackApiError
 
-    week = content.week.isoformat()
     try:
         client.files_upload_v2(
-            channel=channel,
-            thread_ts=ts,
-            file=png,
-            filename=f"debt-trends-{week}.png",
-            title=f"Score and pain of the top items, 12 weeks to {week}",
+            channel=channel, thread_ts=ts, file=png, filename=filename, title=title
         )
     except (SlackApiError, OSError) as exc:  # the digest itself is complete without it
         error = (
@@ -243,6 +295,6 @@ def _upload_chart(client: Any, channel: str, ts: str, png: bytes, content: Diges
             if isinstance(exc, SlackApiError)
             else type(exc).__name__
         )
-        logger.warning("digest chart for %s not uploaded: %s", channel, error)
-        return f"chart not uploaded: {error}"
-    return "with chart"
+        logger.warning("digest %s for %s not uploaded: %s", what, channel, error)
+        return f"{what} not uploaded: {error}"
+    return f"with {what}"

@@ -111,14 +111,24 @@ def _frozen(runtime: Runtime, survey: Survey, team: str, now: datetime) -> dict[
         if for_each is None:
             continue
         f = for_each.debt_items
-        chosen = [
-            FrozenItem(i.id or 0, i.key, i.title)
+        fits = [
+            i
             for i in by_rank
-            if i.status == f.status
-            and (f.category is None or i.category == f.category)
+            if (f.category is None or i.category == f.category)
             and (f.component is None or i.component == f.component)
         ]
-        items_for[question.id] = chosen[: f.top] if f.top else chosen
+        chosen = [FrozenItem(i.id or 0, i.key, i.title) for i in fits if i.status == f.status]
+        chosen = chosen[: f.top] if f.top else chosen
+        if f.also_resolved_within is not None and f.status != "resolved":
+            since = now - f.also_resolved_within  # after the others, newest fix first
+            recent = [
+                i
+                for i in fits
+                if i.status == "resolved" and i.resolved_at is not None and i.resolved_at >= since
+            ]
+            recent.sort(key=lambda i: i.resolved_at or now, reverse=True)
+            chosen += [FrozenItem(i.id or 0, i.key, i.title) for i in recent]
+        items_for[question.id] = chosen
     choices = [FrozenItem(i.id or 0, i.key, i.title) for i in by_rank if i.status == "open"]
     return freeze(survey, items_for=items_for, choices=choices)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.core.csvfile import read_rows
 from bot.core.problems import InputRejected, Problem, from_validation_error
+from bot.core.register_input import parse_day, parse_effort
 from storage.models import Category, Status
 
 COLUMNS = (
@@ -28,9 +30,14 @@ COLUMNS = (
     "remediation",
     "expected_impact",
     "success_criterion",
+    "effort_spent",
+    "resolved_on",
+    "accepted_until",
 )
 REQUIRED = ("key", "title")
 RISK_COLUMNS = ("impact", "likelihood", "detectability")
+#: Columns that go with one status only (checked across the row).
+STATUS_COLUMNS = {"resolved_on": "resolved", "accepted_until": "accepted"}
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 EFFORT_PATTERN = re.compile(r"^(XS|S|M|L|XL|\d+(\.\d+)?)$")
 EFFORT_MAX_LENGTH = 16  # the register's column
@@ -62,6 +69,12 @@ class RegisterRow(BaseModel):
     remediation: str | None = None
     expected_impact: str | None = None
     success_criterion: str | None = None
+    effort_spent: float | None = None
+    """Person-days the fix cost: ``3d``, ``4h``, ``2w`` or a plain number of days."""
+    resolved_on: date | None = None
+    """The day a fix was made (today or earlier; with status resolved): ``resolved_at``."""
+    accepted_until: date | None = None
+    """The review date of an accepted item (after today; with status accepted)."""
 
     @field_validator("key")
     @classmethod
@@ -93,6 +106,23 @@ class RegisterRow(BaseModel):
             raise ValueError(f"{value} points: expected whole or half points, such as 2 or 2.5")
         return value.upper()
 
+    @field_validator("effort_spent", mode="before")
+    @classmethod
+    def _effort_spent(cls, value: object) -> object:
+        return parse_effort(value, plain_days=True) if isinstance(value, str) else value
+
+    @field_validator("resolved_on", "accepted_until", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        return parse_day(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _with_their_status(self) -> RegisterRow:
+        for column, status in STATUS_COLUMNS.items():
+            if getattr(self, column) is not None and self.status != status:
+                raise ValueError(f"{column}: only with status {status}")
+        return self
+
     @model_validator(mode="after")
     def _risk_together(self) -> RegisterRow:
         given = [getattr(self, name) is not None for name in RISK_COLUMNS]
@@ -108,10 +138,14 @@ class RegisterRow(BaseModel):
         return (self.impact, self.likelihood, self.detectability)
 
     def item_fields(self) -> dict[str, Any]:
-        """The register fields this row sets (blank cells excluded)."""
-        skip = {"key", *RISK_COLUMNS}
+        """The register fields this row sets (blank cells excluded). ``resolved_on`` is not
+        one: the import turns it into ``resolved_at`` in the team's time zone."""
+        skip = {"key", "resolved_on", *RISK_COLUMNS}
+        renamed = {"effort_spent": "effort_spent_days"}
         return {
-            name: (value.value if isinstance(value, Category | Status) else value)
+            renamed.get(name, name): (
+                value.value if isinstance(value, Category | Status) else value
+            )
             for name, value in self.model_dump().items()
             if name not in skip and value is not None
         }
@@ -165,7 +199,7 @@ def _column_problems(line: int, exc: ValidationError) -> list[Problem]:
     problems = []
     for problem in from_validation_error(line, exc):
         column, _, message = problem.message.partition(": ")
-        if problem.column == "row" and column in RISK_COLUMNS:
+        if problem.column == "row" and column in (*RISK_COLUMNS, *STATUS_COLUMNS):
             problems.append(Problem(line, column, message))
         else:
             problems.append(problem)

@@ -7,6 +7,10 @@ as live ones are, under the per-run key and the day, and released at the end of 
 live answers follow (:mod:`storage.held`); participation is keyed the same way. Released
 answers keep no key, so an anonymous run is imported once: a file naming a run that has
 answers already is refused. One bad row rejects the whole file.
+
+An ``hours`` question's ``value`` is the number of hours of one of its buckets (``0``,
+``0.5``, ``1.5``, ``3``, ``6``, ``12``, ``20``); any other number is refused with the row's
+line, not rounded to a bucket, so an imported answer means what a clicked one does.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ def _stray_cells(line: int, question: Question, cells: dict[str, str]) -> list[P
     value, text = cells.get("value", ""), cells.get("text", "")
     if question.type == "text" and value:
         return [Problem(line, "value", f"question {question.id} takes text, not a value")]
-    if question.type in ("likert", "nps") and text:
+    if question.type in ("likert", "nps", "hours") and text:
         return [Problem(line, "text", f"question {question.id} takes a value, not text")]
     if question.type == "choice" and value and text:
         return [Problem(line, "text", f"question {question.id} takes its option in value only")]

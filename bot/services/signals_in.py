@@ -1,4 +1,10 @@
-"""Automated signals arriving as JSON (``POST /api/signals`` or a JSONL file)."""
+"""Automated signals arriving as JSON (``POST /api/signals`` or a JSONL file).
+
+A signal may say when what it reports ended (``ended_at``, not before ``observed_at``): the
+time to recover is measured from it. A signal sent again with the same ``dedup_key`` is a
+duplicate, but when it brings an end the stored one lacks, that end is recorded (an
+incident sent when it began, and again when it was resolved).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from sqlmodel import Session
 
@@ -35,6 +42,7 @@ class SignalIn(BaseModel):
     source: str = Field(default="", max_length=100)
     observed_at: AwareDatetime
     dedup_key: str = Field(min_length=1, max_length=200)
+    ended_at: AwareDatetime | None = None
 
     @field_validator("debt_key", "source", "dedup_key")
     @classmethod
@@ -48,23 +56,36 @@ class SignalIn(BaseModel):
     def _key(cls, value: str) -> str:
         return value.upper()  # keys are stored upper-case, like the register import's
 
-    @field_validator("observed_at")
+    @field_validator("observed_at", "ended_at")
     @classmethod
-    def _in_utc(cls, value: datetime) -> datetime:
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
         try:
             return value.astimezone(UTC)  # as stored; year 1 in a zone east of UTC is not
         except OverflowError:
             raise ValueError("out of range") from None
+
+    @model_validator(mode="after")
+    def _ends_after_it_began(self) -> SignalIn:
+        if self.ended_at is not None and self.ended_at < self.observed_at:
+            raise ValueError("ended_at: before observed_at")
+        return self
 
 
 @dataclass(frozen=True)
 class SignalSummary:
     stored: int
     duplicates: int
+    ended: int = 0
+    """Duplicates that recorded the end of a signal stored without one."""
 
     def __str__(self) -> str:
         skipped = "duplicate" if self.duplicates == 1 else "duplicates"
-        return f"{self.stored} stored, {self.duplicates} {skipped} skipped"
+        said = f"{self.stored} stored, {self.duplicates} {skipped} skipped"
+        if self.ended:
+            said += f", {self.ended} {'end' if self.ended == 1 else 'ends'} recorded"
+        return said
 
 
 def parse_signal(line: int, raw: str) -> SignalIn:
@@ -92,6 +113,8 @@ def _field_problems(line: int, exc: ValidationError) -> list[Problem]:
             problems[n] = Problem(line, problem.column, "required")
         elif error["type"] == "string_too_short" and str(error.get("input")).strip() == "":
             problems[n] = Problem(line, problem.column, "required but empty")
+        elif problem.column == "row" and problem.message.startswith("ended_at: "):
+            problems[n] = Problem(line, "ended_at", problem.message.removeprefix("ended_at: "))
     return problems
 
 
@@ -115,7 +138,8 @@ def store_signals(
     session: Session, *, team_id: str, items: list[tuple[int, SignalIn]], now: datetime
 ) -> SignalSummary:
     """Store signals in the caller's transaction; an unknown debt key, or an ``observed_at``
-    more than CLOCK_SKEW after ``now`` (it would count undecayed), rejects them all."""
+    (or ``ended_at``) more than CLOCK_SKEW after ``now`` (it would count undecayed), rejects
+    them all. A duplicate's ``ended_at`` is recorded on the stored signal if it has none."""
     keys = {signal.debt_key for _, signal in items}
     ids = {}
     for key in keys:
@@ -128,17 +152,18 @@ def store_signals(
         if signal.debt_key not in ids
     ]
     future = [
-        Problem(line, "observed_at", "in the future")
+        Problem(line, field, "in the future")
         for line, signal in items
-        if signal.observed_at > now + CLOCK_SKEW
+        for field, at in (("observed_at", signal.observed_at), ("ended_at", signal.ended_at))
+        if at is not None and at > now + CLOCK_SKEW
     ]
     if unknown or future:
         raise InputRejected(unknown + future)
-    stored = 0
+    stored = ended = 0
     for _, signal in items:
         item_id = ids[signal.debt_key]
         assert item_id is not None
-        stored += signals.add_signal(
+        added = signals.add_signal(
             session,
             team_id=team_id,
             debt_item_id=item_id,
@@ -148,5 +173,11 @@ def store_signals(
             observed_at=signal.observed_at,
             dedup_key=signal.dedup_key,
             received_at=now,
+            ended_at=signal.ended_at,
         )
-    return SignalSummary(stored=stored, duplicates=len(items) - stored)
+        stored += added
+        if not added and signal.ended_at is not None:
+            ended += signals.record_end(
+                session, team_id=team_id, dedup_key=signal.dedup_key, ended_at=signal.ended_at
+            )
+    return SignalSummary(stored=stored, duplicates=len(items) - stored, ended=ended)

@@ -83,6 +83,9 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
                 _lines(render_message("digest_resolved", rows=content.resolved)), sep="\n"
             ),
         ]
+    if content.roi is not None and content.roi.lines:
+        text = render_message("digest_roi", section=content.roi)
+        blocks += [divider(), *packed_sections(_lines(text), sep="\n")]
     if content.capacity is not None:
         blocks += [divider(), section(render_message("digest_capacity", cap=content.capacity))]
     if content.unowned:

@@ -12,9 +12,16 @@ from bot.slack.blocks import (
 from bot.slack.parse import USAGE
 from surveys import mrkdwn_escape as esc
 
+#: What ``effort`` and ``accepted`` mean, under the lead commands.
+STATUS_NOTE = (
+    "_`effort` is what a fix cost: 3d, 4h (8 h a day), 2w (5 days a week). "
+    "`accepted` keeps debt as it is on purpose: out of the ranking until its review date, "
+    "when it reopens itself._"
+)
+
 
 def help_message(*, is_lead: bool) -> dict[str, Any]:
-    everyone = [USAGE[name] for name in ("top", "show", "why", "polls")]
+    everyone = [USAGE[name] for name in ("top", "show", "why", "roi", "polls")]
     everyone.append("/debt digest preview")
     leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
     leads += ["/debt digest post [force]", USAGE["signals"]]
@@ -23,7 +30,9 @@ def help_message(*, is_lead: bool) -> dict[str, Any]:
         section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),
         section("*For everyone*\n" + "\n".join(lines)),
     ]
-    lead_lines = "\n".join(f"`{usage}`" for usage in leads)
+    # one line per form of a command ("send … | close …")
+    lead_lines = "\n".join(f"`{form}`" for usage in leads for form in usage.split(" | "))
+    lead_lines += "\n" + STATUS_NOTE
     suffix = "" if is_lead else "\n_(leads only — ask a lead listed in DEBTPULSE_LEADS)_"
     blocks.append(section("*For leads*\n" + lead_lines + suffix))
     return message(blocks, "debtpulse commands")

@@ -27,6 +27,7 @@ CONTEXT_ELEMENTS = 10
 SECTION_FIELDS = 10
 FIELD_TEXT = 2000
 INPUT_LABEL = 2000
+PLACEHOLDER = 150
 
 
 def clip(text: str, limit: int) -> str:

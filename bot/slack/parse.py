@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core.records import CATEGORIES, STATUSES
+from bot.core.register_input import parse_day, parse_effort
 
 SUBCOMMANDS = (
     "help",
     "top",
     "show",
     "why",
+    "roi",
     "add",
     "assess",
     "owner",
@@ -35,10 +38,15 @@ USAGE = {
     "top": "/debt top [N] [operational|experimentation] [component]",
     "show": "/debt show KEY",
     "why": "/debt why KEY",
+    "roi": "/debt roi KEY",
     "add": "/debt add",
     "assess": "/debt assess KEY",
     "owner": "/debt owner KEY @user [why]",
-    "status": "/debt status KEY open|in_progress|resolved|wont_fix [why]",
+    "status": (
+        "/debt status KEY open|in_progress|wont_fix [why]"
+        " | /debt status KEY resolved [effort 3d] [why]"
+        " | /debt status KEY accepted until YYYY-MM-DD why"
+    ),
     "polls": "/debt polls",
     "poll": "/debt poll send SURVEY_ID | /debt poll close RUN",
     "digest": "/debt digest preview | /debt digest post [force]",
@@ -134,6 +142,11 @@ def parse(text: str) -> Command:
     if name in {"show", "why", "assess"}:
         _exact(rest, 1, name)
         return Command(name, {"key": _key(rest[0], usage)})
+    if name == "roi":
+        if len(rest) != 1:
+            problem = "missing" if not rest else "one key only, not several"
+            raise UsageError(f"KEY: {problem} — the resolved item to measure, like DEBT-12", usage)
+        return Command(name, {"key": _key(rest[0], usage)})
     if name == "owner":
         _at_least(rest, 2, name)
         mention = _MENTION.match(rest[1])
@@ -144,13 +157,7 @@ def parse(text: str) -> Command:
             name, {"key": _key(rest[0], usage), "user": user, "why": _why(rest[2:], name)}
         )
     if name == "status":
-        _at_least(rest, 2, name)
-        status = rest[1].lower()
-        if status not in STATUSES:
-            raise UsageError(f"{_shown(rest[1])} is not a status", usage)
-        return Command(
-            name, {"key": _key(rest[0], usage), "status": status, "why": _why(rest[2:], name)}
-        )
+        return _parse_status(rest)
     if name == "poll":
         action = rest[0].lower() if rest else ""
         if len(rest) != 2 or action not in {"send", "close"}:
@@ -170,6 +177,60 @@ def parse(text: str) -> Command:
     if len(words) != 1 or words[0] not in {"preview", "post"}:
         raise UsageError("expected `preview`, `post` or `post force`", usage)
     return Command(name, {"action": words[0]})
+
+
+def _parse_status(rest: list[str]) -> Command:
+    """``KEY STATUS [why]``; ``resolved [effort 3d] [why]``; ``accepted until DATE why``.
+
+    ``effort`` (stored as days: ``3d``, ``4h`` at 8 h a day, ``2w`` at 5 days a week) goes
+    with ``resolved`` only, ``until`` with ``accepted`` only (whether the date is after
+    today is for the register service, which knows the team's time zone).
+    """
+    usage = USAGE["status"]
+    _at_least(rest, 2, "status")
+    key = _key(rest[0], usage)
+    status = rest[1].lower()
+    if status not in STATUSES:
+        raise UsageError(f"{_shown(rest[1])} is not a status", usage)
+    args: dict[str, object] = {"key": key, "status": status}
+    more = rest[2:]
+    keyword = more[0].lower() if more else ""
+    if status == "resolved" and keyword == "effort":
+        args["effort"] = _value_of("effort", more, parse_effort, usage)
+        more = more[2:]
+    elif status == "accepted":
+        if keyword != "until":
+            raise UsageError("`accepted` needs `until YYYY-MM-DD` and why", usage)
+        args["until"] = _value_of("until", more, parse_day, usage)
+        more = more[2:]
+    elif keyword in {"effort", "until"} and _reads_as(keyword, more):
+        needs = "resolved" if keyword == "effort" else "accepted"
+        raise UsageError(f"`{keyword}` goes only with `{needs}`", usage)
+    args["why"] = _why(more, "status")
+    if status == "accepted" and not args["why"]:
+        raise UsageError("why: required with `accepted`: say why the debt is kept", usage)
+    return Command("status", args)
+
+
+def _value_of(keyword: str, words: list[str], read: Callable[[str], object], usage: str) -> object:
+    """The value after ``keyword`` (``words[1]``), read, or a usage error naming it."""
+    if len(words) < 2:
+        example = "3d" if keyword == "effort" else "YYYY-MM-DD"
+        raise UsageError(f"{keyword}: missing, such as `{keyword} {example}`", usage)
+    try:
+        return read(words[1])
+    except ValueError as exc:
+        raise UsageError(f"{keyword}: {exc}", usage) from None
+
+
+def _reads_as(keyword: str, words: list[str]) -> bool:
+    """Whether ``keyword`` and the word after it read as an effort or a review date (so it
+    is taken for one, misplaced, rather than for the first word of a reason)."""
+    read: Callable[[str], object] = parse_effort if keyword == "effort" else parse_day
+    try:
+        return len(words) > 1 and read(words[1]) is not None
+    except ValueError:
+        return False
 
 
 def _parse_top(rest: list[str]) -> Command:

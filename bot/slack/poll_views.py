@@ -29,13 +29,14 @@ from bot.slack.blocks import (
     section,
     text,
 )
-from bot.slack.limits import INPUT_LABEL, SlackBlock, clip
+from bot.slack.limits import INPUT_LABEL, PLACEHOLDER, SlackBlock, clip
 from surveys import mrkdwn_escape as esc
 
 VOTE_ACTION = "poll_vote"
 SUBMIT_CALLBACK = "poll_submit"
 
 OPEN_ACTION = "poll_open"  # the Answer button of a poll (channel message, DM or App Home)
+HOURS_PLACEHOLDER = "Hours lost this week"
 
 
 def _closes(closes_at: datetime | None) -> str:
@@ -115,9 +116,11 @@ def _select(question: dict[str, Any], initial: str | None = None) -> dict[str, A
         ]
     elif question["type"] == "debt_item_choice":
         options = [option(f"{c['key']} {c['title']}", c["key"]) for c in question["choices"]]
-    else:
+    else:  # choice, and hours: its buckets, frozen with the run, each valued in hours
         options = [option(o["label"], o["value"]) for o in question.get("options", [])]
     element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
+    if question["type"] == "hours":
+        element["placeholder"] = text(HOURS_PLACEHOLDER, kind="plain_text", limit=PLACEHOLDER)
     return element
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.core.display import score_with_arrow
 from bot.core.priority import RankedItem
 from bot.core.records import CATEGORIES, STATUSES, AssessmentRecord, ItemRecord
+from bot.core.register_input import effort_text
 from bot.slack.blocks import (
     context,
     header,
@@ -14,6 +16,7 @@ from bot.slack.blocks import (
     is_user_id,
     message,
     modal,
+    notice,
     option,
     plain_input,
     section,
@@ -40,15 +43,26 @@ EFFORTS = ("XS", "S", "M", "L", "XL")
 
 
 def item_message(
-    item: ItemRecord, assessment: AssessmentRecord | None, ranked: RankedItem | None
+    item: ItemRecord,
+    assessment: AssessmentRecord | None,
+    ranked: RankedItem | None,
+    *,
+    effort_spent_days: float | None = None,
+    accepted_until: date | None = None,
 ) -> dict[str, Any]:
+    """``/debt show KEY``: an accepted item shows its review date, a fix its effort spent."""
+    status = esc(item.status)
+    if accepted_until is not None:
+        status += f" until {accepted_until.isoformat()} (out of the ranking until then)"
     facts = [
         f"*Category:* {esc(item.category)}",
-        f"*Status:* {esc(item.status)}",
+        f"*Status:* {status}",
         f"*Owner:* {f'<@{item.owner}>' if is_user_id(item.owner) else esc(item.owner) or '—'}",
         f"*Effort:* {esc(item.effort) or '—'}",
         f"*Component:* {esc(item.component) or '—'}",
     ]
+    if effort_spent_days is not None:
+        facts.append(f"*Effort spent:* {effort_text(effort_spent_days)}")
     if assessment is not None:
         facts.append(
             f"*Risk:* impact {assessment.impact}, likelihood {assessment.likelihood}, "
@@ -69,6 +83,38 @@ def item_message(
         if value:
             blocks.append(section(f"*{label}*\n{esc(value)}"))
     return message(blocks, f"{item.key}: {item.title}")
+
+
+def status_changed(
+    *,
+    key: str,
+    status: str,
+    recorded: bool,
+    status_changed: bool,
+    effort_days: float | None,
+    accepted_until: date | None,
+    why: str,
+) -> dict[str, Any]:
+    """What ``/debt status`` recorded: ``DEBT-12 resolved (effort 3 days)``, ``DEBT-4
+    accepted until 2027-03-01: it leaves the ranking until then``."""
+    if not recorded:
+        return notice(f"`{esc(key)}` already has status `{esc(status)}`.")
+    if accepted_until is not None:
+        said = (
+            f"`{esc(key)}` accepted until {accepted_until.isoformat()}: "
+            "it leaves the ranking until then."
+        )
+    elif effort_days is not None:
+        effort = effort_text(effort_days)
+        said = (
+            f"`{esc(key)}` resolved (effort {effort})."
+            if status_changed
+            else f"`{esc(key)}` is resolved already; its effort is now {effort}."
+        )
+    else:
+        said = f"`{esc(key)}` status is now `{esc(status)}`."
+    noted = f" Noted why: {esc(why)}" if why else ""
+    return notice(f":white_check_mark: {said}{noted}")
 
 
 def _rating(block_id: str, label: str, initial: int | None, *, optional: bool) -> dict:

@@ -1,8 +1,9 @@
-"""The WSGI application ``debtpulse serve`` runs: Slack, signals and a health check.
+"""The WSGI application ``debtpulse serve`` runs: Slack, signals, metrics and a health check.
 
 Routes: ``POST /slack/events`` (slash commands, interactivity, events) and, with OAuth,
 ``GET /slack/install`` and ``GET /slack/oauth_redirect`` — all through Bolt's WSGI adapter,
-which verifies every request's signature; ``POST /api/signals``; ``GET /healthz``.
+which verifies every request's signature; ``POST /api/signals``; ``POST /api/metrics``;
+``GET /healthz``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import text
 
 from bot.listeners.app import INSTALL_PATH, REDIRECT_PATH
 from bot.runtime import Runtime
-from bot.web import signals_api
+from bot.web import metrics_api, signals_api
 from storage.db import sqlite_file
 
 logger = logging.getLogger(__name__)
@@ -52,12 +53,12 @@ def _json(start_response: StartResponse, status: int, payload: dict[str, Any]) -
     return [body]
 
 
-def _body(environ: Environ) -> bytes:
-    """The request body, at most one byte over the limit (so a larger one is told apart).
+def _body(environ: Environ, max_body: int = signals_api.MAX_BODY) -> bytes:
+    """The request body, at most one byte over ``max_body`` (so a larger one is told apart).
 
     A chunked request (no Content-Length) is read to its end: the server de-chunks it.
     """
-    limit = signals_api.MAX_BODY + 1
+    limit = max_body + 1
     stream = environ["wsgi.input"]
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return bytes(stream.read(limit))
@@ -121,6 +122,17 @@ def make_wsgi_app(
                 runtime,
                 authorization=environ.get("HTTP_AUTHORIZATION", ""),
                 body=_body(environ),
+                team=team,
+            )
+            return _json(start_response, status, payload)
+        if path == "/api/metrics":
+            if method != "POST":
+                return _json(start_response, 405, {"ok": False, "error": "use POST"})
+            team = parse_qs(environ.get("QUERY_STRING", "")).get("team", [None])[0]
+            status, payload = metrics_api.handle(
+                runtime,
+                authorization=environ.get("HTTP_AUTHORIZATION", ""),
+                body=_body(environ, metrics_api.MAX_BODY),
                 team=team,
             )
             return _json(start_response, status, payload)

@@ -446,7 +446,7 @@ def test_top_says_why_nothing_is_ranked(cli, cli_db: Engine, scored) -> None:
             session.add(item)
         session.commit()
     assert cli("top").out.strip() == (
-        f"No open debt items in team local: all {len(items)} are resolved or won't fix."
+        f"No open debt items in team local: all {len(items)} are resolved, won't fix or accepted."
     )
 
 

@@ -31,7 +31,9 @@ from bot.core.digest import (
     sparkline,
     split,
 )
+from bot.core.digest_model import RoiMetric, RoiRow
 from bot.core.priority import ScoreBreakdown
+from bot.core.roi import Effect
 from bot.core.score_settings import COMPONENTS
 from bot.core.weights_file import Capacity
 from bot.services.register import command_reason, stated_why
@@ -106,6 +108,7 @@ def inputs(
     runs: Sequence[RunFigures] = (),
     resolved_rows: Sequence[ResolvedRow] = (),
     budget: Capacity | None = None,
+    roi_rows: Sequence[RoiRow] = (),
 ) -> DigestInputs:
     return DigestInputs(
         template=template(top, sections),
@@ -119,6 +122,7 @@ def inputs(
         resolved=resolved_rows,
         capacity=budget or Capacity(),
         min_group=5,
+        roi=roi_rows,
     )
 
 
@@ -612,6 +616,7 @@ HEADINGS = {
     "movers": "What moved",
     "participation": "Who answered",
     "resolved": "You said, we did",
+    "roi": "Return on debt work",
     "capacity": "debt budget",
     "unowned": "No owner (",
     "split": "Operational vs experimentation",
@@ -628,6 +633,24 @@ def full_week(sections: Mapping[str, bool] | None = None) -> DigestInputs:
         previous={"DEBT-1": was(a, 5), "DEBT-2": was(b, 1)},
         runs=[run("pain", 0, 8, 10), run("pain", 1, 10, 10)],
         resolved_rows=[resolved_row("DEBT-0", 12, PainTally(10, 30.0, 6), PainTally())],
+        roi_rows=[
+            RoiRow(
+                "DEBT-9",
+                "Flaky ingestion",
+                date(2026, 9, 2),
+                3.0,
+                [
+                    RoiMetric(
+                        "pain",
+                        "DEBT-9",
+                        "1-5",
+                        "lower",
+                        "improved",
+                        Effect(-1.2, -1.9, -0.5, "its"),
+                    )
+                ],
+            )
+        ],
     )
 
 

@@ -20,6 +20,7 @@ BUILTIN_IDS = {
     "post-incident",
     "quarterly-fix-next",
     "weekly-digest",
+    "weekly-hours-lost",
 }
 
 SURVEY = """

@@ -61,7 +61,7 @@ def test_fields_of_other_question_types_are_named(write: WriteTemplate, problems
         (
             9,
             "questions.0.for_each",
-            "not allowed on a text question (only on: likert, choice, nps)",
+            "not allowed on a text question (only on: likert, choice, nps, hours)",
         ),
         (13, "questions.1.options", "not allowed on a likert question (only on: choice)"),
         (17, "questions.2.options", "List should have at least 2 items after validation, not 1"),

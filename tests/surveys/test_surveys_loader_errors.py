@@ -148,7 +148,7 @@ def test_bad_question_type(write: WriteTemplate, problems: Problems) -> None:
             7,
             "questions.0.type",
             "unknown question type 'slider'; expected one of: "
-            "likert, choice, debt_item_choice, nps, text",
+            "likert, choice, debt_item_choice, nps, text, hours",
         )
     ]
 

@@ -1,0 +1,94 @@
+"""Accepted debt comes back for review: an item whose review date has come reopens, audited.
+
+``/debt status KEY accepted until DATE why…`` keeps an item out of the ranking until DATE.
+On that day, in the team's time zone (:func:`team_zone`), the worker's review job sets it
+back to ``open`` with the reason ``review date DATE reached`` in the audit trail. The job
+runs under the scheduler lease when the scheduler starts (a date that passed while no worker
+ran is caught up then) and every hour after; it is idempotent, since a reopened item is no
+longer ``accepted``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING
+
+from bot.services import digest_jobs
+from bot.services.register import save_item
+from storage import register
+from surveys import TemplateErrors
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: Who reopens an item in the audit trail.
+ACTOR = "review"
+
+
+def team_zone(runtime: Runtime, *, strict: bool = True) -> tzinfo:
+    """The team's time zone: that of its weekly digest's schedule (the week the team reads
+    its numbers in), or UTC when it has no digest template.
+
+    ``strict=False`` (a register export, which only writes days down) answers UTC, logged,
+    when the templates do not load, rather than refuse; a change that checks a day against
+    today needs the real zone, and the template errors are raised."""
+    try:
+        catalog = runtime.catalog
+    except TemplateErrors:
+        if strict:
+            raise
+        log.warning("the templates do not load: the team's days are read in UTC")
+        return UTC
+    loaded = catalog.get(digest_jobs.default_digest_id(runtime))
+    if loaded is None or loaded.digest is None:
+        return UTC
+    return loaded.digest.schedule.zone
+
+
+@dataclass(frozen=True)
+class Reopened:
+    team_id: str
+    key: str
+    review_date: date
+
+
+def reopen_due(session: Session, *, now: datetime, zone: tzinfo) -> list[Reopened]:
+    """Reopen every accepted item (of every team) whose review date is today in ``zone`` or
+    earlier, in the caller's transaction; returns what it reopened."""
+    today = now.astimezone(zone).date()
+    reopened = []
+    for item in register.accepted_due(session, on_or_before=today):
+        review_date = item.accepted_until
+        assert review_date is not None  # an accepted item has its date (a CHECK says so)
+        save_item(
+            session,
+            team_id=item.team_id,
+            key=item.key,
+            fields={"status": "open"},
+            actor=ACTOR,
+            reason=f"review date {review_date.isoformat()} reached",
+            now=now,
+        )
+        reopened.append(Reopened(item.team_id, item.key, review_date))
+    return reopened
+
+
+def reopen_due_items(runtime: Runtime, *, now: datetime | None = None) -> list[Reopened]:
+    """The worker's review job: :func:`reopen_due` in one transaction, logged."""
+    zone = team_zone(runtime)
+    with runtime.transaction() as session:
+        reopened = reopen_due(session, now=now or runtime.clock(), zone=zone)
+    for item in reopened:
+        log.info(
+            "%s (team %s) reopened: its review date %s was reached",
+            item.key,
+            item.team_id,
+            item.review_date.isoformat(),
+        )
+    return reopened
