@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.answers import CHANNEL, LEAD, ROOT, Server, _env, _free_port, start_debtpulse
+from bench.results import Row, record
 from bot.sandbox import FakeSlack
 from storage import db
 
@@ -111,6 +112,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  debtpulse serve worker   {ours / 1024:6.1f} MB")
     print(f"  bare Bolt worker         {bare / 1024:6.1f} MB  (anchor)")
     print(f"  ratio                    {ratio:6.2f}x  target <= {TARGET_RATIO:g}x  {verdict}")
+    record(
+        "serve_rss",
+        Row(
+            path="idle serve worker RSS (1 worker x 8 threads)",
+            anchor=f"bare Bolt worker {bare / 1024:.1f} MB",
+            figure=f"{ours / 1024:.1f} MB = {ratio:.2f}x",
+            target=f"<= {TARGET_RATIO:g}x",
+            met=ratio <= TARGET_RATIO,
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.results import Row, record
 from bench.wall import debtpulse, interleaved, row, within
 
 TARGET_MS = 250.0
@@ -62,9 +63,20 @@ def main(argv: list[str] | None = None) -> None:
         f"median of {args.rounds} rounds of {args.runs} runs each, whole process; "
         f"anchor: python -c pass ({anchor * 1000:.0f} ms)"
     )
+    keys = {"debtpulse --help": "cli_help", "debtpulse top (empty database)": "cli_top_empty"}
     for name, seconds in took.items():
         verdict = within(seconds, TARGET_MS, anchor)
         print(row(name, seconds, anchor, f"target <= {TARGET_MS:.0f} ms", verdict))
+        record(
+            keys[name],
+            Row(
+                path=name,
+                anchor=f"python -c pass {anchor * 1000:.0f} ms",
+                figure=f"{seconds * 1000:.0f} ms = {seconds / anchor:.1f}x",
+                target=f"<= {TARGET_MS:.0f} ms",
+                met=verdict.startswith("met"),
+            ),
+        )
     for name, heavy in loads.items():
         print(f"  {name} imports: {', '.join(heavy) or 'none of ' + ', '.join(HEAVY)}")
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.fixture import TEAM, ensure_bench_db, fixture_arguments
+from bench.results import Row, record
 from bench.wall import debtpulse, interleaved, row, within
 from bot.core.score_settings import DEFAULT_SETTINGS
 from bot.services.ranking import current_ranking
@@ -184,9 +185,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     verdict = "faster than the anchor" if cli < anchor else "NOT faster than the anchor"
     print(row("debtpulse top --team bench", cli, anchor, "< anchor", verdict))
+    absolute = within(cli, TARGET_S * 1000, took["python"])
     print(
-        row("debtpulse top --team bench", cli, took["python"], f"<= {TARGET_S:g} s", "")
-        + within(cli, TARGET_S * 1000, took["python"])
+        row("debtpulse top --team bench", cli, took["python"], f"<= {TARGET_S:g} s", "") + absolute
+    )
+    record(
+        "top_1m",
+        Row(
+            path="debtpulse top, 200 items x 1M answers, SQLite (whole process)",
+            anchor=f"bare GROUP BY (sqlite3) {anchor * 1000:.0f} ms",
+            figure=f"{cli * 1000:.0f} ms = {cli / anchor:.2f}x",
+            target=f"< anchor, <= {TARGET_S:g} s",
+            met=cli < anchor and absolute.startswith("met"),
+        ),
     )
     print(f"  anchor: bare GROUP BY item, run, day (sqlite3)  {anchor * 1000:7.0f} ms")
     print(
