@@ -76,6 +76,17 @@ class Settings(BaseModel):
     leads: list[str] = Field(default_factory=list, validation_alias=AliasChoices("DEBTPULSE_LEADS"))
     anon_secret: SecretStr | None = _env("DEBTPULSE_ANON_SECRET")
     signals_token: SecretStr | None = _env("DEBTPULSE_SIGNALS_TOKEN")
+    # each webhook sender's secret for the posting workspace (POST /api/hooks/<source>)
+    github_secret: SecretStr | None = _env("DEBTPULSE_GITHUB_SECRET")
+    gitlab_token: SecretStr | None = _env("DEBTPULSE_GITLAB_TOKEN")
+    alertmanager_token: SecretStr | None = _env("DEBTPULSE_ALERTMANAGER_TOKEN")
+    pagerduty_secret: SecretStr | None = _env("DEBTPULSE_PAGERDUTY_SECRET")
+    sentry_secret: SecretStr | None = _env("DEBTPULSE_SENTRY_SECRET")
+    sonar_secret: SecretStr | None = _env("DEBTPULSE_SONAR_SECRET")
+    alertmanager_allow_unsigned: bool = Field(
+        default=False, validation_alias=AliasChoices("DEBTPULSE_ALERTMANAGER_ALLOW_UNSIGNED")
+    )
+    public_url: str | None = _env("DEBTPULSE_PUBLIC_URL")
     poll_channel: str | None = _env("DEBTPULSE_POLL_CHANNEL")
     digest_channels: list[str] = Field(
         default_factory=list, validation_alias=AliasChoices("DEBTPULSE_DIGEST_CHANNELS")
@@ -139,6 +150,15 @@ class Settings(BaseModel):
             raise ValueError("an http(s) URL expected")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("an http(s) address expected, without ?query or #fragment")
+        return value.rstrip("/")
+
     @field_validator("surveys_dir")
     @classmethod
     def _surveys_dir(cls, value: Path | None) -> Path | None:
@@ -174,6 +194,7 @@ class Settings(BaseModel):
 
 _EXPECTED = {
     "int_parsing": "an integer expected",
+    "bool_parsing": "true or false expected",
     "greater_than_equal": "a number ≥ {ge} expected",
     "less_than_equal": "a number ≤ {le} expected",
 }

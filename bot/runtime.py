@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from bot.config import Settings
+    from bot.core.routing import Rule
     from bot.core.score_settings import ScoreSettings
     from bot.core.weights_file import Capacity, LoadedWeights, RoiSettings
     from storage.reader import Reader
@@ -151,17 +152,29 @@ class Runtime:
 
         return load_metrics(self.settings.surveys_dir)
 
+    @cached_property
+    def routes(self) -> tuple[Rule, ...]:
+        """The routing rules of webhook signals, in the order of ``routes.yaml`` beside the
+        templates (none without that file); each rule's ``where`` is its ``file:line``."""
+        from bot.core.routing import Rule
+        from surveys.routes_file import ROUTES_FILE, load_routes
+
+        return tuple(
+            Rule(route.match, route.to, f"{ROUTES_FILE}:{route.line}")
+            for route in load_routes(self.settings.surveys_dir)
+        )
+
     def load(self, *, read_only: bool = False) -> Runtime:
         """Every part now, in this order: the database (schema checked), the team, the
-        weights, the templates and the declared metrics. ``read_only``: for a command that
-        only reads, the database is checked as :meth:`reading` opens it (no engine where it
-        needs none)."""
+        weights, the templates, the declared metrics and the routes. ``read_only``: for a
+        command that only reads, the database is checked as :meth:`reading` opens it (no
+        engine where it needs none)."""
         if read_only:
             with self.reading():
                 pass
         else:
             _ = self.engine
-        _ = self.default_team, self.weights, self.catalog, self.metrics
+        _ = self.default_team, self.weights, self.catalog, self.metrics, self.routes
         return self
 
     @contextmanager

@@ -132,3 +132,12 @@ def recent_runs(source: Session | Reader, *, team_id: str, limit: int) -> list[R
         RunRow(survey, as_utc(at), audience, int(answered.get(i, 0)), int(direct.get(i, 0)))
         for i, survey, at, audience in runs
     ]
+
+
+def inbox_groups_waiting(source: Session | Reader, *, team_id: str, at: datetime) -> int:
+    """How many groups of the signals inbox had signals waiting at ``at``: received by then
+    and not yet routed or ignored then."""
+    sql = """
+        SELECT count(DISTINCT group_key) FROM signal_inbox
+        WHERE team_id = :team AND received_at <= :at AND (decided_at IS NULL OR decided_at > :at)"""
+    return int(reader_of(source).scalar(sql, {"team": team_id, "at": at}) or 0)

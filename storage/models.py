@@ -47,6 +47,12 @@ class SignalKind(StrEnum):
     drift = "drift"
     flaky_test = "flaky_test"
     custom = "custom"
+    ci_failure = "ci_failure"
+    """A failed CI run (a GitHub workflow run, a GitLab pipeline or job)."""
+    data_quality = "data_quality"
+    """Data that failed its checks (an alert labelled so, a data-quality suite)."""
+    code_quality = "code_quality"
+    """A failed code-quality gate (SonarQube)."""
 
 
 class MetricSource(StrEnum):
@@ -402,7 +408,8 @@ class AnswerRelease(SQLModel, table=True):
 
 
 class Signal(SQLModel, table=True):
-    """Automated evidence about an item (incident, alert, drift, flaky test, custom)."""
+    """Automated evidence about an item (incident, alert, drift, flaky test, CI failure, data
+    or code quality, custom)."""
 
     __tablename__ = "signal"
     __table_args__ = (
@@ -482,6 +489,35 @@ class SignalToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     """The hex SHA-256 of the token (a random 256-bit value, so a fast hash is enough)."""
     hint: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    created_by: str = Field(max_length=64)
+
+
+class WebhookSecret(SQLModel, table=True):
+    """A workspace's secret for one webhook sender (``POST /api/hooks/<source>``), sealed.
+
+    ``sealed`` is the secret encrypted and authenticated with a key derived from
+    ``DEBTPULSE_ANON_SECRET`` (:mod:`bot.services.webhook_secrets`), bound to the row's team
+    and source: a database reader cannot use it, nor move it to another workspace.
+    ``key_id`` tells which key sealed it, so a changed ``DEBTPULSE_ANON_SECRET`` is told apart
+    from a damaged row. One per team and source: adding another replaces it.
+    """
+
+    __tablename__ = "webhook_secret"
+    __table_args__ = (
+        UniqueConstraint("team_id", "source", name="uq_webhook_secret_source"),
+        CheckConstraint(
+            "source IN ('github', 'gitlab', 'alertmanager', 'pagerduty', 'sentry', 'sonarqube')",
+            name="ck_webhook_secret_source",
+        ),
+        CheckConstraint("length(sealed) > 0", name="ck_webhook_secret_sealed_nonempty"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    source: str = Field(max_length=16)
+    sealed: str = Field(sa_type=Text)
+    key_id: str = Field(max_length=16)
     created_at: datetime = Field(sa_type=UTCDateTime())
     created_by: str = Field(max_length=64)
 
@@ -631,6 +667,92 @@ class DigestPost(SQLModel, table=True):
     ts: str = Field(default="", max_length=32)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     forced: bool = Field(default=False)
+
+
+class InboxAction(StrEnum):
+    open = "open"
+    """An occurrence (a failure, an alert, an incident) no rule routed to an item."""
+    suggest = "suggest"
+    """An issue labelled as debt without a key: a suggested item."""
+
+
+class InboxStatus(StrEnum):
+    pending = "pending"
+    routed = "routed"
+    ignored = "ignored"
+
+
+class SignalInbox(SQLModel, table=True):
+    """A webhook signal no item claimed (by its own key or a routing rule), waiting for a lead.
+
+    Signals wait ``pending`` in groups (``group_key``: their source, kind and most telling
+    attribute) until a lead routes the group to an item — each then becomes a ``signal``
+    with its own ``observed_at`` and ``ended_at``, and the row is ``routed`` to that key —
+    or ignores it. One row per ``dedup_key`` and team, as for signals.
+    """
+
+    __tablename__ = "signal_inbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedup_key", name="uq_signal_inbox_dedup"),
+        CheckConstraint(_in("kind", SignalKind), name="ck_signal_inbox_kind"),
+        CheckConstraint(_in("action", InboxAction), name="ck_signal_inbox_action"),
+        CheckConstraint(_in("status", InboxStatus), name="ck_signal_inbox_status"),
+        CheckConstraint(
+            "ended_at IS NULL OR ended_at >= observed_at",
+            name="ck_signal_inbox_ended_after_observed",
+        ),
+        CheckConstraint(
+            "(status = 'routed' AND routed_to IS NOT NULL) "
+            "OR (status <> 'routed' AND routed_to IS NULL)",
+            name="ck_signal_inbox_routed_to",
+        ),
+        CheckConstraint(
+            "(status = 'pending' AND decided_at IS NULL AND decided_by IS NULL) "
+            "OR (status <> 'pending' AND decided_at IS NOT NULL AND decided_by IS NOT NULL)",
+            name="ck_signal_inbox_decided",
+        ),
+        CheckConstraint("length(group_key) > 0", name="ck_signal_inbox_group_nonempty"),
+        Index("ix_signal_inbox_waiting", "team_id", "status", "group_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    source: str = Field(max_length=100)
+    kind: str = Field(max_length=16)
+    action: str = Field(default=InboxAction.open.value, max_length=8)
+    dedup_key: str = Field(max_length=200)
+    observed_at: datetime = Field(sa_type=UTCDateTime())
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    value: float = Field(default=1.0)
+    title: str = Field(default="", max_length=300)
+    url: str = Field(default="", sa_type=Text)
+    group_key: str = Field(max_length=300)
+    attributes: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=InboxStatus.pending.value, max_length=16)
+    routed_to: str | None = Field(default=None, max_length=32)
+    """The debt key the row's group was routed to (``routed`` rows only)."""
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    received_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class SignalRoute(SQLModel, table=True):
+    """A routing rule a lead saved from the inbox: webhook signals matching ``match`` (the
+    source, kind and attributes of a group, as glob patterns) go to ``debt_key``. Read after
+    the rules of ``routes.yaml``, oldest first."""
+
+    __tablename__ = "signal_route"
+    __table_args__ = (
+        CheckConstraint("length(debt_key) > 0", name="ck_signal_route_key_nonempty"),
+        Index("ix_signal_route_team", "team_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    match: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    debt_key: str = Field(max_length=32)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime())
 
 
 metadata = SQLModel.metadata

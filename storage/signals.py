@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from storage.dialect import insert
@@ -67,3 +67,20 @@ def signals_for_team(
     if since is not None:
         query = query.where(Signal.observed_at >= since)
     return list(session.exec(query.order_by(col(Signal.observed_at))))
+
+
+def source_counts(
+    session: Session, *, team_id: str, debt_item_id: int, since: datetime
+) -> dict[str, int]:
+    """How many of the item's signals observed since ``since`` each source sent (the
+    source as stored: ``""`` when the sender named none)."""
+    query = (
+        select(Signal.source, func.count())
+        .where(
+            Signal.team_id == team_id,
+            Signal.debt_item_id == debt_item_id,
+            col(Signal.observed_at) >= since,
+        )
+        .group_by(col(Signal.source))
+    )
+    return {str(source or ""): int(count) for source, count in session.exec(query)}

@@ -8,8 +8,8 @@ Each problem becomes a :class:`TemplateError` printed as ``path:line: field: mes
   that should hold it).
 
 ``load_directory`` reads every ``*.yaml`` / ``*.yml`` template in a directory (``weights.yaml``
-is reserved for score weights and ``metrics.yaml`` for declared metrics: both are
-skipped), and reports template ids used by two files.
+is reserved for score weights, ``metrics.yaml`` for declared metrics and ``routes.yaml`` for
+the routing of webhook signals: all are skipped), and reports template ids used by two files.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
     "load_template",
 ]
 
-RESERVED_FILE_NAMES = frozenset({"weights.yaml", "metrics.yaml"})
+RESERVED_FILE_NAMES = frozenset({"weights.yaml", "metrics.yaml", "routes.yaml"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml")
 _MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
 
@@ -212,7 +212,8 @@ def load_directory(directory: str | os.PathLike[str]) -> LoadResult:
 
     Files are read in name order; a template id already used by an earlier file is an error
     and the later file is left out. Files with problems are left out; all their problems are
-    in ``errors``. Hidden files and ``weights.yaml`` are skipped.
+    in ``errors``. Hidden files and the reserved files (``weights.yaml``, ``metrics.yaml``,
+    ``routes.yaml``) are skipped.
     """
     directory = Path(directory)
     if not directory.is_dir():

@@ -122,6 +122,9 @@ DERIVED_METRICS: tuple[MetricDefinition, ...] = (
     _count("alerts_per_week", "alert", "Alerts"),
     _count("drift_per_week", "drift", "Drift signals"),
     _count("flaky_tests_per_week", "flaky_test", "Flaky test signals"),
+    _count("ci_failures_per_week", "ci_failure", "CI failure signals"),
+    _count("data_quality_per_week", "data_quality", "Data-quality signals"),
+    _count("code_quality_per_week", "code_quality", "Code-quality signals"),
     _count("custom_signals_per_week", "custom", "Custom signals"),
     MetricDefinition(
         TIME_TO_RECOVER,

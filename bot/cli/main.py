@@ -13,6 +13,7 @@ import typer
 
 from bot.cli import (
     digest_cmds,
+    integrations_cmds,
     metrics_cmds,
     ranking_cmds,
     roi_cmds,
@@ -47,7 +48,9 @@ app.add_typer(debt_app, name="debt")
 app.add_typer(responses_app, name="responses")
 app.add_typer(signals_app, name="signals")
 signals_app.add_typer(signals_cmds.token_app, name="token")
+signals_app.add_typer(signals_cmds.inbox_app, name="inbox")
 app.add_typer(metrics_cmds.metrics_app, name="metrics")
+app.add_typer(integrations_cmds.integrations_app, name="integrations")
 app.add_typer(poll_app, name="poll")
 digest_app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")

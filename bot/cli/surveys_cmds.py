@@ -42,8 +42,9 @@ def _report(problems: list[TemplateError], where: Path) -> None:
 def _check_file(path: Path) -> None:
     from bot.core.weights_file import WEIGHTS_FILE
     from surveys import TemplateErrors, load_file
-    from surveys.check import metrics_problems
+    from surveys.check import metrics_problems, routes_problems
     from surveys.metrics_file import METRICS_FILE
+    from surveys.routes_file import ROUTES_FILE
 
     if path.name == WEIGHTS_FILE:
         _report(_weights_problems(path.parent), path)
@@ -53,6 +54,11 @@ def _check_file(path: Path) -> None:
     if path.name == METRICS_FILE:
         _report(metrics_problems(path.parent), path)
         _echo_metrics(path.parent)
+        typer.echo(f"{path}: no problems")
+        return
+    if path.name == ROUTES_FILE:
+        _report(routes_problems(path.parent), path)
+        _echo_routes(path.parent)
         typer.echo(f"{path}: no problems")
         return
     try:
@@ -77,6 +83,15 @@ def _echo_metrics(directory: Path) -> None:
         )
 
 
+def _echo_routes(directory: Path) -> None:
+    """One line per route of ``directory/routes.yaml`` (already checked)."""
+    from surveys.routes_file import ROUTES_FILE, load_routes
+
+    for route in load_routes(directory):
+        shown = ", ".join(f"{name}={pattern}" for name, pattern in route.match.items())
+        typer.echo(f"ok  route   {ROUTES_FILE}:{route.line}  {shown} -> {route.to}")
+
+
 def surveys_check(
     path: Annotated[
         Path | None,
@@ -87,8 +102,8 @@ def surveys_check(
         ),
     ] = None,
 ) -> None:
-    """Validate templates, weights.yaml and metrics.yaml; list every problem as
-    file:line: field: message."""
+    """Validate templates, weights.yaml, metrics.yaml and routes.yaml; list every problem
+    as file:line: field: message."""
     from surveys import builtin_dir, check, load_directory
 
     if path is not None and path.is_file():
@@ -103,4 +118,5 @@ def surveys_check(
     for loaded in templates.values():
         typer.echo(f"ok  {loaded.kind:<6}  {loaded.id}  ({loaded.path.name})")
     _echo_metrics(path)
+    _echo_routes(path)
     typer.echo(f"{_plural(len(templates), 'template')} in {path}: no problems")

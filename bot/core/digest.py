@@ -241,8 +241,7 @@ def split(items: Sequence[ItemRow]) -> tuple[SplitLine, ...]:
 
 def assemble(inputs: DigestInputs) -> DigestContent:
     """Everything the digest will say, section by section (a switched-off section is None)."""
-    t = inputs.template
-    on = t.sections
+    t, on = inputs.template, inputs.template.sections
     n, g = t.top, inputs.min_group
     items = sorted(inputs.items, key=lambda row: row.rank)
     top = tuple(_top_item(row, inputs.weekly_pain.get(row.breakdown.key, ()), g) for row in items)
@@ -264,6 +263,7 @@ def assemble(inputs: DigestInputs) -> DigestContent:
         unowned_total=len(unowned),
         split=split(items) if on.split else None,
         roi=roi_section(inputs.roi, inputs.roi_weeks) if on.roi else None,
+        inbox=inputs.inbox if inputs.inbox is not None and inputs.inbox.grew else None,
     )
 
 

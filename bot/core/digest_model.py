@@ -107,6 +107,19 @@ class RoiRow:
 
 
 @dataclass(frozen=True)
+class InboxCount:
+    """Groups of webhook signals waiting in the inbox for a lead: now, and at the last
+    digest (a week before when there was none)."""
+
+    waiting: int
+    before: int
+
+    @property
+    def grew(self) -> bool:
+        return self.waiting > self.before
+
+
+@dataclass(frozen=True)
 class DigestInputs:
     template: Digest
     week: date
@@ -121,6 +134,7 @@ class DigestInputs:
     min_group: int = 5
     roi: Sequence[RoiRow] = ()  # items resolved in the last ``roi_weeks`` weeks
     roi_weeks: int = 13
+    inbox: InboxCount | None = None
 
 
 # -- content -----------------------------------------------------------------------------
@@ -261,6 +275,7 @@ class DigestContent:
     unowned_total: int
     split: tuple[SplitLine, ...] | None
     roi: RoiSection | None = None
+    inbox: InboxCount | None = None  # said only when it grew
 
     @property
     def mostly_suppressed(self) -> bool:

@@ -8,6 +8,7 @@ A suppressed item never shows its respondent count or answers, only "fewer than 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,18 +109,38 @@ def _trend_detail(breakdown: ScoreBreakdown) -> str:
     return f"{word} (T = {t:+.2f})"
 
 
-def _signals_detail(item: ItemInputs, breakdown: ScoreBreakdown) -> str:
+def _sources_text(sources: Mapping[str, int]) -> str:
+    """Where the signals came from, the most first: "3 signals: 2 from alertmanager, 1 from
+    github" (a signal whose sender named no source: "with no source")."""
+    total = sum(sources.values())
+    ordered = sorted(sources.items(), key=lambda pair: (-pair[1], pair[0]))
+    parts = [f"{n} from {name}" if name else f"{n} with no source" for name, n in ordered]
+    return f"{total} signal{'s' if total != 1 else ''}: {', '.join(parts)}"
+
+
+def _signals_detail(
+    item: ItemInputs, breakdown: ScoreBreakdown, sources: Mapping[str, int] | None
+) -> str:
     if not item.signals:
         return "no signals"
     kinds = Counter(signal.kind for signal in item.signals)
     listed = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
-    return f"{listed}, decayed (A = {breakdown.factors['signals']:.2f})"
+    decayed = f"{listed}, decayed (A = {breakdown.factors['signals']:.2f})"
+    return f"{_sources_text(sources)}; {decayed}" if sources else decayed
 
 
 def component_lines(
-    breakdown: ScoreBreakdown, *, item: ItemInputs, team: TeamContext, settings: ScoreSettings
+    breakdown: ScoreBreakdown,
+    *,
+    item: ItemInputs,
+    team: TeamContext,
+    settings: ScoreSettings,
+    sources: Mapping[str, int] | None = None,
 ) -> list[ComponentLine]:
-    """One line per component: shown points, its weight and where the number comes from."""
+    """One line per component: shown points, its weight and where the number comes from.
+
+    ``sources``: how many of the item's signals each source sent (the signals the score
+    reads), named on the Signals line."""
     shown = breakdown.shown().components
     weights = settings.weights
     details = {
@@ -132,7 +153,7 @@ def component_lines(
         "pain": _pain_detail(breakdown, team, settings),
         "breadth": _breadth_detail(breakdown, settings),
         "trend": _trend_detail(breakdown),
-        "signals": _signals_detail(item, breakdown),
+        "signals": _signals_detail(item, breakdown, sources),
     }
     weight_of = {
         "risk": weights.risk,

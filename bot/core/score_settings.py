@@ -14,13 +14,25 @@ import math
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: The components of a score, in display order. Keys of ``ScoreBreakdown.components``.
 COMPONENTS: tuple[str, ...] = ("risk", "severity_floor", "pain", "breadth", "trend", "signals")
 
 #: The signal kinds of the data model (DESIGN section 2), in a fixed order.
-SIGNAL_KINDS: tuple[str, ...] = ("incident", "alert", "drift", "flaky_test", "custom")
+SIGNAL_KINDS: tuple[str, ...] = (
+    "incident",
+    "alert",
+    "drift",
+    "flaky_test",
+    "custom",
+    "ci_failure",
+    "data_quality",
+    "code_quality",
+)
+#: The kinds the webhooks brought later: a ``weights.yaml`` written before them may leave
+#: them out of a per-kind setting, and they then keep their defaults.
+LATER_KINDS: tuple[str, ...] = ("ci_failure", "data_quality", "code_quality")
 
 #: The pain question's scale (DESIGN section 4: a 1-5 likert).
 PAIN_MIN = 1.0
@@ -57,6 +69,9 @@ class PerKind(_Frozen):
     drift: float = Field(ge=0)
     flaky_test: float = Field(ge=0)
     custom: float = Field(ge=0)
+    ci_failure: float = Field(ge=0)
+    data_quality: float = Field(ge=0)
+    code_quality: float = Field(ge=0)
 
     def of(self, kind: str) -> float:
         """The value for ``kind``; ``ValueError`` for a kind the data model does not have."""
@@ -67,11 +82,41 @@ class PerKind(_Frozen):
 
 
 def _default_kind_weights() -> PerKind:
-    return PerKind(incident=3.0, alert=1.0, drift=2.0, flaky_test=1.0, custom=1.0)
+    # a failed CI run weighs as a flaky test; bad data as drift (both reach the models);
+    # a failed quality gate half as much: it repeats at every analysis until the code changes
+    return PerKind(
+        incident=3.0,
+        alert=1.0,
+        drift=2.0,
+        flaky_test=1.0,
+        custom=1.0,
+        ci_failure=1.0,
+        data_quality=2.0,
+        code_quality=0.5,
+    )
 
 
 def _default_half_lives() -> PerKind:
-    return PerKind(incident=14.0, alert=14.0, drift=14.0, flaky_test=14.0, custom=14.0)
+    # CI failures come in bursts that a fix ends at once: a week; none above 14 days, so the
+    # signals read stay those of the last 140 days
+    return PerKind(
+        incident=14.0,
+        alert=14.0,
+        drift=14.0,
+        flaky_test=14.0,
+        custom=14.0,
+        ci_failure=7.0,
+        data_quality=14.0,
+        code_quality=14.0,
+    )
+
+
+def _with_later_kinds(value: object, defaults: PerKind) -> object:
+    """A per-kind mapping with the defaults of the :data:`LATER_KINDS` it leaves out (the
+    five first kinds stay required)."""
+    if isinstance(value, dict):
+        return {**{kind: defaults.of(kind) for kind in LATER_KINDS}, **value}
+    return value
 
 
 class ScoreSettings(_Frozen):
@@ -113,6 +158,16 @@ class ScoreSettings(_Frozen):
 
     # Anonymity
     min_group: int = Field(default=5, ge=3)
+
+    @field_validator("signal_kind_weights", mode="before")
+    @classmethod
+    def _kind_weights(cls, value: object) -> object:
+        return _with_later_kinds(value, _default_kind_weights())
+
+    @field_validator("signal_half_life_days", mode="before")
+    @classmethod
+    def _half_lives(cls, value: object) -> object:
+        return _with_later_kinds(value, _default_half_lives())
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSettings:

@@ -15,7 +15,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.listeners import commands, home, middleware, modals, poll_listeners
+from bot.listeners import commands, home, inbox, middleware, modals, poll_listeners
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 
@@ -124,5 +124,6 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     poll_listeners.register_listeners(app)
     commands.register_listeners(app)
     modals.register_listeners(app)
+    inbox.register_listeners(app)
     home.register_listeners(app)
     return app

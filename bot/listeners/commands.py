@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.listeners import inbox
 from bot.runtime import Runtime
 from bot.services import digest_jobs, poll_jobs, poll_report, reviews, signal_tokens
 from bot.services import register as register_service
@@ -308,6 +309,11 @@ def _signals(req: Request) -> Payload:
     return signals_views.token_issued(issued.token, replaced)
 
 
+def _inbox(req: Request) -> Payload:
+    """``inbox``: the webhook signals no item claimed, by group, to route or ignore."""
+    return inbox.inbox_reply(req.runtime, req.team)
+
+
 HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "top": _top,
     "why": _why,
@@ -320,6 +326,7 @@ HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "poll": _poll,
     "digest": _digest,
     "signals": _signals,
+    "inbox": _inbox,
 }
 
 

@@ -2,8 +2,9 @@
 
 The ranking comes from :func:`current_ranking` (the numbers ``/debt top`` shows), last week's
 ranks from the previous ``priority_snapshot``, weekly pain from the pain sums, participation
-from the poll runs, resolved items from the audit trail, and the return on the fixes of the
-last weeks from the ROI reports (:mod:`bot.services.digest_roi`).
+from the poll runs, resolved items from the audit trail, the return on the fixes of the
+last weeks from the ROI reports (:mod:`bot.services.digest_roi`), and how many groups of
+signals wait in the inbox, now and at the last post.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.digest import DigestInputs, ItemRow, PainTally, PreviousRow, ResolvedRow, RunFigures
+from bot.core.digest_model import InboxCount
 from bot.core.reasons import stated_why
 from bot.services.ranking import Ranking, current_ranking, week_start
 from storage import aggregates, digest_reads
@@ -235,6 +237,10 @@ def gather(
         resolved=resolved_rows(groups, resolved),
         capacity=capacity,
         min_group=settings.min_group,
+        inbox=InboxCount(
+            digest_reads.inbox_groups_waiting(reader, team_id=team_id, at=now),
+            digest_reads.inbox_groups_waiting(reader, team_id=team_id, at=since_post),
+        ),
     )
     fixes = None
     if roi is not None and template.sections.roi:

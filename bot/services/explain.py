@@ -8,7 +8,7 @@ snapshot; the callers only render the result (Block Kit, terminal text or JSON).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -16,10 +16,10 @@ from sqlmodel import Session
 from bot.core.display import ComponentLine, component_lines
 from bot.core.explain import Change
 from bot.core.priority import RankedItem
-from bot.core.score_settings import ScoreSettings
-from bot.services.ranking import current_ranking
+from bot.core.score_settings import SIGNAL_KINDS, ScoreSettings
+from bot.services.ranking import SIGNAL_HORIZON_HALF_LIVES, Ranking, current_ranking
 from bot.services.snapshots import why_change
-from storage import register
+from storage import register, signals
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,20 @@ class Explanation:
         return self.status is not None
 
 
+def _signal_sources(
+    session: Session, ranking: Ranking, *, team_id: str, key: str
+) -> dict[str, int]:
+    """How many of the signals the score read for ``key`` each source sent (the same
+    horizon as the ranking's: the longest half-life, ten times)."""
+    record = ranking.records[key]
+    if record.id is None or not ranking.inputs[key].signals:
+        return {}
+    settings = ranking.settings
+    longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
+    since = ranking.now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
+    return signals.source_counts(session, team_id=team_id, debt_item_id=record.id, since=since)
+
+
 def explain_item(
     session: Session, *, team_id: str, key: str, now: datetime, settings: ScoreSettings
 ) -> Explanation:
@@ -70,7 +84,11 @@ def explain_item(
         record = register.get_item(session, team_id=team_id, key=key)
         return Explanation(key, None if record is None else record.status, None)
     lines = component_lines(
-        ranked.breakdown, item=ranking.inputs[key], team=ranking.team, settings=ranking.settings
+        ranked.breakdown,
+        item=ranking.inputs[key],
+        team=ranking.team,
+        settings=ranking.settings,
+        sources=_signal_sources(session, ranking, team_id=team_id, key=key),
     )
     explained = Explained(ranked, len(ranking.items), tuple(lines), change)
     return Explanation(key, ranking.records[key].status, explained)

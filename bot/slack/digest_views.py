@@ -93,6 +93,8 @@ def digest_message(content: DigestContent) -> dict[str, Any]:
         blocks.append(section(text))
     if content.split is not None and content.open_items:
         blocks.append(section(render_message("digest_split", lines=content.split)))
+    if content.inbox is not None:
+        blocks.append(section(render_message("digest_inbox", inbox=content.inbox)))
     if content.participation is not None:
         text = render_message("digest_participation", lines=content.participation)
         blocks += [divider(), *packed_sections(_lines(text), sep="\n")]

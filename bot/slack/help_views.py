@@ -24,7 +24,7 @@ def help_message(*, is_lead: bool) -> dict[str, Any]:
     everyone = [USAGE[name] for name in ("top", "show", "why", "roi", "polls")]
     everyone.append("/debt digest preview")
     leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
-    leads += ["/debt digest post [force]", USAGE["signals"]]
+    leads += ["/debt digest post [force]", USAGE["signals"], USAGE["inbox"]]
     lines = [f"`{usage}`" for usage in everyone]
     blocks = [
         section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),

@@ -29,9 +29,10 @@ SUBCOMMANDS = (
     "digest",
     "export",
     "signals",
+    "inbox",
 )
 LEAD_ONLY = frozenset(
-    {"add", "assess", "owner", "status", "poll", "digest post", "export", "signals"}
+    {"add", "assess", "owner", "status", "poll", "digest post", "export", "signals", "inbox"}
 )
 USAGE = {
     "help": "/debt help",
@@ -52,6 +53,7 @@ USAGE = {
     "digest": "/debt digest preview | /debt digest post [force]",
     "export": "/debt export",
     "signals": "/debt signals token [rotate]",
+    "inbox": "/debt inbox",
 }
 MAX_TOP = 50
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[0-9]+$")
@@ -134,7 +136,7 @@ def parse(text: str) -> Command:
     if name not in SUBCOMMANDS:
         raise UsageError(f"unknown command {_shown(words[0])}", "/debt help")
     usage = USAGE[name]
-    if name in {"help", "add", "polls", "export"}:
+    if name in {"help", "add", "polls", "export", "inbox"}:
         _exact(rest, 0, name)
         return Command(name)
     if name == "top":

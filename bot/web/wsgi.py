@@ -3,7 +3,8 @@
 Routes: ``POST /slack/events`` (slash commands, interactivity, events) and, with OAuth,
 ``GET /slack/install`` and ``GET /slack/oauth_redirect`` — all through Bolt's WSGI adapter,
 which verifies every request's signature; ``POST /api/signals``; ``POST /api/metrics``;
-``GET /healthz``.
+``POST /api/hooks/<source>`` (the webhooks of GitHub, GitLab, Alertmanager, PagerDuty,
+Sentry and SonarQube); ``GET /healthz``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import text
 
 from bot.listeners.app import INSTALL_PATH, REDIRECT_PATH
 from bot.runtime import Runtime
-from bot.web import metrics_api, signals_api
+from bot.web import hooks_api, metrics_api, signals_api
 from storage.db import sqlite_file
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ _REASONS = {
     200: "OK",
     201: "Created",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     400: "Bad Request",
@@ -133,6 +135,18 @@ def make_wsgi_app(
                 runtime,
                 authorization=environ.get("HTTP_AUTHORIZATION", ""),
                 body=_body(environ, metrics_api.MAX_BODY),
+                team=team,
+            )
+            return _json(start_response, status, payload)
+        if path.startswith(hooks_api.PREFIX) and path != hooks_api.PREFIX:
+            if method != "POST":
+                return _json(start_response, 405, {"ok": False, "error": "use POST"})
+            team = parse_qs(environ.get("QUERY_STRING", "")).get("team", [None])[0]
+            status, payload = hooks_api.handle(
+                runtime,
+                source=path.removeprefix(hooks_api.PREFIX),
+                headers=hooks_api.headers_of(environ),
+                body=_body(environ, hooks_api.MAX_BODY),
                 team=team,
             )
             return _json(start_response, status, payload)

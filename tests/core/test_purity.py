@@ -14,9 +14,11 @@ CORE = Path(__file__).resolve().parents[2] / "bot" / "core"
 #: The two that read a file the operator names (templates, weights.yaml) at start.
 READS_FILES = {"bot.core.catalog", "bot.core.weights_file"}
 SCORING_MODULES = sorted(
-    f"bot.core.{path.stem}"
-    for path in CORE.glob("*.py")
-    if path.stem != "__init__" and f"bot.core.{path.stem}" not in READS_FILES
+    name
+    for path in CORE.rglob("*.py")
+    if path.stem != "__init__"
+    and (name := "bot.core." + ".".join(path.relative_to(CORE).with_suffix("").parts))
+    not in READS_FILES
 )
 FORBIDDEN = (
     "slack_sdk",
