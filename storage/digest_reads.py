@@ -57,8 +57,10 @@ def last_posted_at(
 def resolved_since(
     source: Session | Reader, *, team_id: str, since: datetime, until: datetime
 ) -> list[tuple[ItemRow, datetime, str]]:
-    """Items set to ``resolved`` in [since, until) that are still resolved: with when, and
-    the audit reason of that change."""
+    """Items set to ``resolved`` in [since, until) that are still resolved: with when they
+    were resolved, and the audit reason of that change. "When" is the item's
+    ``resolved_at`` where that is earlier than the change (a fix imported with the day it
+    was really made, ``resolved_on``), so pain before and after is read around the fix."""
     reader = reader_of(source)
     sql = """
         SELECT subject, at, reason, after FROM audit_event
@@ -72,7 +74,22 @@ def resolved_since(
     if not latest:
         return []
     items = items_by_key(reader, team_id=team_id, keys=list(latest), status="resolved")
-    return [(item, *latest[item.key]) for item in items]
+    if not items:
+        return []
+    listed, more = in_list("item", [item.id for item in items])
+    fixed = {
+        int(item_id): as_utc(at)
+        for item_id, at in reader.rows(
+            f"SELECT id, resolved_at FROM debt_item WHERE id IN {listed} AND resolved_at "
+            "IS NOT NULL",
+            more,
+        )
+    }
+    out = []
+    for item in items:
+        at, reason = latest[item.key]
+        out.append((item, min(at, fixed.get(item.id, at)), reason))
+    return out
 
 
 def score_history(

@@ -119,6 +119,29 @@ def test_resolved_since_reads_the_audit_trail(session: Session) -> None:
     )
 
 
+def test_a_fix_imported_with_its_real_day_is_dated_by_it(session: Session) -> None:
+    """A register import that says an item was resolved ten weeks ago: the digest reports it
+    once (its change is new) but dated by the fix, so pain before and after is read around
+    the fix rather than around the import."""
+    make_item(session, "DEBT-4", title="Old fix")
+    fixed = NOW - timedelta(weeks=10)
+    save_item(
+        session,
+        team_id=TEAM,
+        key="DEBT-4",
+        fields={"status": "resolved", "resolved_at": fixed},
+        actor="cli:lead",
+        reason="imported from register.csv",
+        now=NOW,
+    )
+    found = digest_reads.resolved_since(
+        session, team_id=TEAM, since=NOW - timedelta(days=7), until=NOW + timedelta(days=1)
+    )
+    assert [(item.key, at, reason) for item, at, reason in found] == [
+        ("DEBT-4", fixed, "imported from register.csv")
+    ]
+
+
 def test_score_history_per_item_and_week(session: Session) -> None:
     item = make_item(session, "DEBT-1")
     assert item.id is not None
