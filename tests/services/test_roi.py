@@ -9,14 +9,16 @@ the anonymity rule — is checked on both databases.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
 from bot.core.weights_file import RoiSettings
 from bot.services import roi as roi_service
-from storage import metrics, responses
+from storage import db, metrics, responses
 from storage.models import DebtItem
 from surveys.metrics_file import MetricCatalog
 from tests.factories import TEAM, make_item, make_run
@@ -48,7 +50,7 @@ def _pain(week: int, person: int, fixed: bool) -> float:
     return max(1.0, min(5.0, round(level + NOISE[(week + person) % len(NOISE)] * 2)))
 
 
-def _team(session: Session, *, anonymous_people: int | None = None) -> None:
+def _team(session: Session, *, first_person_shift: float = 0.0) -> None:
     one = make_item(session, "DEBT-1", component="ingest")
     two = make_item(session, "DEBT-2", component="serving")
     for week in range(WEEKS):
@@ -62,7 +64,13 @@ def _team(session: Session, *, anonymous_people: int | None = None) -> None:
                     question_id="pain",
                     debt_item_id=item.id,
                     respondent=user,
-                    value=_pain(week, person, fixed),
+                    value=max(
+                        1.0,
+                        min(
+                            5.0,
+                            _pain(week, person, fixed) + (first_person_shift if person == 0 else 0),
+                        ),
+                    ),
                     text_value=None,
                     at=_at(week, 2),
                 )
@@ -155,3 +163,43 @@ def test_every_fix_since_a_date_with_totals(session) -> None:
     totals = roi_service.totals(reports)
     assert totals.items == 1 and totals.effort_days == 3.0
     assert roi_service.roi_since(session, _ctx(), START + timedelta(weeks=FIX_WEEK + 1)) == []
+
+
+def test_one_persons_answers_under_the_group_change_no_roi_figure(
+    migrated_sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Neighbouring worlds: the same team, except what one person answered (every week,
+    two points apart). With a minimum group larger than the people answering, nothing of
+    the ROI report may tell the two worlds apart: not its JSON, not its text lines, not
+    the digest's section."""
+    from bot.cli.roi_cmds import text_lines
+
+    seen = []
+    for shift in (0.0, 2.0):
+        path = tmp_path / f"world-{shift}.db"
+        shutil.copy(migrated_sqlite_template, path)
+        engine = db.make_engine(f"sqlite:///{path}")
+        with Session(engine) as session:
+            _team(session, first_person_shift=shift)
+            report = roi_service.item_roi(session, _ctx(min_group=7), "DEBT-1")
+            since = roi_service.roi_since(session, _ctx(min_group=7), START)
+        engine.dispose()
+        seen.append(
+            (
+                json.dumps(roi_service.as_json(report), sort_keys=True),
+                text_lines(report),
+                [roi_service.as_json(r) for r in since],
+            )
+        )
+    assert seen[0] == seen[1]
+    # and the same worlds do differ once the group is small enough to release them
+    released = []
+    for shift in (0.0, 2.0):
+        path = tmp_path / f"released-{shift}.db"
+        shutil.copy(migrated_sqlite_template, path)
+        engine = db.make_engine(f"sqlite:///{path}")
+        with Session(engine) as session:
+            _team(session, first_person_shift=shift)
+            released.append(roi_service.as_json(roi_service.item_roi(session, _ctx(), "DEBT-1")))
+        engine.dispose()
+    assert released[0] != released[1]
