@@ -20,9 +20,10 @@ Hours never enter the score: ``pain_sum`` and every aggregate of the ranking rea
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from storage.clock import week_of
 from storage.reader import Reader, as_date, as_utc, reader_of
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ class WeekHours(NamedTuple):
     people: int
     total: float
     mean: float
-
-
-def week_of(day: date) -> date:
-    """The Monday of ``day``'s ISO week."""
-    return day - timedelta(days=day.weekday())
 
 
 def _day(value: date) -> date:

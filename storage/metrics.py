@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from storage.clock import week_of
 from storage.reader import Reader, as_utc, reader_of
 
 if TYPE_CHECKING:
@@ -70,15 +71,6 @@ class SignalCounts(NamedTuple):
 
     by_kind: dict[str, int]
     ended: int
-
-
-def week_of(moment: date) -> date:
-    """The Monday of the (UTC) week holding ``moment`` (a date, or an aware datetime)."""
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC week; pass an aware datetime")
-        moment = moment.astimezone(UTC).date()
-    return moment - timedelta(days=moment.weekday())
 
 
 def _window(since: date, until: date) -> tuple[date, date, datetime, datetime]:

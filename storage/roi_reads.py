@@ -7,7 +7,7 @@ Plain SQL through :class:`storage.reader.Reader`, like the ranking's reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.reader import Reader, as_utc, reader_of
@@ -69,8 +69,3 @@ def all_items(source: Session | Reader, *, team_id: str) -> list[FixedItem]:
     """Every item of the team (controls are chosen among them), by id."""
     sql = f"SELECT {_COLUMNS} FROM debt_item WHERE team_id = :team ORDER BY id"
     return [_fixed(row) for row in reader_of(source).rows(sql, {"team": team_id})]
-
-
-def day_of(moment: datetime) -> date:
-    """The UTC day of a stored moment."""
-    return as_utc(moment).date()

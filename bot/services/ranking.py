@@ -28,6 +28,7 @@ from bot.core.inputs import (
 from bot.core.priority import RankedItem, rank, score_items
 from bot.core.score_settings import SIGNAL_KINDS, ScoreSettings
 from storage import aggregates, register_rows
+from storage.clock import week_of
 from storage.reader import Reader, reader_of
 from storage.register_rows import ItemRow
 
@@ -54,9 +55,8 @@ class Ranking:
         return next((item for item in self.items if item.breakdown.key == key), None)
 
 
-def week_start(day: date) -> date:
-    """The Monday of ``day``'s ISO week."""
-    return day - timedelta(days=day.weekday())
+week_start = week_of
+"""The Monday of ``day``'s ISO week (``storage.clock.week_of``)."""
 
 
 def _pain_by_item(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from bot.core import roi
 from bot.core.weights_file import RoiSettings
 from bot.services.digest_inputs import weekly_tallies
 from storage import aggregates, hours, metrics, roi_reads
+from storage.clock import week_of
 from storage.reader import Reader
 
 if TYPE_CHECKING:
@@ -97,12 +98,6 @@ class ItemRoi:
     payback_weeks: float | None
     caveats: tuple[str, ...]
 
-    def improved(self) -> list[MetricReport]:
-        return [m for m in self.metrics if m.result.verdict == "improved"]
-
-    def worse(self) -> list[MetricReport]:
-        return [m for m in self.metrics if m.result.verdict == "worse"]
-
 
 @dataclass
 class Totals:
@@ -111,7 +106,6 @@ class Totals:
     hours_saved_per_week: float = 0.0
     money_saved_per_week: float | None = None
     with_saving: int = 0
-    keys: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,10 +132,6 @@ def context_for(runtime: Runtime, team_id: str) -> Context:
         catalog=runtime.metrics,
         costs=runtime.roi,
     )
-
-
-def week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def _midnight(day: date) -> datetime:
@@ -181,7 +171,6 @@ def totals(reports: Iterable[ItemRoi]) -> Totals:
     out = Totals()
     for report in reports:
         out.items += 1
-        out.keys.append(report.key)
         out.effort_days += report.cost.effort_days or 0.0
         if report.hours_saved_per_week is not None:
             out.with_saving += 1
