@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench install clean demo
+.PHONY: test lint bench install clean demo chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,24 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The browser tests drive Debian's chromium: installed from the distribution's packages when
+# missing (as root, or with sudo), never a browser downloaded at run time.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt=apt-get; \
+	  elif command -v sudo >/dev/null 2>&1; then apt="sudo apt-get"; \
+	  else echo "chromium is missing and apt-get needs root: the browser tests will be skipped"; exit 0; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$apt install -y chromium \
+	  || { $$apt update && DEBIAN_FRONTEND=noninteractive $$apt install -y chromium; } \
+	  || echo "chromium could not be installed: the browser tests will be skipped"; }
+
+# Two test processes (pytest-xdist), one per core; each test file runs whole in one of them.
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The dashboard's screenshots README shows, taken by the browser tests.
+screenshots: $(STAMP) chromium
+	DEBTPULSE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q -m browser tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,6 +59,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.answers --database postgres
 	$(BIN)/python -m bench.slow_clients
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.teams
+	$(BIN)/python -m bench.dash
 	$(BIN)/python -m bench.table
 
 clean:

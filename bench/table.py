@@ -20,6 +20,12 @@ ORDER = [
     ("fanout", "DM poll to 1,000 people, 10 % faults"),
     ("serve_rss", "idle serve worker RSS"),
     ("slow_clients", "signed slash command with 64 slow clients"),
+    ("teams", "DM poll in 200 workspaces x 25 people at once, 2 workers"),
+    ("dash_ranking", "dashboard: the ranking, 1M answers"),
+    ("dash_filtered", "dashboard: the ranking, filtered"),
+    ("dash_item", "dashboard: an item page"),
+    ("dash_polls", "dashboard: polls"),
+    ("dash_roi", "dashboard: ROI"),
 ]
 
 

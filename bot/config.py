@@ -86,12 +86,28 @@ class Settings(BaseModel):
     alertmanager_allow_unsigned: bool = Field(
         default=False, validation_alias=AliasChoices("DEBTPULSE_ALERTMANAGER_ALLOW_UNSIGNED")
     )
+    # days after an uninstall (or a revoked token) a workspace's data is purged; 0: never
+    purge_after_days: int = Field(
+        default=30, ge=0, le=3650, validation_alias=AliasChoices("DEBTPULSE_PURGE_AFTER_DAYS")
+    )
     public_url: str | None = _env("DEBTPULSE_PUBLIC_URL")
+    # signs the dashboard's session cookies; None: a key derived from SLACK_SIGNING_SECRET
+    dashboard_secret: SecretStr | None = _env("DEBTPULSE_DASHBOARD_SECRET")
     poll_channel: str | None = _env("DEBTPULSE_POLL_CHANNEL")
     digest_channels: list[str] = Field(
         default_factory=list, validation_alias=AliasChoices("DEBTPULSE_DIGEST_CHANNELS")
     )
     min_group: int = Field(default=5, ge=3, validation_alias=AliasChoices("DEBTPULSE_MIN_GROUP"))
+    # operability: GET /metrics's bearer token, the worker's metrics port (0: none), log lines
+    metrics_token: SecretStr | None = _env("DEBTPULSE_METRICS_TOKEN")
+    metrics_port: int = Field(
+        default=9464, ge=0, le=65535, validation_alias=AliasChoices("DEBTPULSE_METRICS_PORT")
+    )
+    log_format: str = Field(default="text", validation_alias=AliasChoices("DEBTPULSE_LOG_FORMAT"))
+    # the team's time zone (its days, weeks and schedules); None: its digest template's
+    timezone: str | None = _env("DEBTPULSE_TIMEZONE")
+    # the share of a sprint for debt; None: capacity.debt_share of weights.yaml
+    debt_budget: float | None = _env("DEBTPULSE_DEBT_BUDGET")
 
     @field_validator("leads", mode="before")
     @classmethod
@@ -117,6 +133,47 @@ class Settings(BaseModel):
         if value is not None and not _CHANNEL_ID.match(value):
             raise ValueError(f"not a Slack channel id: {value!r}")
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        given = value.strip().lower() if isinstance(value, str) else value
+        if given not in ("text", "json"):
+            raise ValueError(f"text or json expected (got {value!r})")
+        return given
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not a time zone name like Europe/Berlin: {value!r}") from None
+        return value
+
+    @field_validator("debt_budget", mode="before")
+    @classmethod
+    def _debt_budget(cls, value: Any) -> Any:
+        """A share of a sprint: ``0.15`` or ``15%``, more than 0 and at most all of it."""
+        if value is None:
+            return None
+        given = value.strip() if isinstance(value, str) else value
+        try:
+            if isinstance(given, str) and given.endswith("%"):
+                share = float(given[:-1].strip()) / 100
+            elif isinstance(given, bool):
+                raise ValueError
+            else:
+                share = float(given)
+        except (TypeError, ValueError):
+            share = float("nan")
+        if not 0 < share <= 1:  # NaN fails too
+            raise ValueError(f"a share of a sprint like 0.15 or 15% expected (got {value!r})")
+        return share
 
     @field_validator("database_url")
     @classmethod

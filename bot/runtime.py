@@ -131,7 +131,13 @@ class Runtime:
 
     @cached_property
     def capacity(self) -> Capacity:
-        return self.weights[1]
+        """The sprint's debt budget of ``weights.yaml``; its share is ``debt_budget`` when the
+        settings give one (DEBTPULSE_DEBT_BUDGET, or the team's own)."""
+        capacity = self.weights[1]
+        share = self.settings.debt_budget
+        if share is not None and share != capacity.debt_share:
+            capacity = capacity.model_copy(update={"debt_share": share})
+        return capacity
 
     @cached_property
     def roi(self) -> RoiSettings:
@@ -223,6 +229,42 @@ class Runtime:
                 ) from None
             self.default_team = team
         return self.default_team
+
+    def for_team(self, team: str, *, settings: Settings | None = None) -> Runtime:
+        """A view of this runtime for one workspace: the same engine, templates, metrics,
+        routes and clock, with ``team`` as its team and ``settings`` (that team's effective
+        settings: ``bot.services.workspaces.team_runtime`` builds them) in place of the
+        process's. The score settings follow the team's minimum group. A process that has
+        not opened its engine (a CLI command reading a SQLite file) leaves the view to open
+        its own, when it needs one."""
+        view = Runtime(
+            settings if settings is not None else self.settings,
+            engine=self.engine if self._engine_opened else None,
+            default_team=team,
+            clock=self.clock,
+            read_settings=self._read_settings,
+            connect=self._connect,
+        )
+        for shared in ("catalog", "metrics", "routes", "roi"):
+            if shared in self.__dict__:
+                view.__dict__[shared] = self.__dict__[shared]
+        if "weights" in self.__dict__:
+            weights = self.weights
+            if view.settings.min_group != weights.settings.min_group:
+                weights = weights._replace(
+                    settings=weights.settings.model_copy(
+                        update={"min_group": view.settings.min_group}
+                    )
+                )
+            view.__dict__["weights"] = weights
+        view.__dict__["process"] = self.process
+        return view
+
+    @cached_property
+    def process(self) -> Runtime:
+        """The process's own runtime, whose settings are the environment's: this one, or the
+        one a team's view (:meth:`for_team`) was made from."""
+        return self
 
     def require_anon_secret(self) -> None:
         """Anonymous surveys hash respondents with DEBTPULSE_ANON_SECRET: refuse to run

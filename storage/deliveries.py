@@ -144,6 +144,28 @@ def idle(session: Session, *, team_id: str, until: datetime, claimed_before: dat
     return session.execute(due).first() is None and session.execute(stale).first() is None
 
 
+def teams_due(session: Session, *, until: datetime, claimed_before: datetime) -> list[str]:
+    """The teams with a delivery to send before ``until`` (of an open run) or a claim older
+    than ``claimed_before`` to give up: the senders' work, one query for every team."""
+    due = (
+        select(col(PollDelivery.team_id))
+        .join(PollRun, col(PollRun.id) == col(PollDelivery.poll_run_id))
+        .where(
+            col(PollDelivery.status) == "pending",
+            col(PollDelivery.last_error) != SENDING,
+            col(PollRun.status) == "open",
+            _due(until),
+        )
+    )
+    stale = select(col(PollDelivery.team_id)).where(
+        col(PollDelivery.status) == "pending",
+        col(PollDelivery.last_error) == SENDING,
+        col(PollDelivery.updated_at) < claimed_before,
+    )
+    teams = session.execute(due.union(stale)).scalars()
+    return sorted(str(team) for team in teams)
+
+
 def finish(
     session: Session,
     *,

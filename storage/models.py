@@ -755,4 +755,136 @@ class SignalRoute(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime())
 
 
+#: The settings a workspace can set for itself (``bot.services.team_settings``).
+TEAM_SETTING_KEYS = (
+    "poll_channel",
+    "digest_channels",
+    "leads",
+    "timezone",
+    "min_group",
+    "debt_budget",
+)
+
+
+class TeamSetting(SQLModel, table=True):
+    """A workspace's own value of one setting, over the environment's default: one row per
+    team and key, ``value`` as JSON text, with who changed it last and when. A key without a
+    row takes the environment's value; every change is audited beside it."""
+
+    __tablename__ = "team_setting"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_team_setting_key"),
+        CheckConstraint(
+            f"key IN ({', '.join(repr(key) for key in TEAM_SETTING_KEYS)})",
+            name="ck_team_setting_key",
+        ),
+        CheckConstraint("length(value) > 0", name="ck_team_setting_value_nonempty"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=32)
+    value: str = Field(sa_type=Text)
+    changed_by: str = Field(max_length=64)
+    changed_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class TeamLifecycle(StrEnum):
+    active = "active"
+    tokens_revoked = "tokens_revoked"
+    """Slack revoked the bot token (``tokens_revoked``): nothing can be posted any more."""
+    uninstalled = "uninstalled"
+    """The app was removed from the workspace (``app_uninstalled``)."""
+
+
+class TeamState(SQLModel, table=True):
+    """Where a workspace stands: active, or its token revoked or the app uninstalled (all
+    its work stops), and when its data is purged (``purge_after``; None: kept).
+
+    A workspace with no row is active (a single-workspace install, or one installed before
+    this table). ``gone_token`` is the SHA-256 prefix of the single-workspace bot token that
+    was uninstalled or revoked: a different token in ``SLACK_BOT_TOKEN`` means the app was
+    installed again.
+    """
+
+    __tablename__ = "team_state"
+    __table_args__ = (
+        UniqueConstraint("team_id", name="uq_team_state_team"),
+        CheckConstraint(_in("state", TeamLifecycle), name="ck_team_state_state"),
+        CheckConstraint(
+            "(state = 'active' AND uninstalled_at IS NULL AND purge_after IS NULL "
+            "AND gone_token IS NULL) OR (state <> 'active' AND uninstalled_at IS NOT NULL)",
+            name="ck_team_state_uninstalled",
+        ),
+        CheckConstraint(
+            "purge_after IS NULL OR purge_after >= uninstalled_at",
+            name="ck_team_state_purge_after",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    state: str = Field(default=TeamLifecycle.active.value, max_length=16)
+    installed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    """When the app was last installed (OAuth); None: not known (a single-workspace token)."""
+    uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    purge_after: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    gone_token: str | None = Field(default=None, max_length=16)
+    updated_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class TeamPurge(SQLModel, table=True):
+    """A workspace's data deleted: when, by whom, why, and how many rows per table — never
+    the data. It outlives the purge it records (the database refuses to delete a row, or to
+    change one but a ``running`` purge's own, in its transaction).
+
+    While ``running`` (inside the purge's one transaction only) the database lets that
+    team's ``audit_event`` rows be deleted; it is ``done`` when the transaction commits.
+    """
+
+    __tablename__ = "team_purge"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'done')", name="ck_team_purge_status"),
+        Index("ix_team_purge_team", "team_id", "purged_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    purged_at: datetime = Field(sa_type=UTCDateTime())
+    purged_by: str = Field(max_length=64)
+    reason: str = Field(default="", sa_type=Text)
+    status: str = Field(default="running", max_length=8)
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    """Rows deleted per table (``slack_installations`` and ``slack_bots`` included)."""
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time dashboard sign-in link (``/debt dashboard``), kept as its SHA-256 only.
+
+    It signs ``user_id`` in to ``team_id``'s dashboard once (``used_at`` set, in the same
+    statement that checks it was not), within ten minutes of ``created_at``; whether the
+    person is a lead was decided when the link was made. The link itself is shown once, in
+    Slack, to that person alone, and never stored.
+    """
+
+    __tablename__ = "dashboard_link"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_dashboard_link_hash"),
+        CheckConstraint("length(token_hash) = 64", name="ck_dashboard_link_hash_length"),
+        CheckConstraint(
+            "used_at IS NULL OR used_at >= created_at", name="ck_dashboard_link_used_after"
+        ),
+        Index("ix_dashboard_link_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64)
+    """The hex SHA-256 of the link's token (a random 256-bit value)."""
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=64)
+    is_lead: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
 metadata = SQLModel.metadata

@@ -228,9 +228,18 @@ def mark_delivery(
     session.add(delivery)
 
 
-def runs_with_status(session: Session, *, status: str) -> list[PollRun]:
-    query = select(PollRun).where(PollRun.status == status).order_by(col(PollRun.id))
-    return list(session.exec(query))
+def runs_with_status(session: Session, *, status: str, team_id: str | None = None) -> list[PollRun]:
+    """The runs in ``status`` (of ``team_id`` only, when given), oldest first."""
+    query = select(PollRun).where(PollRun.status == status)
+    if team_id is not None:
+        query = query.where(PollRun.team_id == team_id)
+    return list(session.exec(query.order_by(col(PollRun.id))))
+
+
+def teams_with_open_runs(session: Session) -> list[str]:
+    """The teams that have an open run (the tick's work is theirs), sorted."""
+    query = select(PollRun.team_id).where(PollRun.status == "open").distinct()
+    return sorted(session.exec(query))
 
 
 def close_run(session: Session, *, run_id: int, now: datetime) -> bool:
@@ -276,13 +285,16 @@ def previous_run(session: Session, *, run: PollRun) -> PollRun | None:
     ).first()
 
 
-def note_reminder(session: Session, *, delivery_id: int, covers: int, now: datetime) -> None:
-    """Record a reminder that covers the first ``covers`` reminder offsets of the run."""
-    delivery = session.get(PollDelivery, delivery_id)
-    assert delivery is not None
-    delivery.reminders_sent = max(delivery.reminders_sent, covers)
-    delivery.updated_at = now
-    session.add(delivery)
+def note_reminder(session: Session, *, delivery_id: int, covers: int, now: datetime) -> bool:
+    """Claim the reminder that covers the first ``covers`` reminder offsets of the run: True
+    for the one caller that recorded it, False when another did already (one conditional
+    UPDATE: of two workers reminding at once, the second finds the row changed)."""
+    result = session.execute(
+        update(PollDelivery)
+        .where(col(PollDelivery.id) == delivery_id, col(PollDelivery.reminders_sent) < covers)
+        .values(reminders_sent=covers, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def record_survey(

@@ -44,15 +44,20 @@ def of_run(session: Session, *, run_id: int) -> list[PollResultPost]:
     return list(session.exec(statement).all())
 
 
-def runs_due(session: Session, *, stale_before: datetime) -> list[int]:
-    """Closed runs with a results post still to make (pending, or a post interrupted)."""
-    statement = (
-        select(PollResultPost.poll_run_id)
-        .where(_due(stale_before))
-        .distinct()
-        .order_by(col(PollResultPost.poll_run_id))
-    )
+def runs_due(session: Session, *, stale_before: datetime, team_id: str | None = None) -> list[int]:
+    """Closed runs with a results post still to make (pending, or a post interrupted); of
+    ``team_id`` only, when given."""
+    statement = select(PollResultPost.poll_run_id).where(_due(stale_before))
+    if team_id is not None:
+        statement = statement.where(PollResultPost.team_id == team_id)
+    statement = statement.distinct().order_by(col(PollResultPost.poll_run_id))
     return list(session.exec(statement).all())
+
+
+def teams_due(session: Session, *, stale_before: datetime) -> list[str]:
+    """The teams with a results post still to make, sorted."""
+    statement = select(PollResultPost.team_id).where(_due(stale_before)).distinct()
+    return sorted(session.exec(statement).all())
 
 
 def claim(session: Session, *, post_id: int, now: datetime, stale_before: datetime) -> bool:

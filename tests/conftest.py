@@ -23,10 +23,24 @@ POSTGRES_URL = os.environ.get("DEBTPULSE_TEST_POSTGRES_URL")
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never see the developer's Slack or database settings, nor a stray .env."""
     for name in list(os.environ):
-        ours = name.startswith(("SLACK_", "DEBTPULSE_")) or name in {"DATABASE_URL", "PORT"}
+        ours = name.startswith(("SLACK_", "DEBTPULSE_")) or name in {
+            "DATABASE_URL",
+            "PORT",
+            "PROMETHEUS_MULTIPROC_DIR",
+        }
         if ours and name != "DEBTPULSE_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("DEBTPULSE_METRICS_PORT", "0")  # a worker run in a test listens nowhere
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_team_settings() -> None:
+    """Each test reads a workspace's settings from its database, not from what this process
+    kept in memory for the previous test (the PostgreSQL test engine is shared)."""
+    from bot.services import team_settings
+
+    team_settings.forget()
 
 
 @pytest.fixture(scope="session")

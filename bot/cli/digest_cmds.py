@@ -33,6 +33,23 @@ def _runtime(team: str | None) -> Runtime:
     return cli_runtime(team).load(read_only=True)
 
 
+def posting_runtime(team: str | None) -> Runtime:
+    """What ``poll send`` and ``digest post`` post with: the workspace's settings and its own
+    bot token (``--team``; without it, the only workspace there is). A one-line failure when
+    the workspace cannot be posted for (``--team`` is blamed when it was given)."""
+    from bot.cli.serve_cmds import make_runtime
+    from bot.services import per_team
+
+    runtime = make_runtime(cli_runtime().settings)
+    try:
+        return per_team.posting_runtime(runtime, team or runtime.posting_team())
+    except LookupError as exc:
+        said = str(exc.args[0])
+        if team:
+            fail(f"--team: {said}")
+        fail(f"{said}; pass --team" if per_team.multi_team(runtime) else said)
+
+
 def preview(
     digest: DigestOption = None,
     team: TeamOption = None,
@@ -69,13 +86,14 @@ def post(
     force: Annotated[
         bool, typer.Option("--force", help="Post even if this week's digest was posted.")
     ] = False,
+    team: TeamOption = None,
 ) -> None:
-    """Post the digest to its channels now (once per week unless --force)."""
-    from bot.cli.serve_cmds import make_runtime
+    """Post the digest to its channels now (once per week unless --force), in the workspace
+    of --team (with its own token and channels)."""
     from bot.config import ConfigError
     from bot.services import digest_jobs
 
-    runtime = make_runtime(cli_runtime().settings)
+    runtime = posting_runtime(team)
     digest_id = digest or digest_jobs.default_digest_id(runtime)
     try:
         template = digest_jobs.digest_template(runtime, digest_id)
@@ -84,6 +102,12 @@ def post(
     try:
         digest_jobs.channels_of(runtime, template)
     except LookupError:
+        if runtime.settings.oauth_enabled:  # the workspace's own setting
+            fail(
+                f"--team: workspace {runtime.default_team} has no digest channels (digest "
+                f"{template.id} lists none of its own): `debtpulse config set --team "
+                f"{runtime.default_team} digest_channels C…` or `/debt config`"
+            )
         raise ConfigError(
             "DEBTPULSE_DIGEST_CHANNELS",
             f"required but not set (digest {template.id} lists no channels of its own)",

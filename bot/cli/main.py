@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import (
+    config_cmds,
     digest_cmds,
     integrations_cmds,
     metrics_cmds,
@@ -20,6 +21,7 @@ from bot.cli import (
     serve_cmds,
     signals_cmds,
     surveys_cmds,
+    team_cmds,
     worker_cmds,
 )
 from bot.cli.context import cli_runtime
@@ -51,6 +53,8 @@ signals_app.add_typer(signals_cmds.token_app, name="token")
 signals_app.add_typer(signals_cmds.inbox_app, name="inbox")
 app.add_typer(metrics_cmds.metrics_app, name="metrics")
 app.add_typer(integrations_cmds.integrations_app, name="integrations")
+app.add_typer(team_cmds.team_app, name="team")
+app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(poll_app, name="poll")
 digest_app = typer.Typer(help="The weekly digest.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -270,11 +274,13 @@ def signals_import(
 @poll_app.command("send")
 def poll_send(
     survey_id: Annotated[str, typer.Argument(help="The survey's id, e.g. weekly-debt-pulse.")],
+    team: TeamOption = None,
 ) -> None:
-    """Open a run of SURVEY_ID now and deliver it (once per minute's slot)."""
+    """Open a run of SURVEY_ID now and deliver it (once per minute's slot), in the workspace
+    of --team (with its own token and channels)."""
     from bot.services import poll_jobs, poll_report
 
-    runtime = serve_cmds.make_runtime(cli_runtime().settings)
+    runtime = digest_cmds.posting_runtime(team)
     if survey_id not in runtime.catalog or runtime.catalog[survey_id].survey is None:
         known = ", ".join(sorted(t.id for t in runtime.catalog.values() if t.survey))
         fail(f"survey_id: no survey {survey_id!r} (known: {known})")

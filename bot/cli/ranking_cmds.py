@@ -29,9 +29,12 @@ TOP_JSON_KEYS = (
 
 
 def _runtime(team: str | None) -> Runtime:
+    """The team's runtime: its own settings (a raised minimum group suppresses more)."""
+    from bot.services import team_settings
+
     # "now" is this module's utcnow, read when the command starts: a test stands its
     # simulated clock in for it
-    return cli_runtime(team, clock=utcnow)
+    return team_settings.team_view(cli_runtime(team, clock=utcnow))
 
 
 def _category(value: str | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -30,16 +29,15 @@ def make_runtime(settings: Settings) -> Runtime:
     return runtime
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
 def wsgi_app() -> Any:
     """The WSGI app built from the environment (gunicorn loads this in each worker)."""
+    from bot.cli import log_setup
     from bot.listeners.app import build_app  # Slack and web code load only for these commands
     from bot.web.wsgi import make_wsgi_app
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    runtime = make_runtime(load_settings())
+    settings = load_settings()
+    log_setup.configure(settings.log_format)
+    runtime = make_runtime(settings)
     return make_wsgi_app(runtime, build_app(runtime))
 
 
@@ -86,10 +84,15 @@ def serve(
         ),
     ] = True,
 ) -> None:
-    """The HTTP app for Slack: /slack/events, /api/signals, /healthz (and OAuth routes)."""
+    """The HTTP app for Slack: /slack/events, /api/signals, /healthz, /readyz, /metrics (and
+    OAuth routes)."""
+    from bot.cli import log_setup, metrics_dir
+
+    metrics_dir.prepare_shared()  # before anything counts, and before gunicorn forks
     from bot.web import gunicorn_hooks
 
     settings = load_settings()
+    log_setup.configure(settings.log_format)
     runtime = make_runtime(settings)  # fail here, with one line, rather than in every worker
     _gunicorn_app()(
         {
@@ -102,6 +105,8 @@ def serve(
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "info",
+            "logger_class": log_setup.gunicorn_logger(settings.log_format),
+            "child_exit": gunicorn_hooks.child_exit,
             **(
                 {"pre_fork": gunicorn_hooks.pre_fork, "post_fork": gunicorn_hooks.post_fork}
                 if pin_workers

@@ -32,8 +32,10 @@ def worker_runtime(settings: Settings) -> Runtime:
     return runtime
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format=serve_cmds.LOG_FORMAT)
+def _log_to_stderr(settings: Settings) -> None:
+    from bot.cli import log_setup
+
+    log_setup.configure(settings.log_format)
     # APScheduler logs every run of every job at INFO (the tick: twice a minute); ours say
     # what matters (lease, scheduler start and stop, slots opened, failures).
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
@@ -57,13 +59,30 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def worker() -> None:
     """The scheduler: opens polls on time, reminds, closes, posts digests (one per database)."""
+    from bot.cli import metrics_dir
+
+    metrics_dir.single_process()
     from bot.jobs.worker import run_worker  # the scheduler loads only for these commands
 
     runtime = worker_runtime(load_settings())
-    _log_to_stderr()
+    _log_to_stderr(runtime.settings)
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with _stop_on_signals(stop), _ops_server(runtime):
         run_worker(runtime, stop_event=stop)
+
+
+@contextmanager
+def _ops_server(runtime: Runtime) -> Iterator[None]:
+    """``/metrics``, ``/healthz`` and ``/readyz`` on DEBTPULSE_METRICS_PORT while the block
+    runs (``worker`` and ``socket``, which have no web port)."""
+    from bot.web import ops_server
+
+    server = ops_server.start(runtime, port=runtime.settings.metrics_port)
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -85,12 +104,15 @@ def run(
     threads: Annotated[int, typer.Option(min=1, help="Threads of the web worker.")] = 8,
 ) -> None:
     """The web app (one gunicorn worker) and the scheduler in one process."""
+    from bot.cli import metrics_dir
+
+    metrics_dir.prepare_shared()  # the scheduler here and the web worker gunicorn forks
     from bot.jobs.worker import background_worker
 
     settings = load_settings()
     runtime = worker_runtime(settings)
     _require_free_port(host, port or settings.port)
-    _log_to_stderr()
+    _log_to_stderr(settings)
     # gunicorn forks its web worker from this process: the child must not reuse (or close)
     # the worker thread's database connections; it opens its own.
     os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
@@ -111,6 +133,9 @@ def socket() -> None:
     the scheduler runs alongside, as in ``run``. SIGTERM and SIGINT stop both and release the
     scheduler lease, so a spare worker takes over at once.
     """
+    from bot.cli import metrics_dir
+
+    metrics_dir.single_process()
     from slack_sdk.errors import SlackApiError
 
     from bot.config import ConfigError
@@ -121,7 +146,7 @@ def socket() -> None:
     settings = load_settings()
     settings.require("slack_app_token", "slack_bot_token", "slack_signing_secret")
     assert settings.slack_app_token is not None
-    _log_to_stderr()
+    _log_to_stderr(settings)
     runtime = worker_runtime(settings)
     handler = SocketModeHandler(build_app(runtime), settings.slack_app_token.get_secret_value())
     try:
@@ -138,7 +163,7 @@ def socket() -> None:
         )
     stop = threading.Event()
     try:
-        with _stop_on_signals(stop), background_worker(runtime):
+        with _stop_on_signals(stop), _ops_server(runtime), background_worker(runtime):
             stop.wait()
     finally:
         handler.close()

@@ -8,6 +8,7 @@ keeps the wall clock: trigger ids and signed requests expire in real seconds.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -19,10 +20,19 @@ class SimClock:
             raise ValueError("the simulated clock needs an aware datetime")
         self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
+        self._running_since: float | None = None  # set once it follows the wall clock
 
     def __call__(self) -> datetime:
         with self._lock:
-            return self._now
+            if self._running_since is None:
+                return self._now
+            return self._now + timedelta(seconds=time.monotonic() - self._running_since)
+
+    def follow_wall_clock(self) -> None:
+        """From now on, move with real time from where the simulation left it (``demo
+        --serve``: sign-in links expire and sessions end in real minutes)."""
+        with self._lock:
+            self._running_since = time.monotonic()
 
     def set(self, when: datetime) -> None:
         """Move to ``when``; a moment already passed leaves the clock where it is."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from bot.demo import digest, report, slash, stack
 from bot.demo.clock import SimClock
 from bot.demo.register_data import REGISTER, register_csv
+from bot.demo.serve import serve as serve_demo
 from bot.demo.sim import Sim
 from bot.demo.steps import DemoError, StepFailed, check, step
 from bot.demo.truth import Truth, make_truth
@@ -45,6 +46,8 @@ class DemoOptions:
     db: Path | None = None  # None: a fresh file in a new temporary folder
     chart: Path | None = Path("debtpulse-demo-chart.png")
     start: date | None = None  # the first simulated Monday; None: `weeks` weeks ago
+    serve: bool = False  # keep running with the dashboard after the weeks, until Ctrl-C
+    port: int = 0  # the bot's port on 127.0.0.1 (0: any free one)
 
 
 @dataclass
@@ -175,7 +178,7 @@ def _run(
         with step("start the bot"):
             runtime = stack.build(fake, database_url, clock)
             cleanup.callback(runtime.engine.dispose)
-            running = stack.serve(fake, runtime, clock, database_url)
+            running = stack.serve(fake, runtime, clock, database_url, port=options.port)
             cleanup.callback(running.close)
             check(_healthy(running.url), "GET /healthz did not answer 200")
         echo(
@@ -207,6 +210,9 @@ def _run(
             result.weeks.append(weekly)
             echo(report.week_line(weekly))
         _finish(sim, options, result, echo)
+        if options.serve:
+            with step("serve the dashboard"):
+                serve_demo(running, clock, echo)
         with step("stop the servers"):
             cleanup.close()
 

@@ -140,14 +140,17 @@ def build(fake: FakeSlack, database_url: str, clock: SimClock) -> Runtime:
     return runtime
 
 
-def serve(fake: FakeSlack, runtime: Runtime, clock: SimClock, database_url: str) -> Stack:
-    """Serve the real WSGI app on a free port of 127.0.0.1 in a background thread."""
+def serve(
+    fake: FakeSlack, runtime: Runtime, clock: SimClock, database_url: str, *, port: int = 0
+) -> Stack:
+    """Serve the real WSGI app on 127.0.0.1 (``port``, or a free one) in a background
+    thread."""
     from bot.listeners.app import build_app
     from bot.web.wsgi import make_wsgi_app
 
     app = make_wsgi_app(runtime, build_app(runtime))
     server = make_server(
-        "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        "127.0.0.1", port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-wsgi", daemon=True

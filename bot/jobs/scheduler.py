@@ -1,9 +1,17 @@
-"""The worker's APScheduler 3: one cron job per template, a periodic tick, and catch-up.
+"""The worker's APScheduler 3: one cron job per template and zone, a periodic tick, and catch-up.
 
 Jobs live in memory and are rebuilt from the templates at every start (DESIGN §7): job ids
 come from template ids (``survey:ID``, ``digest:ID``) and are added with
 ``replace_existing=True``; jobs whose template is gone are removed. Cron runs in each
 schedule's own IANA zone, so a weekly slot stays at the same local hour across DST changes.
+
+Every workspace served runs every survey, and a digest when it has channels (its own or the
+template's): :mod:`bot.jobs.team_slots`. A team that set its own time zone has its slots in
+that zone, under a job of their own (``survey:ID@Europe/Berlin``); the jobs follow the
+teams' settings within :data:`SYNC_EVERY`. When a job fires, each team of its zone opens its
+run (or posts its digest) with its own runtime and token, several teams at once, each
+guarded (:mod:`bot.services.per_team`): one team's failure, rate limit or revoked token
+never delays or fails another's. Catch-up, missed-slot reports and the tick go per team too.
 Missed slots are caught up at start (and hourly after, so a slot whose opening failed before
 its run was recorded is retried): for each survey, the latest slot within the misfire grace
 window that has no ``poll_run`` is opened — and should two callers race for it, the
@@ -17,20 +25,21 @@ pickled) is kept in a module-level registry set by :func:`build_scheduler`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.jobs import sender, team_slots
+from bot.jobs.triggers import latest_fire_time, slot_trigger
 from bot.runtime import Runtime
-from bot.services import digest_jobs, poll_jobs, reviews
-from bot.services.ranking import week_start
-from storage import digests, polls
+from bot.services import digest_jobs, per_team, poll_jobs, reviews, team_settings, telemetry
 from surveys import Digest, Survey
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,10 @@ MISFIRE_GRACE = timedelta(hours=6)
 TICK_EVERY = timedelta(seconds=30)
 CATCH_UP_EVERY = timedelta(hours=1)
 REVIEW_EVERY = timedelta(hours=1)
+SYNC_EVERY = timedelta(minutes=1)
+#: How long a slot's job sends the messages of the runs it opened, every team's at once
+#: (:func:`sender.send_due`), before leaving the rest to the workers' senders.
+SEND_FOR_S = 60.0
 JOB_DEFAULTS: dict[str, Any] = {
     "coalesce": True,
     "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
@@ -49,6 +62,7 @@ DIGEST_PREFIX = "digest:"
 TICK_JOB = "tick"
 CATCH_UP_JOB = "catch-up"
 REVIEW_JOB = "reviews"
+SYNC_JOB = "sync"
 
 Clock = Callable[[], datetime]
 
@@ -71,20 +85,36 @@ def _registered() -> tuple[Runtime, Clock]:
 def build_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> BackgroundScheduler:
     """A scheduler (memory job store, UTC) whose jobs will run against ``runtime``."""
     register(runtime, clock)
-    return BackgroundScheduler(
+    scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults=dict(JOB_DEFAULTS),
         timezone=UTC,
     )
+    scheduler.add_listener(_note_lag, EVENT_JOB_SUBMITTED)
+    return scheduler
 
 
-def survey_job_id(survey_id: str) -> str:
-    return f"{SURVEY_PREFIX}{survey_id}"
+#: The periodic jobs' kinds for ``debtpulse_job_lag_seconds`` (a slot's lag is taken as it
+#: opens or posts, caught up late or not: :func:`_call_open`, :func:`_call_post`).
+_PERIODIC_KINDS = {TICK_JOB: "tick", CATCH_UP_JOB: "catch_up", REVIEW_JOB: "reviews"}
 
 
-def digest_job_id(digest_id: str) -> str:
-    return f"{DIGEST_PREFIX}{digest_id}"
+def _note_lag(event: JobSubmissionEvent) -> None:
+    """How late a periodic job was handed to the executor, against its planned run."""
+    kind = _PERIODIC_KINDS.get(str(event.job_id).partition(":")[0])
+    if kind is not None and event.scheduled_run_times:
+        late = datetime.now(UTC) - max(event.scheduled_run_times)
+        telemetry.job_lag(kind, late.total_seconds())
+
+
+def survey_job_id(survey_id: str, zone: str | None = None) -> str:
+    """``survey:ID``, or ``survey:ID@ZONE`` for the teams that run it in a zone of their own."""
+    return f"{SURVEY_PREFIX}{survey_id}" + (f"@{zone}" if zone else "")
+
+
+def digest_job_id(digest_id: str, zone: str | None = None) -> str:
+    return f"{DIGEST_PREFIX}{digest_id}" + (f"@{zone}" if zone else "")
 
 
 class Synced(NamedTuple):
@@ -94,29 +124,48 @@ class Synced(NamedTuple):
     removed: list[str]
 
 
-def digest_has_channels(runtime: Runtime, digest: Digest) -> bool:
-    return bool(digest.channels or runtime.settings.digest_channels)
+def _settings_view(runtime: Runtime, team: str) -> Runtime:
+    """``team``'s runtime with its effective settings, without its token (nothing is posted)."""
+    return runtime.for_team(team, settings=team_settings.effective(runtime, team))
+
+
+def _teams(runtime: Runtime, nothing: str) -> list[Runtime]:
+    """Each served team's settings view; none (logged: ``nothing: why``) while the team of a
+    single-workspace install cannot be told: the next catch-up retries."""
+    try:
+        teams = per_team.serving(runtime)
+    except LookupError as exc:
+        log.warning("%s: %s", nothing, exc)
+        return []
+    return [_settings_view(runtime, team) for team in teams]
 
 
 def sync_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Synced:
-    """Make the scheduler's jobs match ``runtime.catalog`` (plus the periodic tick).
+    """Make the scheduler's jobs match the templates the served teams run, in the zones they
+    run them in (plus the periodic tick).
 
-    A digest is scheduled when it has channels (its own, or ``DEBTPULSE_DIGEST_CHANNELS``).
+    A digest is scheduled when a team has channels for it (the template's own, or the team's
+    ``digest_channels``: ``DEBTPULSE_DIGEST_CHANNELS`` by default).
     """
+    try:
+        views = [_settings_view(runtime, team) for team in per_team.serving(runtime)]
+    except LookupError:  # the workspace cannot be told yet: the process's settings
+        views = [runtime]
+    plans = {(p.template_id, p.zone): p for view in views for p in team_slots.plans(view)}
     wanted: set[str] = set()
-    func: Callable[[str], None]
-    for template_id, loaded in sorted(runtime.catalog.items()):
-        if loaded.survey is not None:
-            job_id, func = survey_job_id(template_id), run_survey_slot
-            trigger = slot_trigger(loaded.survey)
-        elif loaded.digest is not None and digest_has_channels(runtime, loaded.digest):
-            job_id, func = digest_job_id(template_id), run_digest_slot
-            trigger = slot_trigger(loaded.digest)
+    for (template_id, zone), plan in sorted(plans.items(), key=lambda kv: str(kv[0])):
+        func: Callable[..., None]
+        if isinstance(plan.template, Survey):
+            job_id, func = survey_job_id(template_id, zone), run_survey_slot
         else:
-            continue
-        scheduler.add_job(
-            func, trigger, args=[template_id], id=job_id, name=job_id, replace_existing=True
-        )
+            job_id, func = digest_job_id(template_id, zone), run_digest_slot
+        args = [template_id] if zone is None else [template_id, zone]
+        trigger = slot_trigger(plan.template, zone)
+        job = scheduler.get_job(job_id)
+        if job is None or str(job.trigger) != str(trigger) or list(job.args) != args:
+            scheduler.add_job(
+                func, trigger, args=args, id=job_id, name=job_id, replace_existing=True
+            )
         wanted.add(job_id)
     removed = sorted(
         job.id
@@ -125,14 +174,14 @@ def sync_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Synced:
     )
     for job_id in removed:
         scheduler.remove_job(job_id)
-        log.info("removed job %s: its template is gone", job_id)
-    scheduler.add_job(
-        run_tick,
-        IntervalTrigger(seconds=int(TICK_EVERY.total_seconds()), timezone=UTC),
-        id=TICK_JOB,
-        name=TICK_JOB,
-        replace_existing=True,
-    )
+        log.info("removed job %s: no team runs it (its template, or zone, is gone)", job_id)
+    if scheduler.get_job(TICK_JOB) is None:  # added once: a resync keeps its rhythm
+        scheduler.add_job(
+            run_tick,
+            IntervalTrigger(seconds=int(TICK_EVERY.total_seconds()), timezone=UTC),
+            id=TICK_JOB,
+            name=TICK_JOB,
+        )
     return Synced(sorted(wanted), removed)
 
 
@@ -151,6 +200,14 @@ def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> Backgrou
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
+    scheduler.add_job(  # the teams' zones and channels, as they change them
+        run_sync,
+        IntervalTrigger(seconds=int(SYNC_EVERY.total_seconds()), timezone=UTC),
+        args=[scheduler],
+        id=SYNC_JOB,
+        name=SYNC_JOB,
+        replace_existing=True,
+    )
     scheduler.add_job(  # accepted debt back for review: now, then hourly
         run_reviews,
         IntervalTrigger(seconds=int(REVIEW_EVERY.total_seconds()), timezone=UTC),
@@ -159,48 +216,17 @@ def start_scheduler(runtime: Runtime, *, clock: Clock | None = None) -> Backgrou
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
+    scheduler.add_job(  # uninstalled workspaces' data purged once due: hourly
+        run_purges,
+        IntervalTrigger(seconds=int(REVIEW_EVERY.total_seconds()), timezone=UTC),
+        id="purges",
+        name="purges",
+        replace_existing=True,
+    )
     scheduler.resume()
     log.info("scheduler started with %d template jobs: %s", len(synced.scheduled), synced.scheduled)
     _guarded("looking for missed runs", lambda: _report_missed(runtime, (clock or runtime.clock)()))
     return scheduler
-
-
-class OncePerLocalTime(CronTrigger):
-    """A cron trigger that fires once per local time: when clocks go back, the repeated
-    hour's second pass does not fire again (a daily 02:30 in Berlin opens once on the last
-    Sunday of October, at 02:30 summer time). A local time skipped when clocks go forward
-    fires once, just after the gap, as CronTrigger does."""
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        fire = super().get_next_fire_time(previous_fire_time, now)
-        while fire is not None and _second_pass(fire):
-            fire = super().get_next_fire_time(fire, fire)
-        return fire
-
-
-def _second_pass(moment: datetime) -> bool:
-    """Whether ``moment`` is the second occurrence of a local time repeated by a DST change."""
-    return moment.fold == 1 and moment.replace(fold=0).utcoffset() != moment.utcoffset()
-
-
-def slot_trigger(template: Survey | Digest) -> CronTrigger:
-    """When the template's slots come due: its cron in its zone (a survey opens in its
-    opening zone), once per local time."""
-    if isinstance(template, Survey):
-        return OncePerLocalTime.from_crontab(template.schedule.cron, timezone=template.opening_zone)
-    return OncePerLocalTime.from_crontab(template.schedule.cron, timezone=template.schedule.zone)
-
-
-def latest_fire_time(trigger: CronTrigger, now: datetime, *, within: timedelta) -> datetime | None:
-    """The trigger's latest fire time in ``[now - within, now]`` (UTC), or None."""
-    latest = None
-    fire = trigger.get_next_fire_time(None, now - within)
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire)
-    return latest.astimezone(UTC) if latest is not None else None
 
 
 def _guarded(what: str, call: Callable[[], object]) -> None:
@@ -211,34 +237,67 @@ def _guarded(what: str, call: Callable[[], object]) -> None:
         log.exception("%s failed", what)
 
 
-def _slot(runtime: Runtime, template_id: str, now: datetime) -> datetime | None:
+def _template(runtime: Runtime, template_id: str) -> Survey | Digest | None:
     loaded = runtime.catalog.get(template_id)
     template = (loaded.survey or loaded.digest) if loaded is not None else None
     if template is None:
         log.warning("no template %s any more; nothing to run", template_id)
-        return None
-    slot = latest_fire_time(slot_trigger(template), now, within=MISFIRE_GRACE)
-    if slot is None:
-        log.warning("%s: no slot due within the grace window at %s", template_id, now)
-    return slot
+    return template
 
 
-def run_survey_slot(survey_id: str) -> None:
-    """Job: open the survey's run for the slot that just came due."""
-    runtime, clock = _registered()
+def _slot_teams(template_id: str, zone: str | None, now: datetime) -> None:
+    """Run the slot of ``template_id`` in ``zone`` that just came due, for each team that
+    runs the template in that zone: several teams at once, each with its own runtime."""
+    runtime, _ = _registered()
+    template = _template(runtime, template_id)
+    if template is None:
+        return
     # APScheduler 3 does not hand the scheduled time to the job; with coalesce on, the
     # latest fire time up to now is the slot being run.
-    slot = _slot(runtime, survey_id, clock())
-    if slot is not None:
-        _call_open(runtime, survey_id, slot)
+    slot = latest_fire_time(slot_trigger(template, zone), now, within=MISFIRE_GRACE)
+    if slot is None:
+        log.warning("%s: no slot due within the grace window at %s", template_id, now)
+        return
+    teams = [
+        view.default_team
+        for view in _teams(runtime, "nothing opened")
+        if any(p.template_id == template_id and p.zone == zone for p in team_slots.plans(view))
+    ]
+    call = _call_open if isinstance(template, Survey) else _call_post
+    per_team.for_each_team(
+        runtime,
+        teams,
+        lambda view: call(view, template_id, slot),
+        what=lambda team: f"{template_id} for {slot.isoformat()}{per_team.in_team(runtime, team)}",
+    )
+    if isinstance(template, Survey):
+        _send_opened(runtime)
 
 
-def run_digest_slot(digest_id: str) -> None:
-    """Job: post the digest for the slot that just came due."""
-    runtime, clock = _registered()
-    slot = _slot(runtime, digest_id, clock())
-    if slot is not None:
-        _call_post(runtime, digest_id, slot)
+def _send_opened(runtime: Runtime) -> None:
+    """Send what the runs just opened planned, every team's at once (each paced by its own
+    limits), for a while; the workers' senders, woken, share the work and send the rest."""
+    sender.wake()
+    stop = threading.Event()
+    timer = threading.Timer(SEND_FOR_S, stop.set)
+    timer.start()
+    try:
+        _guarded("sending the runs just opened", lambda: sender.send_due(runtime, stop=stop))
+    finally:
+        timer.cancel()
+
+
+def run_survey_slot(survey_id: str, zone: str | None = None) -> None:
+    """Job: open the survey's run for the slot that just came due, for each team of ``zone``
+    (None: the teams that run it in the template's own zone)."""
+    _, clock = _registered()
+    _slot_teams(survey_id, zone, clock())
+
+
+def run_digest_slot(digest_id: str, zone: str | None = None) -> None:
+    """Job: post the digest for the slot that just came due, for each team of ``zone``."""
+    _, clock = _registered()
+    _slot_teams(digest_id, zone, clock())
 
 
 def run_tick() -> None:
@@ -247,135 +306,88 @@ def run_tick() -> None:
     _guarded("tick", lambda: poll_jobs.tick(runtime))
 
 
-def _team_or_none(runtime: Runtime) -> str | None:
-    """The posting team, or None (logged) while it cannot be told: the next catch-up retries."""
-    try:
-        return runtime.posting_team()
-    except LookupError as exc:
-        log.warning("nothing caught up: %s", exc)
-        return None
-
-
-def due_slots(
-    runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
-) -> list[tuple[str, datetime]]:
-    """Each survey's latest slot within ``grace`` before ``now`` that has no run yet."""
-    due: list[tuple[str, datetime]] = []
-    team = _team_or_none(runtime)
-    if team is None:
-        return due
-    with runtime.transaction(write=False) as session:
-        for survey_id, loaded in sorted(runtime.catalog.items()):
-            if loaded.survey is None:
-                continue
-            slot = latest_fire_time(slot_trigger(loaded.survey), now, within=grace)
-            if slot is None:
-                continue
-            run = polls.run_by_slot(session, team_id=team, survey_id=survey_id, scheduled_for=slot)
-            if run is None:
-                due.append((survey_id, slot))
-    return due
-
-
-def due_digests(
-    runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
-) -> list[tuple[str, datetime]]:
-    """Each digest's latest slot within ``grace`` before ``now`` not yet posted everywhere."""
-    due: list[tuple[str, datetime]] = []
-    team = _team_or_none(runtime)
-    if team is None:
-        return due
-    with runtime.transaction(write=False) as session:
-        for digest_id, loaded in sorted(runtime.catalog.items()):
-            digest = loaded.digest
-            if digest is None or not digest_has_channels(runtime, digest):
-                continue
-            slot = latest_fire_time(slot_trigger(digest), now, within=grace)
-            if slot is None:
-                continue
-            posted = digests.posts_for_week(
-                session,
-                team_id=team,
-                digest_id=digest_id,
-                week=week_start(slot.date()),
-            )
-            channels = digest.channels or runtime.settings.digest_channels
-            if {p.channel_id for p in posted} < set(channels):
-                due.append((digest_id, slot))
-    return due
-
-
-#: How far back a start looks for a slot missed beyond the grace window.
-MISSED_LOOKBACK = timedelta(days=35)
-
-
 def missed_slots(
     runtime: Runtime, *, now: datetime, grace: timedelta = MISFIRE_GRACE
 ) -> list[tuple[str, datetime, datetime | None]]:
-    """Surveys whose latest slot before the grace window opened no run, none was sent by
-    hand since, and the survey ran here before: (survey, missed slot, next slot). Too late
-    to open; worth a log line at start."""
-    missed: list[tuple[str, datetime, datetime | None]] = []
-    team = _team_or_none(runtime)
-    if team is None:
-        return missed
-    with runtime.transaction(write=False) as session:
-        for survey_id, loaded in sorted(runtime.catalog.items()):
-            if loaded.survey is None:
-                continue
-            trigger = slot_trigger(loaded.survey)
-            slot = latest_fire_time(trigger, now - grace, within=MISSED_LOOKBACK)
-            if slot is None:
-                continue
-            kw = {"team_id": team, "survey_id": survey_id}
-            # a run since (the slot, or one sent by hand later) covers it
-            if polls.ran_between(session, **kw, start=slot, end=now + timedelta(minutes=1)):
-                continue
-            if polls.ran_between(session, **kw, start=None, end=slot):
-                following = trigger.get_next_fire_time(None, now)
-                missed.append((survey_id, slot, following.astimezone(UTC) if following else None))
-    return missed
+    """Each served team's surveys whose latest slot before the grace window opened no run,
+    none was sent by hand since, and the survey ran for the team before: (survey, missed
+    slot, next slot). Too late to open; worth a log line at start."""
+    return [
+        missed
+        for view in _teams(runtime, "no missed runs looked for")
+        for missed in team_slots.missed_slots(view, now=now, grace=grace)
+    ]
 
 
 def _report_missed(runtime: Runtime, now: datetime) -> None:
-    for survey_id, slot, following in missed_slots(runtime, now=now):
-        upcoming = f"; the next opens {following:%Y-%m-%d %H:%M} UTC" if following else ""
-        log.warning(
-            "%s: the run of %s UTC was missed while no worker ran (over %d h ago, too late to "
-            "open; `debtpulse poll send %s` opens one now)%s",
-            survey_id,
-            f"{slot:%Y-%m-%d %H:%M}",
-            MISFIRE_GRACE.total_seconds() // 3600,
-            survey_id,
-            upcoming,
-        )
+    for view in _teams(runtime, "no missed runs looked for"):
+        team = view.default_team
+        where, option = per_team.in_team(runtime, team), ""
+        if where:
+            option = f" --team {team}"
+        for survey_id, slot, following in team_slots.missed_slots(
+            view, now=now, grace=MISFIRE_GRACE
+        ):
+            upcoming = f"; the next opens {following:%Y-%m-%d %H:%M} UTC" if following else ""
+            log.warning(
+                "%s%s: the run of %s UTC was missed while no worker ran (over %d h ago, too "
+                "late to open; `debtpulse poll send %s%s` opens one now)%s",
+                survey_id,
+                where,
+                f"{slot:%Y-%m-%d %H:%M}",
+                MISFIRE_GRACE.total_seconds() // 3600,
+                survey_id,
+                option,
+                upcoming,
+            )
 
 
 def catch_up(runtime: Runtime, *, now: datetime) -> list[tuple[str, datetime]]:
-    """Open each survey's latest due slot with no run, and post each due digest not yet
-    posted (both are idempotent regardless)."""
-    due = due_slots(runtime, now=now)
+    """For each served team (several at once): open each survey's latest due slot with no
+    run, and post each due digest not yet posted (both are idempotent regardless). What was
+    due, team after team."""
+    teams = [view.default_team for view in _teams(runtime, "nothing caught up")]
+    done = per_team.for_each_team(
+        runtime,
+        teams,
+        lambda view: catch_up_team(view, now=now),
+        what=lambda team: f"catch-up{per_team.in_team(runtime, team)}",
+    )
+    caught = [due for team in teams for due in done.get(team, [])]
+    if caught:
+        _send_opened(runtime)
+    return caught
+
+
+def catch_up_team(runtime: Runtime, *, now: datetime) -> list[tuple[str, datetime]]:
+    """One team's catch-up (``runtime``: the team's)."""
+    where = per_team.in_team(runtime, runtime.posting_team())
+    due = team_slots.due_slots(runtime, now=now, grace=MISFIRE_GRACE)
     for survey_id, slot in due:
-        log.info("catching up %s for %s", survey_id, slot.isoformat())
+        log.info("catching up %s%s for %s", survey_id, where, slot.isoformat())
         _call_open(runtime, survey_id, slot)
-    digests_due = due_digests(runtime, now=now)
+    digests_due = team_slots.due_digests(runtime, now=now, grace=MISFIRE_GRACE)
     for digest_id, slot in digests_due:
-        log.info("catching up digest %s for %s", digest_id, slot.isoformat())
+        log.info("catching up digest %s%s for %s", digest_id, where, slot.isoformat())
         _call_post(runtime, digest_id, slot)
     return due + digests_due
 
 
 def _call_post(runtime: Runtime, digest_id: str, slot: datetime) -> None:
+    telemetry.job_lag("digest", (runtime.clock() - slot).total_seconds())
+    where = per_team.in_team(runtime, runtime.default_team)
     _guarded(
-        f"posting digest {digest_id} for {slot.isoformat()}",
+        f"posting digest {digest_id}{where} for {slot.isoformat()}",
         lambda: digest_jobs.post_digest(runtime, digest_id, slot),
     )
 
 
 def _call_open(runtime: Runtime, survey_id: str, slot: datetime) -> None:
+    telemetry.job_lag("survey", (runtime.clock() - slot).total_seconds())
+    where = per_team.in_team(runtime, runtime.default_team)
     _guarded(
-        f"opening {survey_id} for {slot.isoformat()}",
-        lambda: poll_jobs.open_poll(runtime, survey_id, slot),
+        f"opening {survey_id}{where} for {slot.isoformat()}",
+        lambda: poll_jobs.open_poll(runtime, survey_id, slot, send_for=0.0),
     )
 
 
@@ -383,6 +395,20 @@ def run_reviews() -> None:
     """Job (at start, then hourly): reopen accepted items whose review date has come."""
     runtime, clock = _registered()
     _guarded("reopening accepted items", lambda: reviews.reopen_due_items(runtime, now=clock()))
+
+
+def run_purges() -> None:
+    """Job (hourly): purge the uninstalled workspaces whose purge date has passed."""
+    from bot.services import team_lifecycle
+
+    runtime, clock = _registered()
+    _guarded("purging workspaces", lambda: team_lifecycle.purge_due(runtime, clock()))
+
+
+def run_sync(scheduler: BackgroundScheduler) -> None:
+    """Job (every minute): the template jobs follow the teams' zones and channels."""
+    runtime, _ = _registered()
+    _guarded("following the teams' settings", lambda: sync_jobs(scheduler, runtime))
 
 
 def run_catch_up() -> None:

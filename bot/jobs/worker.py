@@ -19,6 +19,7 @@ from bot.jobs.lease import DEFAULT_TTL, Lease
 from bot.jobs.scheduler import start_scheduler
 from bot.jobs.sender import start_sender
 from bot.runtime import Runtime
+from bot.services import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def run_worker(
             if not lease.try_take():
                 stop_event.wait(poll_every)
                 continue
+            telemetry.lease_held(True)
             scheduler = start_scheduler(runtime)
             log.info("scheduler running in %s", lease.holder)
             try:
@@ -54,6 +56,7 @@ def run_worker(
                     if not lease.renew():
                         break
             finally:
+                telemetry.lease_held(False)
                 scheduler.shutdown(wait=True)
                 log.info("scheduler stopped in %s", lease.holder)
     finally:

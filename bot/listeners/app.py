@@ -9,14 +9,24 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.listeners import commands, home, inbox, middleware, modals, poll_listeners
+from bot.listeners import (
+    commands,
+    home,
+    inbox,
+    lifecycle,
+    middleware,
+    modals,
+    poll_listeners,
+    team_config,
+)
 from bot.runtime import Runtime
+from bot.services import bot_tokens
 from bot.slack.client import make_client
 
 #: Bot scopes the code needs — and only those (manifest.yml lists the same).
@@ -47,9 +57,10 @@ def _oauth_settings(runtime: Runtime) -> OAuthSettings:
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(BOT_SCOPES),
-        installation_store=SQLAlchemyInstallationStore(
-            client_id=settings.slack_client_id, engine=runtime.engine
-        ),
+        # the process's one store, which the scheduled jobs read each team's token from
+        installation_store=bot_tokens.installation_store(runtime),
+        token_rotation_expiration_minutes=bot_tokens.ROTATE_BEFORE_MINUTES,
+        callback_options=lifecycle.install_callbacks(runtime),
         state_store=SQLAlchemyOAuthStateStore(
             expiration_seconds=OAUTH_STATE_TTL_S, engine=runtime.engine
         ),
@@ -89,9 +100,15 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     assert settings.slack_signing_secret is not None
     signing_secret = settings.slack_signing_secret.get_secret_value()
     if settings.oauth_enabled:
+        oauth_settings = _oauth_settings(runtime)
+        # Bolt refreshes an expiring token at a request with a rotator of its own, against
+        # slack.com whatever the API URL, and unlocked; ours serialises refreshes per team
+        # with the scheduled jobs'.
+        assert isinstance(oauth_settings.authorize, InstallationStoreAuthorize)
+        oauth_settings.authorize.token_rotator = bot_tokens.rotator(runtime)
         app = App(
             signing_secret=signing_secret,
-            oauth_settings=_oauth_settings(runtime),
+            oauth_settings=oauth_settings,
             client=make_client(base_url=settings.slack_api_url),
             logger=logger,
             listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
@@ -124,6 +141,8 @@ def build_app(runtime: Runtime, *, logger: logging.Logger | None = None) -> App:
     poll_listeners.register_listeners(app)
     commands.register_listeners(app)
     modals.register_listeners(app)
+    team_config.register_listeners(app)
     inbox.register_listeners(app)
+    lifecycle.register_listeners(app)
     home.register_listeners(app)
     return app

@@ -16,15 +16,24 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.listeners import inbox
+from bot.listeners import inbox, team_config
 from bot.runtime import Runtime
-from bot.services import digest_jobs, poll_jobs, poll_report, reviews, signal_tokens
+from bot.services import (
+    dashboard,
+    digest_jobs,
+    per_team,
+    poll_jobs,
+    poll_report,
+    reviews,
+    signal_tokens,
+)
 from bot.services import register as register_service
 from bot.services import roi as roi_service
 from bot.services.explain import explain_item
 from bot.services.ranking import current_ranking
 from bot.slack import (
     blocks,
+    dashboard_views,
     digest_views,
     help_views,
     poll_views,
@@ -52,6 +61,7 @@ class Request:
         self.trigger_id: str = body.get("trigger_id", "")
         self.team: str = context["team"]
         self.runtime: Runtime = context["runtime"]
+        self.is_lead: bool = bool(context.get("is_lead"))
         self.client: WebClient = context.client
 
     def arg(self, name: str) -> Any:
@@ -232,43 +242,38 @@ def _export(req: Request) -> Payload:
 
 def _poll(req: Request) -> Payload:
     action, target = req.arg("action"), str(req.arg("target"))
-    refused = _other_workspace(req)
-    if refused is not None:
-        return refused
+    try:
+        runtime = _posting(req)
+    except LookupError as exc:
+        return blocks.notice(f":x: {esc(str(exc.args[0]))}.")
     if action == "close":
-        with req.runtime.transaction(write=False) as session:
+        with runtime.transaction(write=False) as session:
             run = polls.run_by_id(session, run_id=int(target), team_id=req.team)
         if run is None:
             return blocks.notice(f"No poll run `#{target}`. See `/debt polls`.")
-        closed = poll_jobs.close_poll(req.runtime, int(target))
+        closed = poll_jobs.close_poll(runtime, int(target))
         if closed is None:
             return blocks.notice(f"Run `#{target}` was closed already.")
         mark = ":warning:" if closed.problems else ":white_check_mark:"
         return blocks.notice(f"{mark} {esc(poll_report.describe_close(int(target), closed))}")
     try:
         run_id = poll_jobs.open_poll(
-            req.runtime, target, poll_jobs.manual_slot(req.runtime.clock()), source="manual"
+            runtime, target, poll_jobs.manual_slot(runtime.clock()), source="manual"
         )
     except LookupError as exc:
-        known = ", ".join(
-            sorted(t.id for t in req.runtime.catalog.values() if t.survey is not None)
-        )
+        known = ", ".join(sorted(t.id for t in runtime.catalog.values() if t.survey is not None))
         return blocks.notice(f":x: {esc(str(exc.args[0]))}. Surveys: {esc(known)}.")
     if run_id is None:
         return blocks.notice(f"`{esc(target)}` was opened this minute already.")
-    reached = poll_report.reach(req.runtime, run_id)
+    reached = poll_report.reach(runtime, run_id)
     mark = ":white_check_mark:" if reached.complete else ":warning:"
     return blocks.notice(f"{mark} {esc(poll_report.describe_open(target, run_id, reached))}")
 
 
-def _other_workspace(req: Request) -> Payload | None:
-    """Polls and digests are posted with the single-workspace token, for its workspace only."""
-    if req.team == req.runtime.default_team:
-        return None
-    return blocks.notice(
-        ":x: Polls and digests are posted for the workspace of `SLACK_BOT_TOKEN` only; "
-        "this one is not it."
-    )
+def _posting(req: Request) -> Runtime:
+    """What polls and digests are posted with in the workspace the command was typed in: its
+    settings and its own bot token. LookupError when the workspace has none (uninstalled)."""
+    return per_team.posting_runtime(req.runtime, req.team)
 
 
 def _digest(req: Request) -> Payload:
@@ -277,11 +282,9 @@ def _digest(req: Request) -> Payload:
     try:
         if req.arg("action") == "preview":
             return digest_jobs.preview(runtime, digest_id, team=req.team).message
-        refused = _other_workspace(req)
-        if refused is not None:
-            return refused
+        posting = _posting(req)
         results = digest_jobs.post_digest(
-            runtime, digest_id, runtime.clock(), force=bool(req.command.args.get("force"))
+            posting, digest_id, posting.clock(), force=bool(req.command.args.get("force"))
         )
     except (LookupError, RuntimeError) as exc:
         return blocks.notice(f":x: {esc(str(exc.args[0]))}.")
@@ -309,6 +312,17 @@ def _signals(req: Request) -> Payload:
     return signals_views.token_issued(issued.token, replaced)
 
 
+def _dashboard(req: Request) -> Payload:
+    """``dashboard``: a one-time sign-in link to the web dashboard, for this person alone."""
+    url = dashboard.issue_link(req.runtime, team=req.team, user=req.user, is_lead=req.is_lead)
+    return dashboard_views.dashboard_link(
+        url,
+        is_lead=req.is_lead,
+        minutes=int(dashboard.LINK_TTL.total_seconds() // 60),
+        hours=int(dashboard.SESSION_TTL.total_seconds() // 3600),
+    )
+
+
 def _inbox(req: Request) -> Payload:
     """``inbox``: the webhook signals no item claimed, by group, to route or ignore."""
     return inbox.inbox_reply(req.runtime, req.team)
@@ -327,6 +341,7 @@ HANDLERS: dict[str, Callable[[Request], Payload]] = {
     "digest": _digest,
     "signals": _signals,
     "inbox": _inbox,
+    "dashboard": _dashboard,
 }
 
 
@@ -388,6 +403,14 @@ def handle_debt(body: dict[str, Any], context: BoltContext, respond: Respond) ->
     try:
         if command.name in {"add", "assess"}:
             reply = _open_modal(req)
+        elif command.name == "config":
+            reply = team_config.open_form(
+                req.runtime,
+                req.team,
+                client=req.client,
+                trigger_id=req.trigger_id,
+                channel=req.channel,
+            )
         else:
             reply = HANDLERS[command.name](req)
     except Exception:

@@ -1,4 +1,8 @@
-"""The App Home tab, and the events debtpulse listens to."""
+"""The App Home tab, and the events debtpulse listens to.
+
+A lead of a workspace that cannot run polls yet sees the "Set up debtpulse" steps on top
+(``bot.services.workspace_setup``), until every one is done.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.anonymity import participant
 from bot.runtime import Runtime
 from bot.services.ranking import OPEN_STATUSES, current_ranking
+from bot.services.workspace_setup import setup_state
 from bot.slack import home_views
 from bot.slack.people import channel_members
 from storage import polls, register
@@ -24,9 +29,22 @@ logger = logging.getLogger(__name__)
 def publish_home(event: dict[str, Any], context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    runtime: Runtime = context["runtime"]
-    user = event["user"]
-    team = context["team"]
+    publish(
+        context["runtime"],
+        context["team"],
+        event["user"],
+        context.client,
+        is_lead=bool(context["is_lead"]),
+    )
+
+
+def publish(runtime: Runtime, team: str, user: str, client: WebClient, *, is_lead: bool) -> None:
+    """Build ``user``'s App Home and publish it; a lead whose workspace is not set up yet
+    sees the steps left first."""
+    setup = None
+    if is_lead:
+        state = setup_state(runtime, team, client)
+        setup = None if state.complete else state
     with runtime.transaction(write=False) as session:
         ranking = current_ranking(
             session, team_id=team, now=runtime.clock(), settings=runtime.score_settings
@@ -56,15 +74,16 @@ def publish_home(event: dict[str, Any], context: BoltContext) -> None:
             closes_at=run.closes_at,
         )
         for run, recipient in waiting
-        if recipient == user or _member_of(context.client, recipient, user)
+        if recipient == user or _member_of(client, recipient, user)
     ]
-    context.client.views_publish(
+    client.views_publish(
         user_id=user,
         view=home_views.home_view(
             top=ranking.items[:HOME_TOP],
             records=ranking.records,
             open_polls=open_polls,
             owned=owned,
+            setup=setup,
         ),
     )
 

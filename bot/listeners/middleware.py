@@ -2,7 +2,9 @@
 
 Listeners find ``context["runtime"]`` (database transactions, settings), ``context["team"]``
 and ``context["is_lead"]`` ready, and never see a redelivered event or a retried
-interaction.
+interaction. The runtime is the team's own (``Runtime.for_team``): its settings are the
+team's effective ones (``bot.services.team_settings``, kept in memory for a few seconds, so
+a request costs no query for them), and so are its leads.
 
 Slack retries Events API deliveries (the same ``event_id``, with ``X-Slack-Retry-Num``); those
 are recognised by ``event_id``, recorded in the database, so a retry after a restart is
@@ -23,6 +25,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
+from bot.services import team_settings
 from storage import events
 
 logger = logging.getLogger(__name__)
@@ -37,9 +40,11 @@ def _team_of(context: BoltContext, body: dict[str, Any]) -> str | None:
 
 
 class LeadDirectory:
-    """Who counts as a lead: user ids in DEBTPULSE_LEADS, or members of a listed usergroup."""
+    """Who counts as a lead of one workspace: its leads' user ids (the team's ``leads``
+    setting, DEBTPULSE_LEADS, or the installer), or members of a listed usergroup."""
 
     def __init__(self, leads: list[str]) -> None:
+        self.leads = tuple(leads)
         self.users = {lead for lead in leads if not lead.startswith("S")}
         self.groups = [lead for lead in leads if lead.startswith("S")]
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
@@ -67,9 +72,41 @@ class LeadDirectory:
         return members
 
 
+class TeamContexts:
+    """Each request's runtime, its team's own, and each team's lead directory (so the
+    members of its usergroups stay cached while its leads do not change). A team's runtime is
+    made again only when its settings changed (they come from memory: no query per request)
+    or the process's parts it shares did."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._made: dict[str, tuple[Runtime, LeadDirectory]] = {}
+
+    def of(self, team: str) -> tuple[Runtime, LeadDirectory]:
+        process = self.runtime
+        settings = team_settings.effective(process, team)
+        made = self._made.get(team)
+        if made is not None:
+            view, leads = made
+            if (
+                view.settings is settings
+                and view.engine is process.engine
+                and view.clock is process.clock
+                and view.__dict__.get("roi") is process.__dict__.get("roi")
+            ):
+                return made
+        if made is None or made[1].leads != tuple(settings.leads):
+            leads = LeadDirectory(settings.leads)
+        else:
+            leads = made[1]
+        view = process.for_team(team, settings=settings)
+        self._made[team] = (view, leads)
+        return view, leads
+
+
 def install(app: App, runtime: Runtime) -> None:
     """Register the middleware on ``app``, in order."""
-    leads = LeadDirectory(runtime.settings.leads)
+    teams = TeamContexts(runtime)
 
     def prepare(
         context: BoltContext, body: dict[str, Any], request: BoltRequest, next: Callable[[], Any]
@@ -80,8 +117,10 @@ def install(app: App, runtime: Runtime) -> None:
             kind = body.get("type") or body.get("command") or "request"
             logger.info("a retried %s was acknowledged and not acted on again", kind)
             return BoltResponse(status=200, body="")
-        context["runtime"] = runtime
-        context["team"] = _team_of(context, body) or runtime.default_team
+        team = _team_of(context, body) or runtime.default_team
+        team_runtime, leads = teams.of(team)
+        context["runtime"] = team_runtime
+        context["team"] = team
         context["is_lead"] = leads.is_lead(context.user_id, context.client)
         if event_id:
             with runtime.transaction() as session:

@@ -32,6 +32,7 @@ from bot.listeners.modals import (
     submitted_values,
 )
 from bot.runtime import Runtime
+from bot.services import telemetry
 from bot.services.answer_writer import WRITER
 from bot.services.poll_answers import (
     AnswerRefused,
@@ -206,6 +207,7 @@ def open_answer_modal(body: dict[str, Any], context: BoltContext, respond: Respo
 def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     # Acknowledged only once the answer is committed: a person's later click is then always
     # written later, so a re-vote can never lose to the vote it replaces.
+    started = time.perf_counter()
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
     parts = str(body["actions"][0].get("value", "")).split(":", 2)
@@ -218,11 +220,11 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
     answer = GivenAnswer(question_id, question_id, None, value, None)
     team, now = context["team"], runtime.clock()
 
-    def store(session: Session) -> None:
+    def store(session: Session) -> int:
         run = polls.run_state(session, run_id=run_id, team_id=team, reuse=True)
         if run is None:
             raise _RunGone(run_id)
-        record_answers(
+        return record_answers(
             session,
             run=run,
             user=user,
@@ -233,7 +235,7 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
         )
 
     try:
-        WRITER.run(runtime.engine, store)
+        stored = WRITER.run(runtime.engine, store)
     except PollClosed as closed:
         ack()
         _tell_clicker(body, context, respond, _closed_text(closed.args[0] if closed.args else None))
@@ -256,7 +258,9 @@ def vote(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond)
             body, context, respond, ":x: Your answer could not be saved. Please try again."
         )
         return
+    committed = time.perf_counter() - started
     ack()
+    telemetry.answers_recorded(stored, seconds=committed)
     confirm_later(
         reply,
         respond,
@@ -314,10 +318,10 @@ def _store_submission(
     user: str,
     view: dict[str, Any],
     now: datetime,
-) -> str:
+) -> tuple[str, int]:
     """Check a submission against the modal the person was shown and store it, in the
     transaction the answer writer shares: one read of the run, its questions included.
-    Returns the poll's title."""
+    Returns the poll's title and how many answers were stored."""
     found = polls.run_answering(session, run_id=run_id, team_id=team)
     if found is None:
         raise _RunGone(run_id)
@@ -339,7 +343,7 @@ def _store_submission(
         logger.info("run %s: a view submitted again was not acted on", run_id)
         raise _FieldErrors({first_block: ALREADY_SUBMITTED})
     try:
-        record_answers(
+        stored = record_answers(
             session, run=run, user=user, answers=answers, secret=runtime.anon_secret, now=now
         )
     except PollClosed as closed:
@@ -348,10 +352,11 @@ def _store_submission(
         ) from None
     except AnswerRefused as refused:
         raise _FieldErrors({first_block: refused.message}) from None
-    return str(frozen.get("title") or "the poll")
+    return str(frozen.get("title") or "the poll"), stored
 
 
 def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    started = time.perf_counter()
     runtime: Runtime = context["runtime"]
     user = body["user"]["id"]
     meta = modal_metadata(view)
@@ -365,7 +370,7 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         return
     now, team = runtime.clock(), context["team"]
     try:
-        title = WRITER.run(
+        title, stored = WRITER.run(
             runtime.engine,
             lambda session: _store_submission(
                 session, runtime=runtime, run_id=run_id, team=team, user=user, view=view, now=now
@@ -385,7 +390,9 @@ def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltCo
         )
         return
     # Told in the modal itself, once committed: no call to Slack, nothing to wait for.
+    committed = time.perf_counter() - started
     ack(response_action="update", view=poll_views.recorded_modal(title))
+    telemetry.answers_recorded(stored, seconds=committed)
     COUNTS.touch(runtime, context.client, run_id)
 
 

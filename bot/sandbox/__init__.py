@@ -16,7 +16,8 @@ envelopes, acknowledgements, retries of unacknowledged events, ``disconnect`` an
 reconnects (``FakeSlack.socket_mode``).
 
 The workspace (users, channels, user groups, tokens) is set up in code (``workspace``);
-time can be driven by hand (``clock.ManualClock``).
+a fake holds several (``FakeSlack.add_workspace``, ``tenancy``), each with its own team,
+people, channels, tokens and rate limits. Time can be driven by hand (``clock.ManualClock``).
 """
 
 from bot.sandbox.clock import Clock, ManualClock

@@ -34,6 +34,7 @@ def post_message(state: SlackState, req: ApiRequest) -> JsonDict:
         raise ApiError("no_text")
     state.limit_posting(channel, req.token)
     message = state.add_message(
+        team=state.tenancy.team_of(req.token),
         channel=channel,
         text=text,
         blocks=blocks or [],
@@ -44,12 +45,12 @@ def post_message(state: SlackState, req: ApiRequest) -> JsonDict:
         if isinstance(req.params.get("metadata"), dict)
         else None,
     )
-    body = {**message.to_dict(), "team": state.workspace.team_id}
+    body = {**message.to_dict(), "team": req.workspace.team_id}
     return {"ok": True, "channel": channel.id, "ts": message.ts, "message": body}
 
 
 def update(state: SlackState, req: ApiRequest) -> JsonDict:
-    channel = state.channel(req.params.get("channel"))
+    channel = state.channel(req.params.get("channel"), req.workspace)
     message = state.message(channel.id, req.params.get("ts"))
     text, blocks = _content(state, req)
     if text:
@@ -74,7 +75,7 @@ def post_ephemeral(state: SlackState, req: ApiRequest) -> JsonDict:
     target = str(req.params.get("channel") or "")
     channel = state.postable_channel(target, req.token)
     user_id = str(req.params.get("user") or "")
-    user = state.workspace.users.get(user_id)
+    user = req.workspace.users.get(user_id)
     if user is None or user.deleted:
         raise ApiError("user_not_found")
     if user_id not in channel.members:
@@ -94,7 +95,7 @@ def post_ephemeral(state: SlackState, req: ApiRequest) -> JsonDict:
 
 
 def delete(state: SlackState, req: ApiRequest) -> JsonDict:
-    channel = state.channel(req.params.get("channel"))
+    channel = state.channel(req.params.get("channel"), req.workspace)
     message = state.message(channel.id, req.params.get("ts"))
     message.deleted = True
     return {"ok": True, "channel": channel.id, "ts": message.ts}

@@ -1,4 +1,4 @@
-"""auth.test and the directory: conversations.members/open, users.info/list,
+"""auth.test and the directory: conversations.members/info/open, users.info/list,
 usergroups.users.list."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ so the fake never returns more (a ``limit`` above it, or none, gets 200)."""
 
 
 def auth_test(state: SlackState, req: ApiRequest) -> JsonDict:
-    ws = state.workspace
+    ws = req.workspace
     user = ws.users.get(req.token.user_id)
     body: JsonDict = {
         "ok": True,
@@ -72,7 +72,7 @@ def _page(req: ApiRequest, ids: list[str], *, default: int, most: int) -> tuple[
 
 
 def conversations_members(state: SlackState, req: ApiRequest) -> JsonDict:
-    channel = state.channel(req.params.get("channel"))
+    channel = state.channel(req.params.get("channel"), req.workspace)
     needed = _needed_read_scope(channel)
     if needed not in req.token.scopes:
         raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(req.token.scopes)))
@@ -82,18 +82,43 @@ def conversations_members(state: SlackState, req: ApiRequest) -> JsonDict:
     return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
+def conversations_info(state: SlackState, req: ApiRequest) -> JsonDict:
+    """A channel's facts, ``is_member`` telling whether the caller is in it; a private
+    channel the caller is not in does not exist for it."""
+    channel = state.channel(req.params.get("channel"), req.workspace)
+    needed = _needed_read_scope(channel)
+    if needed not in req.token.scopes:
+        raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(req.token.scopes)))
+    member = req.token.user_id in channel.members
+    if channel.is_private and not member:
+        raise ApiError("channel_not_found")
+    body: JsonDict = {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.is_private and not channel.is_im,
+        "is_group": channel.is_private,
+        "is_im": channel.is_im,
+        "is_private": channel.is_private,
+        "is_archived": channel.is_archived,
+        "created": 0,
+    }
+    if not channel.is_im:
+        body["is_member"] = member
+    return {"ok": True, "channel": body}
+
+
 def conversations_open(state: SlackState, req: ApiRequest) -> JsonDict:
     channel_id = req.params.get("channel")
     if channel_id:
-        channel = state.channel(channel_id)
+        channel = state.channel(channel_id, req.workspace)
         return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": channel.id}}
     users = [u for u in str(req.params.get("users") or "").split(",") if u]
     if not users:
         raise ApiError("users_list_not_supplied")
     if len(users) > 1:
         raise ApiError("invalid_arguments", detail="the fake opens one-to-one DMs only")
-    existed = ("D" + users[0][1:]) in state.workspace.channels
-    channel = state.dm_target(users[0])
+    existed = ("D" + users[0][1:]) in req.workspace.channels
+    channel = state.dm_target(users[0], req.workspace)
     body: JsonDict = {"id": channel.id}
     if req.params.get("return_im") in (True, "true", "1", 1):
         body |= {"created": int(state.clock()), "is_im": True, "is_org_shared": False}
@@ -136,18 +161,18 @@ def user_json(user: User, *, team_id: str, now: float) -> JsonDict:
 
 
 def users_info(state: SlackState, req: ApiRequest) -> JsonDict:
-    user = state.workspace.users.get(str(req.params.get("user") or ""))
+    user = req.workspace.users.get(str(req.params.get("user") or ""))
     if user is None:
         raise ApiError("user_not_found")
-    team_id = state.workspace.team_id
+    team_id = req.workspace.team_id
     return {"ok": True, "user": user_json(user, team_id=team_id, now=state.clock())}
 
 
 def users_list(state: SlackState, req: ApiRequest) -> JsonDict:
     """Every user of the workspace (bots and deactivated accounts included), page by page."""
-    users = state.workspace.users
+    users = req.workspace.users
     page, next_cursor = _page(req, list(users), default=USERS_MAX_PAGE, most=USERS_MAX_PAGE)
-    team_id, now = state.workspace.team_id, state.clock()
+    team_id, now = req.workspace.team_id, state.clock()
     return {
         "ok": True,
         "members": [user_json(users[user_id], team_id=team_id, now=now) for user_id in page],
@@ -157,7 +182,7 @@ def users_list(state: SlackState, req: ApiRequest) -> JsonDict:
 
 
 def usergroups_users_list(state: SlackState, req: ApiRequest) -> JsonDict:
-    group = state.workspace.usergroups.get(str(req.params.get("usergroup") or ""))
+    group = req.workspace.usergroups.get(str(req.params.get("usergroup") or ""))
     if group is None:
         raise ApiError("no_such_subteam")
     include_disabled = req.params.get("include_disabled") in (True, "true", "1", 1)

@@ -89,7 +89,7 @@ def _open_modal(state: SlackState, req: ApiRequest, *, push: bool) -> JsonDict:
         view_id=view_id,
         root_view_id=stack[0] if stack else None,
         previous_view_id=stack[-1] if stack else None,
-        team_id=req.token.team_id,
+        team_id=state.tenancy.team_of(req.token),
     )
     _store(state, user=user, view=view, trigger_id=str(trigger_id))
     state.records.modal_stacks[user] = [*stack, view_id]
@@ -146,7 +146,7 @@ def update(state: SlackState, req: ApiRequest) -> JsonDict:
 
 def publish(state: SlackState, req: ApiRequest) -> JsonDict:
     user_id = str(req.params.get("user_id") or "")
-    user = state.workspace.users.get(user_id)
+    user = req.workspace.users.get(user_id)
     if user is None or user.deleted:
         raise ApiError("user_not_found")
     sent = _view_param(state, req, allowed=("home",))
@@ -164,7 +164,7 @@ def publish(state: SlackState, req: ApiRequest) -> JsonDict:
         view_id=view_id,
         root_view_id=None,
         previous_view_id=None,
-        team_id=req.token.team_id,
+        team_id=state.tenancy.team_of(req.token),
     )
     _store(state, user=user_id, view=view, trigger_id=None)
     state.records.homes[user_id] = view_id

@@ -33,7 +33,7 @@ from bot.sandbox.transport import (
     SignedSender,
     Tamper,
 )
-from bot.sandbox.workspace import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, TEAM_ID
+from bot.sandbox.workspace import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, TEAM_ID, Workspace
 
 
 class SlackDriver(SignedSender):
@@ -97,7 +97,9 @@ class SlackDriver(SignedSender):
             ack = {"text": response.body_text}
         if not isinstance(ack, dict):
             return response
-        errors = self.fake.apply_command_ack(ack, channel=channel, user=user)
+        errors = self.fake.apply_command_ack(
+            ack, channel=channel, user=user, team=team or self.team
+        )
         return dataclasses.replace(response, ack_errors=errors)
 
     def block_action(
@@ -363,19 +365,28 @@ class SlackDriver(SignedSender):
     ) -> str:
         if self.fake is not None:
             return self.fake.new_response_url(
-                channel=channel, user=user, message_ts=message_ts, ephemeral=ephemeral
+                channel=channel,
+                user=user,
+                message_ts=message_ts,
+                ephemeral=ephemeral,
+                team=self.team,
             )
         return f"https://hooks.slack.com/actions/{self.team}/1/{payloads.new_id('', 24)}"
 
     def _user_name(self, user: str) -> str:
-        known = self.fake.workspace.users.get(user) if self.fake else None
+        known = self._workspace().users.get(user) if self.fake else None
         return known.name if known else user.lower()
 
     def _channel_name(self, channel: str) -> str:
-        known = self.fake.workspace.channels.get(channel) if self.fake else None
+        known = self._workspace().channels.get(channel) if self.fake else None
         if known is not None:
             return "directmessage" if known.is_im else known.name
         return "directmessage" if channel.startswith("D") else channel.lower()
+
+    def _workspace(self) -> Workspace:
+        """The fake's workspace of this driver's team (the first one when it holds none)."""
+        fake = self._require_fake()
+        return fake.workspaces.get(self.team, fake.workspace)
 
     def _user_ref(self, user: str) -> JsonDict:
         return payloads.user_ref(user, team_id=self.team, name=self._user_name(user))

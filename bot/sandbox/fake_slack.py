@@ -15,7 +15,6 @@ Socket Mode connects through ``apps.connections.open`` (``FakeSlack.socket_mode`
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -27,24 +26,19 @@ from bot.sandbox.clock import Clock
 from bot.sandbox.fake_socket_mode import FakeSocketMode
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.finder import SOURCES, Found, Source, candidates, find
+from bot.sandbox.recorded import Recorded
 from bot.sandbox.records import (
-    BlockRejection,
     Call,
-    Ephemeral,
     JsonDict,
-    Message,
-    ResponseUrlPost,
-    UploadedFile,
-    ViewRecord,
 )
 from bot.sandbox.server import FakeSlackServer
 from bot.sandbox.state import SLACK_TIERS, Settings, SlackState
-from bot.sandbox.workspace import BOT_SCOPES, BOT_TOKEN, DEFAULT_USER_ID, Workspace
+from bot.sandbox.workspace import BOT_SCOPES, BOT_TOKEN, DEFAULT_USER_ID, Token, Workspace
 
 T = TypeVar("T")
 
 
-class FakeSlack:
+class FakeSlack(Recorded):
     """The fake Slack server and everything it recorded; a context manager."""
 
     def __init__(
@@ -143,6 +137,21 @@ class FakeSlack:
     def settings(self) -> Settings:
         return self._state.settings
 
+    # -- workspaces -------------------------------------------------------------------------
+
+    def add_workspace(self, workspace: Workspace) -> Workspace:
+        """Hold another workspace beside the first: its own team, people, channels, tokens
+        and rate limits. A token sees its own workspace only (another's channel is
+        ``channel_not_found``); an OAuth install of its team issues a token for it."""
+        with self._state.lock:
+            return self._state.tenancy.add(workspace)
+
+    @property
+    def workspaces(self) -> dict[str, Workspace]:
+        """Every workspace the fake holds, by team id (the first one first)."""
+        with self._state.lock:
+            return dict(self._state.tenancy.by_team)
+
     @property
     def socket_mode(self) -> FakeSocketMode:
         """Socket Mode: the app's connections, envelopes to push, their acknowledgements."""
@@ -164,16 +173,23 @@ class FakeSlack:
         user: str | None = None,
         message_ts: str | None = None,
         ephemeral: bool = False,
+        team: str | None = None,
     ) -> str:
-        """A response URL for a command (or for the message ``message_ts`` clicked in)."""
+        """A response URL for a command (or for the message ``message_ts`` clicked in), in
+        ``team``'s workspace (the first one when not given)."""
         _ = self.root_url  # must be running: the URL names the port
         return self._state.new_response_url(
-            channel=channel, user=user, message_ts=message_ts, ephemeral=ephemeral
+            channel=channel, user=user, message_ts=message_ts, ephemeral=ephemeral, team=team
         )
 
-    def apply_command_ack(self, payload: JsonDict, *, channel: str, user: str) -> list[str]:
-        """Show a slash command's acknowledgement body; returns Block Kit errors, if any."""
-        return interactions.apply_command_ack(self._state, payload, channel=channel, user=user)
+    def apply_command_ack(
+        self, payload: JsonDict, *, channel: str, user: str, team: str | None = None
+    ) -> list[str]:
+        """Show a slash command's acknowledgement body (typed in ``team``'s workspace);
+        returns Block Kit errors, if any."""
+        return interactions.apply_command_ack(
+            self._state, payload, channel=channel, user=user, team=team
+        )
 
     def apply_view_ack(self, *, view_id: str, ack: JsonDict | None) -> list[str]:
         """Apply a view_submission acknowledgement (close, update, push, clear, errors)."""
@@ -197,8 +213,9 @@ class FakeSlack:
             records = self._state.records
             im_users = {
                 c.id: other
-                for c in self.workspace.channels.values()
-                if (other := self.workspace.im_user(c)) is not None
+                for ws in self._state.tenancy.by_team.values()
+                for c in ws.channels.values()
+                if (other := ws.im_user(c)) is not None
             }
             found = candidates(
                 views=list(records.views.values()),
@@ -213,9 +230,14 @@ class FakeSlack:
 
     # -- OAuth installs ---------------------------------------------------------------------
 
-    def enable_oauth(self, *, client_id: str, client_secret: str) -> None:
-        """Accept ``oauth.v2.access`` for the app with these credentials."""
-        self._state.oauth_app = api_oauth.OAuthApp(client_id=client_id, client_secret=client_secret)
+    def enable_oauth(
+        self, *, client_id: str, client_secret: str, token_rotation: bool = False
+    ) -> None:
+        """Accept ``oauth.v2.access`` for the app with these credentials; ``token_rotation``:
+        its bot tokens expire after 12 hours and are renewed with refresh tokens."""
+        self._state.oauth_app = api_oauth.OAuthApp(
+            client_id=client_id, client_secret=client_secret, token_rotation=token_rotation
+        )
 
     def authorize_install(
         self,
@@ -231,11 +253,28 @@ class FakeSlack:
         )
         return api_oauth.authorize(self._state, install)
 
+    def uninstall(self, team_id: str) -> None:
+        """The app is removed from ``team_id``: each of its tokens is answered
+        ``account_inactive`` from now on, and its refresh tokens are refused, as Slack does
+        (the app learns it from the ``app_uninstalled`` event the driver sends)."""
+        api_oauth.end_team(self._state, team_id)
+
     def deactivate_token(self, token: str = BOT_TOKEN) -> None:
         """Uninstall the app (or deactivate the workspace) for ``token``: every call with it
         is answered ``account_inactive`` from now on, as Slack does."""
+        self._token(token).inactive = True
+
+    def revoke_token(self, token: str = BOT_TOKEN) -> None:
+        """Revoke ``token`` (a workspace's admin did, or the app's tokens were revoked):
+        every call with it is answered ``token_revoked`` from now on, as Slack does."""
+        self._token(token).revoked = True
+
+    def _token(self, token: str) -> Token:
         with self._state.lock:
-            self.workspace.tokens[token].inactive = True
+            record = self._state.tenancy.find_token(token)
+        if record is None:
+            raise KeyError(f"no workspace of the fake has the token {token[:9]}…")
+        return record
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -271,80 +310,6 @@ class FakeSlack:
 
     def clear_faults(self) -> None:
         self._faults.clear()
-
-    # -- what was recorded ------------------------------------------------------------------
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._state.lock:
-            return list(self._state.records.calls)
-
-    def calls_to(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
-
-    def messages(self, channel: str | None = None, *, deleted: bool = False) -> list[Message]:
-        """Messages as they stand now (updates applied), oldest first."""
-        with self._state.lock:
-            return [
-                copy.deepcopy(m)
-                for m in self._state.records.messages
-                if (channel is None or m.channel == channel) and (deleted or not m.deleted)
-            ]
-
-    def ephemerals(self, user: str | None = None, *, channel: str | None = None) -> list[Ephemeral]:
-        with self._state.lock:
-            return [
-                copy.deepcopy(e)
-                for e in self._state.records.ephemerals
-                if (user is None or e.user == user)
-                and (channel is None or e.channel == channel)
-                and not e.deleted
-            ]
-
-    def views(self, user: str | None = None, *, open_only: bool = False) -> list[ViewRecord]:
-        """Modals and App Home views opened or published, each as it stands now."""
-        with self._state.lock:
-            return [
-                copy.deepcopy(v)
-                for v in self._state.records.views.values()
-                if (user is None or v.user == user) and not (open_only and v.closed)
-            ]
-
-    def open_modal(self, user: str) -> ViewRecord | None:
-        """The modal on top of ``user``'s stack, if any."""
-        with self._state.lock:
-            stack = self._state.records.modal_stacks.get(user) or []
-            return copy.deepcopy(self._state.records.views[stack[-1]]) if stack else None
-
-    def home(self, user: str) -> ViewRecord | None:
-        with self._state.lock:
-            view_id = self._state.records.homes.get(user)
-            return copy.deepcopy(self._state.records.views[view_id]) if view_id else None
-
-    @property
-    def uploaded_files(self) -> list[UploadedFile]:
-        with self._state.lock:
-            return list(self._state.records.files)
-
-    @property
-    def response_url_posts(self) -> list[ResponseUrlPost]:
-        with self._state.lock:
-            return list(self._state.records.response_url_posts)
-
-    @property
-    def rejections(self) -> list[BlockRejection]:
-        """Payloads refused for their Block Kit, with Slack-style error messages."""
-        with self._state.lock:
-            return list(self._state.records.rejections)
-
-    @property
-    def dm_counts(self) -> dict[str, int]:
-        """Messages the bot posted into each person's DM, by user id."""
-        with self._state.lock:
-            return dict(self._state.records.dm_counts)
-
-    def dm_count(self, user: str) -> int:
-        return self.dm_counts.get(user, 0)
 
     def reset(self) -> None:
         """Forget every call, message, view, file, trigger and fault; keep the workspace (and

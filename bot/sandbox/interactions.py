@@ -17,7 +17,7 @@ ACK = "ack"
 
 
 def apply_command_ack(
-    state: SlackState, payload: JsonDict, *, channel: str, user: str
+    state: SlackState, payload: JsonDict, *, channel: str, user: str, team: str | None = None
 ) -> list[str]:
     """Show a slash command's acknowledgement body; the Block Kit errors when refused."""
     try:
@@ -29,6 +29,7 @@ def apply_command_ack(
             source_ts=None,
             source_ephemeral=False,
             via=ACK,
+            team=team,
         )
     except ApiError as exc:
         return list(exc.extra.get("errors", [exc.error]))

@@ -28,6 +28,7 @@ _EMPTY_STATE: dict[str, JsonDict] = {
     "users_select": {"selected_user": None},
     "multi_users_select": {"selected_users": []},
     "conversations_select": {"selected_conversation": None},
+    "multi_conversations_select": {"selected_conversations": []},
     "channels_select": {"selected_channel": None},
     "datepicker": {"selected_date": None},
     "timepicker": {"selected_time": None},
@@ -87,6 +88,8 @@ def element_state(element: Mapping[str, Any], answer: object) -> JsonDict:
         return out | {"selected_options": [pick_option(element, w) for w in several]}
     if kind == "multi_users_select":
         return out | {"selected_users": several}
+    if kind == "multi_conversations_select":
+        return out | {"selected_conversations": several}
     key = next(iter(_EMPTY_STATE[kind]))
     return out | {key: str(answer)}
 
@@ -127,11 +130,41 @@ def element_action(
     return action(action_id=action_id, block_id=block_id, action_type=kind, **fields)
 
 
+#: Where an element keeps the value it opens with: an input left alone is submitted with it.
+_INITIAL = {
+    "plain_text_input": "initial_value",
+    "number_input": "initial_value",
+    "static_select": "initial_option",
+    "radio_buttons": "initial_option",
+    "checkboxes": "initial_options",
+    "multi_static_select": "initial_options",
+    "users_select": "initial_user",
+    "multi_users_select": "initial_users",
+    "conversations_select": "initial_conversation",
+    "multi_conversations_select": "initial_conversations",
+    "channels_select": "initial_channel",
+    "datepicker": "initial_date",
+    "timepicker": "initial_time",
+}
+
+
+def _initial(element: Mapping[str, Any]) -> object:
+    """The answer an untouched ``element`` holds, as :func:`element_state` takes it."""
+    value = element.get(_INITIAL.get(str(element.get("type")), ""))
+    if isinstance(value, dict):
+        return value.get("value")
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [option.get("value") for option in value]
+    return value
+
+
 def fill_modal(view: Mapping[str, Any], answers: Mapping[str, object]) -> dict[str, JsonDict]:
-    """``view.state.values`` for ``answers`` keyed by block_id; unanswered inputs stay empty.
+    """``view.state.values`` for ``answers`` keyed by block_id, as Slack sends it: an input
+    not answered keeps the value it opened with (``initial_*``), else it is empty.
 
     Values: text for text inputs, an option value (or its text) for selects and radio
-    buttons, a list of them for checkboxes, a user id for users_select.
+    buttons, a list of them for checkboxes, a user id for users_select, a list of ids for
+    multi_users_select and multi_conversations_select (``[]`` or None empties a field).
     """
     values: dict[str, JsonDict] = {}
     known: list[str] = []
@@ -143,7 +176,8 @@ def fill_modal(view: Mapping[str, Any], answers: Mapping[str, object]) -> dict[s
         if not isinstance(element, dict) or block_id is None:
             continue
         known.append(block_id)
-        state = element_state(element, answers.get(block_id))
+        answer = answers[block_id] if block_id in answers else _initial(element)
+        state = element_state(element, answer if answer != [] else None)
         values[block_id] = {str(element.get("action_id")): state}
     unknown = sorted(set(answers) - set(known))
     if unknown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ class Call:
     status: int
     at: float
     injected: bool = False
+    team: str | None = None
+    """The workspace the call's token acts for (None: no token, or one Slack does not know)."""
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,8 @@ class Message:
     via: str = "chat.postMessage"
     edits: int = 0
     deleted: bool = False
+    team: str = ""
+    """The workspace it was posted in."""
 
     def to_dict(self) -> JsonDict:
         """The message as Slack returns it in API responses and interaction payloads."""
@@ -167,3 +172,52 @@ class BlockRejection:
     method: str
     errors: tuple[str, ...]
     params: JsonDict
+
+
+@dataclass
+class ResponseUrl:
+    """A response URL and what it answers for (a command, or the message clicked in)."""
+
+    key: str
+    url: str
+    created_at: float
+    channel: str | None
+    user: str | None
+    message_ts: str | None = None
+    ephemeral: bool = False
+    uses: int = 0
+    team: str | None = None  # the workspace the command or click came from
+
+
+@dataclass
+class PendingUpload:
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+@dataclass
+class Trigger:
+    issued_at: float
+    user: str | None
+    used: bool = False
+
+
+@dataclass
+class Records:
+    """Everything the fake recorded since start or the last reset."""
+
+    calls: list[Call] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    ephemerals: list[Ephemeral] = field(default_factory=list)
+    views: dict[str, ViewRecord] = field(default_factory=dict)
+    modal_stacks: dict[str, list[str]] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
+    response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
+    response_url_posts: list[ResponseUrlPost] = field(default_factory=list)
+    uploads: dict[str, PendingUpload] = field(default_factory=dict)
+    files: list[UploadedFile] = field(default_factory=list)
+    rejections: list[BlockRejection] = field(default_factory=list)
+    dm_counts: Counter[str] = field(default_factory=Counter)

@@ -29,6 +29,7 @@ def apply_reply(
     source_ts: str | None,
     source_ephemeral: bool,
     via: str,
+    team: str | None = None,
 ) -> None:
     """Show a reply the way Slack would; raises ``ApiError`` for invalid blocks."""
     errors = validate_message(payload)
@@ -61,7 +62,8 @@ def apply_reply(
             raise ApiError("no_text", status=400)
         if payload.get("response_type") == "in_channel":
             state.add_message(
-                channel=state.channel(channel),
+                channel=state.channel(channel, state.tenancy.named(team)),
+                team=team,
                 text=text,
                 blocks=blocks or [],
                 via=via,
@@ -98,6 +100,7 @@ def post_to_response_url(state: SlackState, key: str, payload: JsonDict) -> tupl
                     source_ts=response_url.message_ts,
                     source_ephemeral=response_url.ephemeral,
                     via=RESPONSE_URL,
+                    team=response_url.team,
                 )
                 response_url.uses += 1
             except ApiError as exc:

@@ -55,6 +55,7 @@ T1, T2, T3, T4 = "tier1", "tier2", "tier3", "tier4"
 
 METHODS: dict[str, Method] = {
     "auth.test": Method(api_directory.auth_test),  # special: hundreds a minute
+    "auth.revoke": Method(api_oauth.revoke, tier=T3),
     "apps.connections.open": Method(
         fake_socket_mode.connections_open, ("connections:write",), T1, ("app",)
     ),
@@ -69,6 +70,7 @@ METHODS: dict[str, Method] = {
     "views.update": Method(api_views.update, tier=T4),
     "views.publish": Method(api_views.publish, tier=T4),
     "conversations.members": Method(api_directory.conversations_members, tier=T4),
+    "conversations.info": Method(api_directory.conversations_info, tier=T3),
     "conversations.open": Method(api_directory.conversations_open, ("im:write",), T3),
     "users.info": Method(api_directory.users_info, ("users:read",), T4),
     "users.list": Method(api_directory.users_list, ("users:read",), T2),
@@ -134,13 +136,15 @@ def call_api(
     if not token:
         return ApiError("not_authed")
     with state.lock:
-        record = state.workspace.tokens.get(token)
+        record = state.tenancy.find_token(token)
         if record is None:
             return ApiError("invalid_auth")
         if record.revoked:
             return ApiError("token_revoked")
         if record.inactive:
             return ApiError("account_inactive")
+        if record.expires_at is not None and state.clock() >= record.expires_at:
+            return ApiError("token_expired")
         if record.kind not in spec.token_kinds:
             return ApiError("not_allowed_token_type")
         missing = [s for s in spec.scopes if s not in record.scopes]
@@ -149,7 +153,9 @@ def call_api(
             return ApiError("missing_scope", needed=",".join(missing), provided=provided)
         try:
             state.rate_limit(method, spec.tier, record)
-            return spec.handler(state, ApiRequest(method=method, params=params, token=record))
+            workspace = state.tenancy.holder(record)
+            request = ApiRequest(method=method, params=params, token=record, workspace=workspace)
+            return spec.handler(state, request)
         except ApiError as exc:
             return exc
 
@@ -308,7 +314,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         *,
         injected: bool = False,
     ) -> Call:
-        now = self.server.state.clock()
+        state = self.server.state
+        now = state.clock()
+        with state.lock:
+            record = state.tenancy.find_token(token) if token else None
+            team = state.tenancy.team_of(record) if record is not None else None
         return Call(
             method=method,
             params=params,
@@ -317,6 +327,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status=status,
             at=now,
             injected=injected,
+            team=team,
         )
 
     def _send(self, status: int, body: JsonDict, headers: dict[str, str] | None = None) -> None:

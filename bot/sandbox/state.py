@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,18 +16,22 @@ from typing import Any
 from bot.sandbox.clock import Clock
 from bot.sandbox.faults import TokenBucket
 from bot.sandbox.ids import IdFactory
-from bot.sandbox.records import (
+from bot.sandbox.records import (  # PendingUpload, ResponseUrl: the API modules read them here
     BlockRejection,
     Call,
     Ephemeral,
     JsonDict,
     Message,
-    ResponseUrlPost,
+    PendingUpload,
+    Records,
+    ResponseUrl,
     SlackBlock,
-    UploadedFile,
-    ViewRecord,
+    Trigger,
 )
+from bot.sandbox.tenancy import Tenancy
 from bot.sandbox.workspace import BOT_ID, BOT_USER_ID, Channel, Token, Workspace
+
+__all__ = ["ApiError", "ApiRequest", "PendingUpload", "ResponseUrl", "SlackState"]
 
 
 class ApiError(Exception):
@@ -54,11 +57,13 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """A Web API call after parsing: method, decoded parameters and the caller's token."""
+    """A Web API call after parsing: method, decoded parameters, the caller's token and the
+    workspace that token belongs to (every lookup of a user or channel is made in it)."""
 
     method: str
     params: JsonDict
     token: Token
+    workspace: Workspace
 
 
 SLACK_TIERS: Mapping[str, float] = MappingProxyType(
@@ -95,54 +100,6 @@ class Settings:
     tier_rates: Mapping[str, float] | None = field(default_factory=lambda: dict(SLACK_TIERS))
 
 
-@dataclass
-class ResponseUrl:
-    """A response URL and what it answers for (a command, or the message clicked in)."""
-
-    key: str
-    url: str
-    created_at: float
-    channel: str | None
-    user: str | None
-    message_ts: str | None = None
-    ephemeral: bool = False
-    uses: int = 0
-
-
-@dataclass
-class PendingUpload:
-    file_id: str
-    filename: str
-    length: int
-    content: bytes | None = None
-
-
-@dataclass
-class _Trigger:
-    issued_at: float
-    user: str | None
-    used: bool = False
-
-
-@dataclass
-class Records:
-    """Everything the fake recorded since start or the last reset."""
-
-    calls: list[Call] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    ephemerals: list[Ephemeral] = field(default_factory=list)
-    views: dict[str, ViewRecord] = field(default_factory=dict)
-    modal_stacks: dict[str, list[str]] = field(default_factory=dict)
-    homes: dict[str, str] = field(default_factory=dict)
-    triggers: dict[str, _Trigger] = field(default_factory=dict)
-    response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
-    response_url_posts: list[ResponseUrlPost] = field(default_factory=list)
-    uploads: dict[str, PendingUpload] = field(default_factory=dict)
-    files: list[UploadedFile] = field(default_factory=list)
-    rejections: list[BlockRejection] = field(default_factory=list)
-    dm_counts: Counter[str] = field(default_factory=Counter)
-
-
 class SlackState:
     def __init__(
         self, *, workspace: Workspace, clock: Clock, settings: Settings, seed: int = 0
@@ -150,6 +107,8 @@ class SlackState:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.workspace = workspace
+        """The first workspace; others are added to ``tenancy``."""
+        self.tenancy = Tenancy(workspace)
         self.clock = clock
         self.settings = settings
         self.seed = seed
@@ -186,11 +145,12 @@ class SlackState:
             self.changed.notify_all()
 
     def rate_limit(self, method: str, tier: str | None, token: Token) -> None:
-        """Refuse a call over its tier's rate with 429 and ``Retry-After``, as Slack does."""
+        """Refuse a call over its tier's rate with 429 and ``Retry-After``, as Slack does:
+        counted per method and workspace."""
         bucket = self.tier_buckets.get(tier) if tier else None
         if bucket is None:
             return
-        key = f"{token.team_id or self.workspace.team_id} {method}"
+        key = f"{self.tenancy.team_of(token)} {method}"
         if not bucket.try_take(key):
             retry_after = str(bucket.retry_after(key))
             raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
@@ -198,10 +158,10 @@ class SlackState:
     def limit_posting(self, channel: Channel, token: Token) -> None:
         """``chat.postMessage``'s special limit: per channel, then per workspace; a refusal
         is a 429 with ``Retry-After`` in whole seconds, as Slack answers it."""
-        if self.post_rate is not None and not self.post_rate.try_take(channel.id):
+        team = self.tenancy.team_of(token)
+        if self.post_rate is not None and not self.post_rate.try_take(f"{team} {channel.id}"):
             retry_after = str(self.settings.retry_after)
             raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
-        team = token.team_id or self.workspace.team_id
         if self.post_workspace is not None and not self.post_workspace.try_take(team):
             retry_after = str(self.post_workspace.retry_after(team))
             raise ApiError("ratelimited", status=429, headers={"Retry-After": retry_after})
@@ -224,40 +184,46 @@ class SlackState:
 
     # -- workspace lookups ----------------------------------------------------------------
 
-    def channel(self, channel_id: object) -> Channel:
-        channel = self.workspace.channels.get(str(channel_id or ""))
+    def channel(self, channel_id: object, workspace: Workspace | None = None) -> Channel:
+        """A channel of ``workspace`` (the first one when not given): another workspace's
+        channel is not found, as in Slack."""
+        ws = workspace or self.workspace
+        channel = ws.channels.get(str(channel_id or ""))
         if channel is None:
             raise ApiError("channel_not_found")
         return channel
 
-    def dm_target(self, user_id: str) -> Channel:
+    def dm_target(self, user_id: str, workspace: Workspace | None = None) -> Channel:
         """The DM channel with a person, refusing bots and deactivated accounts."""
-        user = self.workspace.users.get(user_id)
+        ws = workspace or self.workspace
+        user = ws.users.get(user_id)
         if user is None:
             raise ApiError("user_not_found")
         if user.is_bot:
             raise ApiError("cannot_dm_bot")
         if user.deleted:
             raise ApiError("user_disabled")
-        return self.workspace.im_for(user_id)
+        return ws.im_for(user_id)
 
     def postable_channel(self, target: object, token: Token) -> Channel:
-        """Where a message to ``target`` (channel, DM or user id) lands, or the error."""
+        """Where a message to ``target`` (channel, DM or user id) lands, or the error: in the
+        token's workspace only."""
+        ws = self.tenancy.holder(token)
         target_id = str(target or "")
         if target_id.startswith("#"):
-            named = (c for c in self.workspace.channels.values() if c.name == target_id[1:])
+            named = (c for c in ws.channels.values() if c.name == target_id[1:])
             target_id = next((c.id for c in named if not c.is_im), target_id)
         if target_id[:1] in ("U", "W"):
-            if target_id not in self.workspace.users:
+            if target_id not in ws.users:
                 raise ApiError("channel_not_found")
-            return self.dm_target(target_id)
-        channel = self.channel(target_id)
+            return self.dm_target(target_id, ws)
+        channel = self.channel(target_id, ws)
         if channel.is_archived:
             raise ApiError("is_archived")
         if channel.is_im:
-            other = self.workspace.im_user(channel)
+            other = ws.im_user(channel)
             if other is not None:
-                self.dm_target(other)
+                self.dm_target(other, ws)
         elif BOT_USER_ID not in channel.members:
             if channel.is_private:
                 raise ApiError("channel_not_found")
@@ -304,7 +270,11 @@ class SlackState:
         thread_ts: str | None = None,
         attachments: list[JsonDict] | None = None,
         metadata: JsonDict | None = None,
+        team: str | None = None,
     ) -> Message:
+        """Record a message (``team``: the workspace it was posted in; the first one when
+        not given)."""
+        ws = self.tenancy.named(team)
         message = Message(
             channel=channel.id,
             ts=self.ids.ts(self.clock()),
@@ -316,9 +286,10 @@ class SlackState:
             attachments=copy.deepcopy(attachments),
             metadata=copy.deepcopy(metadata),
             via=via,
+            team=team or ws.team_id,
         )
         self.records.messages.append(message)
-        other = self.workspace.im_user(channel)
+        other = ws.im_user(channel)
         if other is not None:
             self.records.dm_counts[other] += 1
         return message
@@ -351,12 +322,12 @@ class SlackState:
         with self.lock:
             now = self.clock()
             trigger_id = self.ids.trigger_id(now)
-            self.records.triggers[trigger_id] = _Trigger(issued_at=now, user=user)
+            self.records.triggers[trigger_id] = Trigger(issued_at=now, user=user)
             return trigger_id
 
     def register_trigger_id(self, trigger_id: str, user: str | None) -> None:
         with self.lock:
-            self.records.triggers[trigger_id] = _Trigger(issued_at=self.clock(), user=user)
+            self.records.triggers[trigger_id] = Trigger(issued_at=self.clock(), user=user)
 
     def check_trigger(self, trigger_id: object) -> str | None:
         """The user a still-valid trigger id belongs to, or the error Slack gives."""
@@ -379,10 +350,11 @@ class SlackState:
         user: str | None,
         message_ts: str | None = None,
         ephemeral: bool = False,
+        team: str | None = None,
     ) -> str:
         with self.lock:
             serial = len(self.records.response_urls) + 1
-            key = f"{self.workspace.team_id}/{serial}/{self.ids.secret()}"
+            key = f"{team or self.workspace.team_id}/{serial}/{self.ids.secret()}"
             url = f"{self.root_url}actions/{key}"
             self.records.response_urls[key] = ResponseUrl(
                 key=key,
@@ -392,5 +364,6 @@ class SlackState:
                 user=user,
                 message_ts=message_ts,
                 ephemeral=ephemeral,
+                team=team,
             )
             return url

@@ -8,6 +8,11 @@ Configured in code::
     ws.add_usergroup("S0LEADS", handle="leads", users=["U0ALICE"])
     ws.add_token("xoxb-narrow", scopes={"chat:write"})
     ws.add_app_token("xapp-other", scopes=set())  # an app-level token without a scope
+
+A fake holds several workspaces (``FakeSlack.add_workspace``), each with its own team,
+people, channels, tokens and rate limits; a token sees only its own workspace::
+
+    other = Workspace(team_id="T0OTHER", team_domain="other", bot_token=None, app_token=None)
 """
 
 from __future__ import annotations
@@ -105,6 +110,8 @@ class Token:
     """The app was uninstalled or the workspace deactivated: Slack says ``account_inactive``."""
     team_id: str | None = None
     """The team the token was installed in (OAuth installs); None: the workspace's team."""
+    expires_at: float | None = None
+    """When a rotating token expires (the fake's clock): Slack says ``token_expired`` after."""
     kind: str = "bot"
     """``bot`` (``xoxb-``), or ``app`` for an app-level token (``xapp-``), which Slack takes
     only for ``apps.connections.open``; any other method answers it ``not_allowed_token_type``."""
@@ -113,7 +120,17 @@ class Token:
 class Workspace:
     """One team's users, channels, user groups and the tokens that may call the API."""
 
-    def __init__(self, *, team_id: str = TEAM_ID, team_domain: str = TEAM_DOMAIN) -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str = TEAM_ID,
+        team_domain: str = TEAM_DOMAIN,
+        bot_token: str | None = BOT_TOKEN,
+        app_token: str | None = APP_TOKEN,
+    ) -> None:
+        """``bot_token`` / ``app_token``: the tokens the workspace starts with (None: none,
+        as for a workspace that gets its bot token by installing over OAuth). Every workspace
+        a fake holds needs tokens of its own."""
         self.team_id = team_id
         self.team_domain = team_domain
         self.users: dict[str, User] = {}
@@ -121,8 +138,10 @@ class Workspace:
         self.usergroups: dict[str, Usergroup] = {}
         self.tokens: dict[str, Token] = {}
         self.add_user(BOT_USER_ID, name="debtpulse", real_name="debtpulse", is_bot=True)
-        self.add_token(BOT_TOKEN, scopes=BOT_SCOPES)
-        self.add_app_token(APP_TOKEN, scopes=APP_SCOPES)
+        if bot_token is not None:
+            self.add_token(bot_token, scopes=BOT_SCOPES)
+        if app_token is not None:
+            self.add_app_token(app_token, scopes=APP_SCOPES)
 
     @classmethod
     def default(cls) -> Workspace:

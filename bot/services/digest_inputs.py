@@ -127,7 +127,11 @@ def _previous(
     }
 
 
-def _runs(reader: Reader, *, team_id: str, titles: Mapping[str, str]) -> list[RunFigures]:
+def run_figures(
+    source: Session | Reader, *, team_id: str, titles: Mapping[str, str]
+) -> list[RunFigures]:
+    """The team's recent poll runs (open ones first), each with who answered out of whom."""
+    reader = reader_of(source)
     return [
         RunFigures(
             run.survey_id,
@@ -233,7 +237,7 @@ def gather(
         weekly_pain={ids[i]: t[-SPARK_WEEKS:] for i, t in weekly.items() if i in ids},
         previous=previous,
         previous_week=previous_week,
-        runs=_runs(reader, team_id=team_id, titles=survey_titles),
+        runs=run_figures(reader, team_id=team_id, titles=survey_titles),
         resolved=resolved_rows(groups, resolved),
         capacity=capacity,
         min_group=settings.min_group,

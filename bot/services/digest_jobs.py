@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.core.chart import ChartSeries, render_chart
 from bot.core.digest import DigestContent, assemble
@@ -78,10 +79,12 @@ def channels_of(runtime: Runtime, template: Digest) -> list[str]:
     return channels
 
 
-def digest_week(template: Digest, at: datetime) -> date:
-    """The week a digest sent at ``at`` is for: the Monday of ``at``'s date in the zone of
-    the template's schedule (Monday 09:00 in Sydney is still Sunday in UTC)."""
-    return week_start(at.astimezone(template.schedule.zone).date())
+def digest_week(template: Digest, at: datetime, zone: str | None = None) -> date:
+    """The week a digest sent at ``at`` is for: the Monday of ``at``'s date in ``zone`` (the
+    team's time zone, when it set one) or the zone of the template's schedule (Monday 09:00
+    in Sydney is still Sunday in UTC)."""
+    where = ZoneInfo(zone) if zone is not None else template.schedule.zone
+    return week_start(at.astimezone(where).date())
 
 
 def _titles(runtime: Runtime) -> dict[str, str]:
@@ -107,7 +110,7 @@ def _build(
         capacity=runtime.capacity,
         survey_titles=_titles(runtime),
         ranking=ranking,
-        week=week or digest_week(template, now),
+        week=week or digest_week(template, now, runtime.settings.timezone),
         roi=replace(context_for(runtime, team), today=now.date()),
     )
     content = assemble(gathered.inputs)
@@ -169,7 +172,7 @@ def post_digest(
     channels = channels_of(runtime, template)
     client = slack_client(runtime)
     now = runtime.clock()
-    week = digest_week(template, scheduled_for)
+    week = digest_week(template, scheduled_for, runtime.settings.timezone)
     team = runtime.posting_team()
     with runtime.transaction() as session:
         full = current_ranking(session, team_id=team, now=now, settings=runtime.score_settings)
@@ -207,7 +210,13 @@ def post_digest(
             )
         )
     for result in results:
-        logger.info("digest %s, week of %s: %s", template.id, week.isoformat(), result)
+        logger.info(
+            "digest %s, week of %s: %s",
+            template.id,
+            week.isoformat(),
+            result,
+            extra={"digest": template.id, "week": week.isoformat()},
+        )
     return results
 
 

@@ -8,7 +8,7 @@ snapshot; the callers only render the result (Block Kit, terminal text or JSON).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,8 +16,8 @@ from sqlmodel import Session
 from bot.core.display import ComponentLine, component_lines
 from bot.core.explain import Change
 from bot.core.priority import RankedItem
-from bot.core.score_settings import SIGNAL_KINDS, ScoreSettings
-from bot.services.ranking import SIGNAL_HORIZON_HALF_LIVES, Ranking, current_ranking
+from bot.core.score_settings import ScoreSettings
+from bot.services.ranking import Ranking, current_ranking, signal_since
 from bot.services.snapshots import why_change
 from storage import register, signals
 
@@ -67,17 +67,25 @@ def _signal_sources(
     record = ranking.records[key]
     if record.id is None or not ranking.inputs[key].signals:
         return {}
-    settings = ranking.settings
-    longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
-    since = ranking.now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
+    since = signal_since(ranking.now, ranking.settings)
     return signals.source_counts(session, team_id=team_id, debt_item_id=record.id, since=since)
 
 
 def explain_item(
-    session: Session, *, team_id: str, key: str, now: datetime, settings: ScoreSettings
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    now: datetime,
+    settings: ScoreSettings,
+    ranking: Ranking | None = None,
 ) -> Explanation:
-    """Explain the item ``key`` (as the register spells it) of ``team_id`` as of ``now``."""
-    ranking = current_ranking(session, team_id=team_id, now=now, settings=settings)
+    """Explain the item ``key`` (as the register spells it) of ``team_id`` as of ``now``.
+
+    ``ranking``: the team's whole ranking at ``now`` when the caller has it already (the
+    dashboard's item page reads its pain groups too); otherwise it is computed here."""
+    if ranking is None:
+        ranking = current_ranking(session, team_id=team_id, now=now, settings=settings)
     ranked = ranking.find(key)
     change = why_change(session, ranking=ranking, team_id=team_id, key=key)
     if ranked is None or change is None:

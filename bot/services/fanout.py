@@ -98,14 +98,20 @@ def _drain_lock(runtime: Runtime, team: str) -> threading.Lock:
 
 
 def deliver_due(
-    runtime: Runtime, *, wait: bool = False, stop: threading.Event | None = None
+    runtime: Runtime,
+    *,
+    wait: bool = False,
+    stop: threading.Event | None = None,
+    until: float | None = None,
 ) -> Drained:
     """Send every delivery of the posting workspace that is due, until none is due within
-    :data:`RETRY_HORIZON`, or ``stop`` is set.
+    :data:`RETRY_HORIZON`, ``stop`` is set, or (``until``, a ``time.monotonic()`` moment)
+    the drain's time is up: what it claimed by then is sent, the rest is the next drain's.
 
-    ``wait``: when another thread of this process is draining already, wait for it and drain
-    after (``open_poll``, whose caller reports what was sent); otherwise leave it to that one
-    (the tick and the worker's sender), which sends whatever comes due while it runs.
+    ``wait``: when another thread of this process is draining already, wait for it (until
+    ``until``, if given) and drain after (``open_poll``, whose caller reports what was
+    sent); otherwise leave it to that one (the tick and the worker's sender), which sends
+    whatever comes due while it runs.
     """
     team = runtime.posting_team()
     client = slack_client(runtime, retries=False)
@@ -116,7 +122,8 @@ def deliver_due(
         ):
             return Drained()
     lock = _drain_lock(runtime, team)
-    if not lock.acquire(blocking=wait):
+    patience = -1.0 if until is None or not wait else max(0.0, until - time.monotonic())
+    if not lock.acquire(blocking=wait, timeout=patience):
         return Drained(busy=True)
     began = time.monotonic()
     try:
@@ -131,7 +138,7 @@ def deliver_due(
                 "not sent again: they may have landed",
                 drained.interrupted,
             )
-        fan_out = _FanOut(runtime, team, client, drained, stop or threading.Event())
+        fan_out = _FanOut(runtime, team, client, drained, stop or threading.Event(), until)
         threads = [
             threading.Thread(target=fan_out.sender, name=f"debtpulse-send-{n}", daemon=True)
             for n in range(SENDERS)
@@ -162,6 +169,7 @@ class _FanOut:
     client: WebClient
     drained: Drained
     stop: threading.Event
+    until: float | None = None
     _runs: dict[int, _Run] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -175,7 +183,7 @@ class _FanOut:
     def _send_until_idle(self) -> None:
         runtime = self.runtime
         give_up_at: float | None = None  # while idle: when to stop waiting for more
-        while not self.stop.is_set():
+        while not self.stop.is_set() and (self.until is None or time.monotonic() < self.until):
             with runtime.transaction() as session:
                 claimed = deliveries.claim_next(session, team_id=self.team, now=runtime.clock())
                 start = (
@@ -326,6 +334,16 @@ class _FanOut:
             self.drained.note(outcome)
         if status in ("skipped", "failed"):
             problem = delivery_problem(claimed.recipient, status, error)
-            logger.warning("run %s: %s", claimed.poll_run_id, problem)
+            logger.warning(
+                "run %s: %s",
+                claimed.poll_run_id,
+                problem,
+                extra={"run_id": claimed.poll_run_id, "team": self.team, "slack_error": error},
+            )
         elif status == "pending":
-            logger.info("run %s: a message will be retried (%s)", claimed.poll_run_id, error)
+            logger.info(
+                "run %s: a message will be retried (%s)",
+                claimed.poll_run_id,
+                error,
+                extra={"run_id": claimed.poll_run_id, "team": self.team, "slack_error": error},
+            )

@@ -90,7 +90,7 @@ def close_poll(runtime: Runtime, run_id: int) -> Closed | None:
         )
     posted = post_results(runtime, run_id)
     problems = posted.problems if targets else (NO_RESULTS_CHANNEL,)
-    logger.info("run %s closed with %d respondents", run_id, answered)
+    logger.info("run %s closed with %d respondents", run_id, answered, extra={"run_id": run_id})
     return Closed(answered, posted.posted_in, problems)
 
 
@@ -166,9 +166,14 @@ def post_results(runtime: Runtime, run_id: int) -> Posted:
 
 
 def post_due_results(runtime: Runtime) -> None:
-    """The tick's part: post the results of closed runs that Slack did not take yet."""
+    """The tick's part: post the results of the team's closed runs that Slack did not take
+    yet."""
     with runtime.transaction(write=False) as session:
-        due = result_posts.runs_due(session, stale_before=runtime.clock() - SEND_TIMEOUT)
+        due = result_posts.runs_due(
+            session,
+            stale_before=runtime.clock() - SEND_TIMEOUT,
+            team_id=runtime.posting_team(),
+        )
     for run_id in due:
         try:
             post_results(runtime, run_id)

@@ -10,6 +10,7 @@ paced under Slack's limits, shared by every process that sends.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,20 +22,24 @@ from slack_sdk.errors import SlackApiError
 from bot.core.anonymity import participant
 from bot.core.polls import FrozenItem, freeze, recipient_due
 from bot.runtime import Runtime
-from bot.services import fanout
+from bot.services import fanout, per_team
 from bot.services.pacing import PACER, paced
 from bot.services.poll_close import close_poll, post_due_results
 from bot.services.ranking import current_ranking
-from bot.services.slack_calls import attempt, slack_client
+from bot.services.slack_calls import SEND_TIMEOUT, attempt, slack_client
 from bot.slack import poll_views
 from bot.slack.people import BeforeCall, channel_members, people_among, usergroup_members
 from bot.slack.rate_limits import POST_MESSAGE
-from storage import deliveries, held, polls, register
+from storage import deliveries, held, polls, register, result_posts
 from storage.models import PollRun
 from surveys import Survey
 
 logger = logging.getLogger(__name__)
 live_results = fanout.live_results  # the listeners read a run's live results from here
+
+TICK_SEND_S = 10.0
+"""How long one team's tick sends its due deliveries; the worker's sender sends the rest, so
+one team's backlog holds up no other team's closes and reminders."""
 
 
 def _survey(runtime: Runtime, survey_id: str) -> Survey:
@@ -152,12 +157,19 @@ def _due_times(
 
 
 def open_poll(
-    runtime: Runtime, survey_id: str, scheduled_for: datetime, *, source: str = "schedule"
+    runtime: Runtime,
+    survey_id: str,
+    scheduled_for: datetime,
+    *,
+    source: str = "schedule",
+    send_for: float | None = None,
 ) -> int | None:
     """Open the run of ``survey_id`` for ``scheduled_for`` once; its id when this call opened it.
 
     The run and every message are recorded first, then sent (:func:`fanout.deliver_due`):
-    what Slack did not take by the end is the next pass's."""
+    what Slack did not take by the end is the next pass's. ``send_for``: send for at most
+    that many seconds (0: none — the scheduler opens many workspaces' runs, then sends them
+    all at once), else until nothing is due soon."""
     survey = _survey(runtime, survey_id)
     client = slack_client(runtime)
     team, now = runtime.posting_team(), runtime.clock()
@@ -206,8 +218,10 @@ def open_poll(
         run.id,
         len(recipients),
         waiting,
+        extra={"survey": survey_id, "run_id": run.id, "team": run.team_id},
     )
-    fanout.deliver_due(runtime, wait=True)
+    until = None if send_for is None else time.monotonic() + send_for
+    fanout.deliver_due(runtime, wait=True, until=until)
     return run.id
 
 
@@ -243,7 +257,9 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
             continue
         assert delivery.id is not None
         with runtime.transaction() as session:
-            polls.note_reminder(session, delivery_id=delivery.id, covers=due, now=now)
+            claimed = polls.note_reminder(session, delivery_id=delivery.id, covers=due, now=now)
+        if not claimed:
+            continue  # another worker's tick sent this reminder
         reminder = poll_views.reminder_message(
             run_id=run.id,
             frozen=run.frozen,
@@ -266,22 +282,38 @@ def remind(runtime: Runtime, run: PollRun, now: datetime) -> int:
 
 
 def tick(runtime: Runtime) -> None:
-    """Due work from database state: close expired runs, remind, post results Slack did not
-    take at the close, send the deliveries that are due (unless a drain of this process is
-    at it already: the worker's sender, or a fan-out under way)."""
+    """Due work from database state, for every team that has some, each with its own runtime
+    and token, several teams at once (:mod:`bot.services.per_team`): :func:`tick_team`.
+    Then held anonymous answers that can no longer count expire."""
+    stale_before = runtime.clock() - SEND_TIMEOUT
+    with runtime.transaction(write=False) as session:
+        teams = set(polls.teams_with_open_runs(session))
+        teams |= set(result_posts.teams_due(session, stale_before=stale_before))
+    per_team.for_each_team(
+        runtime,
+        per_team.served(runtime, teams),
+        tick_team,
+        what=lambda team: f"the tick{per_team.in_team(runtime, team)}",
+    )
+    expire_held(runtime)
+
+
+def tick_team(runtime: Runtime) -> None:
+    """One team's due work: close its expired runs, remind, post results Slack did not take
+    at the close, and send its due deliveries for a while (unless a drain of this process is
+    at it already: the worker's sender, or a fan-out under way; the sender sends the rest)."""
     now = runtime.clock()
     with runtime.transaction(write=False) as session:
-        open_runs = polls.runs_with_status(session, status="open")
+        open_runs = polls.runs_with_status(session, status="open", team_id=runtime.posting_team())
     for run in open_runs:
         try:
             _tick_run(runtime, run, now)
         except Exception:  # one run's failure must not hold up the others
             logger.exception("run %s: the tick's work failed; the next tick tries again", run.id)
-    expire_held(runtime)
     post_due_results(runtime)
     if open_runs:
         try:
-            fanout.deliver_due(runtime)
+            fanout.deliver_due(runtime, until=time.monotonic() + TICK_SEND_S)
         except Exception:
             logger.exception("sending the due deliveries failed; the next tick tries again")
 

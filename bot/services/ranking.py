@@ -59,6 +59,12 @@ week_start = week_of
 """The Monday of ``day``'s ISO week (``storage.clock.week_of``)."""
 
 
+def signal_since(now: datetime, settings: ScoreSettings) -> datetime:
+    """The oldest signal the score reads at ``now``: ten half-lives of the slowest kind."""
+    longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
+    return now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
+
+
 def _pain_by_item(
     groups: list[aggregates.PainGroup],
     people: dict[int, int],
@@ -146,10 +152,9 @@ def current_ranking(
     )
     people = {i: max(named.get(i, 0), counted.get(i, 0)) for i in named.keys() | counted.keys()}
     pain, weekly = _pain_by_item(groups, people, now=now, s=settings)
-    longest = max(settings.signal_half_life_days.of(kind) for kind in SIGNAL_KINDS)
-    signal_since = now - timedelta(days=longest * SIGNAL_HORIZON_HALF_LIVES)
     signals: dict[int, list[SignalInput]] = defaultdict(list)
-    for row in aggregates.signal_rows(reader, team_id=team_id, since=signal_since):
+    since_signals = signal_since(now, settings)
+    for row in aggregates.signal_rows(reader, team_id=team_id, since=since_signals):
         signals[row.debt_item_id].append(SignalInput(row.kind, row.value, row.observed_at))
     team = team_context(pain.values(), settings=settings)
 

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.services import digest_jobs
 from bot.services.register import save_item
@@ -32,12 +33,15 @@ ACTOR = "review"
 
 
 def team_zone(runtime: Runtime, *, strict: bool = True) -> tzinfo:
-    """The team's time zone: that of its weekly digest's schedule (the week the team reads
-    its numbers in), or UTC when it has no digest template.
+    """The team's time zone: its own (``timezone``: ``/debt config``, DEBTPULSE_TIMEZONE)
+    when set, else that of its weekly digest's schedule (the week the team reads its numbers
+    in), or UTC when it has no digest template.
 
     ``strict=False`` (a register export, which only writes days down) answers UTC, logged,
     when the templates do not load, rather than refuse; a change that checks a day against
     today needs the real zone, and the template errors are raised."""
+    if runtime.settings.timezone is not None:
+        return ZoneInfo(runtime.settings.timezone)
     try:
         catalog = runtime.catalog
     except TemplateErrors:

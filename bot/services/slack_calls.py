@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
+from functools import lru_cache
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -44,7 +44,7 @@ PERMANENT = {
 MAX_TRIES = 10
 
 
-@cache
+@lru_cache(maxsize=4096)  # a client per workspace token (rotated tokens age out)
 def _client_for(base_url: str, token: str, retries: bool = True) -> WebClient:
     return make_client(base_url=base_url, token=token, retries=retries)
 
@@ -79,7 +79,7 @@ def try_call(what_failed: str, call: Callable[[], object]) -> str | None:
         call()
     except (SlackApiError, OSError) as exc:
         error = slack_error(exc)
-        logger.warning("%s (%s)", what_failed, error)
+        logger.warning("%s (%s)", what_failed, error, extra={"slack_error": error})
         return error
     return None
 

@@ -22,9 +22,9 @@ STATUS_NOTE = (
 
 def help_message(*, is_lead: bool) -> dict[str, Any]:
     everyone = [USAGE[name] for name in ("top", "show", "why", "roi", "polls")]
-    everyone.append("/debt digest preview")
+    everyone += ["/debt digest preview", USAGE["dashboard"]]
     leads = [USAGE[name] for name in ("add", "assess", "owner", "status", "poll", "export")]
-    leads += ["/debt digest post [force]", USAGE["signals"], USAGE["inbox"]]
+    leads += ["/debt digest post [force]", USAGE["signals"], USAGE["inbox"], USAGE["config"]]
     lines = [f"`{usage}`" for usage in everyone]
     blocks = [
         section("*debtpulse* ranks technical debt by risk, the team's pain and signals."),
@@ -33,7 +33,7 @@ def help_message(*, is_lead: bool) -> dict[str, Any]:
     # one line per form of a command ("send … | close …")
     lead_lines = "\n".join(f"`{form}`" for usage in leads for form in usage.split(" | "))
     lead_lines += "\n" + STATUS_NOTE
-    suffix = "" if is_lead else "\n_(leads only — ask a lead listed in DEBTPULSE_LEADS)_"
+    suffix = "" if is_lead else "\n_(leads only — ask one of this workspace's leads)_"
     blocks.append(section("*For leads*\n" + lead_lines + suffix))
     return message(blocks, "debtpulse commands")
 

@@ -30,9 +30,12 @@ SUBCOMMANDS = (
     "export",
     "signals",
     "inbox",
+    "dashboard",
+    "config",
 )
 LEAD_ONLY = frozenset(
     {"add", "assess", "owner", "status", "poll", "digest post", "export", "signals", "inbox"}
+    | {"config"}
 )
 USAGE = {
     "help": "/debt help",
@@ -54,6 +57,8 @@ USAGE = {
     "export": "/debt export",
     "signals": "/debt signals token [rotate]",
     "inbox": "/debt inbox",
+    "dashboard": "/debt dashboard",
+    "config": "/debt config",
 }
 MAX_TOP = 50
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[0-9]+$")
@@ -136,7 +141,7 @@ def parse(text: str) -> Command:
     if name not in SUBCOMMANDS:
         raise UsageError(f"unknown command {_shown(words[0])}", "/debt help")
     usage = USAGE[name]
-    if name in {"help", "add", "polls", "export", "inbox"}:
+    if name in {"help", "add", "polls", "export", "inbox", "dashboard", "config"}:
         _exact(rest, 0, name)
         return Command(name)
     if name == "top":

@@ -28,6 +28,7 @@ METHOD_TIERS: dict[str, int] = {
     "users.list": 2,
     "usergroups.users.list": 2,
     "conversations.members": 4,
+    "conversations.info": 3,
     "conversations.open": 3,
     "users.info": 4,
     "chat.update": 3,

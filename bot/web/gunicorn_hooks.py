@@ -18,6 +18,9 @@ interpreter lock back only when the thread holding it gives it up: by default af
 another request's parsing. With 0.5 ms, answers per second on PostgreSQL rose by a third and
 the p99 acknowledgement fell from ~100 to ~50 ms (``python -m bench.answers --database
 postgres``); the cost is more frequent switching between busy threads.
+
+``child_exit`` (in the arbiter) tells the metrics a worker has gone: its counts stay in
+``/metrics``'s totals, its live gauges leave them (``bot.cli.metrics_dir``).
 """
 
 from __future__ import annotations
@@ -78,3 +81,12 @@ def post_fork(server: Any, worker: Any) -> None:
         server.log.info("worker %s runs on any CPU (%s)", worker.pid, exc)
         return
     server.log.info("worker %s runs on CPU %s", worker.pid, cpu)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the arbiter: a worker ended (stopped, or died and is replaced)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.problems import InputRejected
 from bot.runtime import Runtime
+from bot.services import telemetry
 from bot.services.signals_in import parse_signal, store_signals
 from bot.web import api_auth
 from bot.web.api_auth import UNAVAILABLE, WRONG_TOKEN, Reply
@@ -30,6 +31,13 @@ DISABLED: Reply = api_auth.disabled("signals")
 
 
 def handle(runtime: Runtime, *, authorization: str, body: bytes, team: str | None) -> Reply:
+    """The reply to one ``POST /api/signals``, counted in ``debtpulse_signals_received``."""
+    status, payload = _handle(runtime, authorization=authorization, body=body, team=team)
+    telemetry.signal_received("api", status, payload)
+    return status, payload
+
+
+def _handle(runtime: Runtime, *, authorization: str, body: bytes, team: str | None) -> Reply:
     try:
         caller = api_auth.authorize(runtime, authorization, team, what="signals", invalid=INVALID)
     except api_auth.Refused as refused:

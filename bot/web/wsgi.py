@@ -4,7 +4,8 @@ Routes: ``POST /slack/events`` (slash commands, interactivity, events) and, with
 ``GET /slack/install`` and ``GET /slack/oauth_redirect`` — all through Bolt's WSGI adapter,
 which verifies every request's signature; ``POST /api/signals``; ``POST /api/metrics``;
 ``POST /api/hooks/<source>`` (the webhooks of GitHub, GitLab, Alertmanager, PagerDuty,
-Sentry and SonarQube); ``GET /healthz``.
+Sentry and SonarQube); ``GET /healthz``, ``GET /readyz`` and ``GET /metrics`` (``ops.py``);
+the web dashboard under ``/dash`` (``bot/web/dash/``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 
 from bot.listeners.app import INSTALL_PATH, REDIRECT_PATH
 from bot.runtime import Runtime
-from bot.web import hooks_api, metrics_api, signals_api
-from storage.db import sqlite_file
+from bot.web import dash, hooks_api, metrics_api, ops, signals_api
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -81,24 +80,18 @@ def make_wsgi_app(
     runtime: Runtime, bolt_app: App
 ) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
     slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
+    dash.keep_tokens_out_of_access_logs()
     slack_paths = {EVENTS_PATH}
     if runtime.settings.oauth_enabled:
         slack_paths |= {INSTALL_PATH, REDIRECT_PATH}
 
-    database_file = sqlite_file(runtime.engine.url)
-
-    def health(start_response: StartResponse) -> list[bytes]:
-        # An open SQLite connection still reads a deleted file: look for the file itself.
-        if database_file is not None and not database_file.exists():
-            logger.warning("health check: the SQLite database file is gone")
-            return _json(start_response, 503, {"ok": False, "database": "unavailable"})
-        try:
-            with runtime.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # the database is down: say so, without its URL
-            logger.warning("health check: database unavailable (%s)", exc.__class__.__name__)
-            return _json(start_response, 503, {"ok": False, "database": "unavailable"})
-        return _json(start_response, 200, {"ok": True, "database": "ok"})
+    def metrics(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        page = ops.metrics(runtime, authorization=environ.get("HTTP_AUTHORIZATION", ""))
+        headers = [("Content-Type", page.content_type), ("Content-Length", str(len(page.body)))]
+        start_response(
+            f"{page.status} {_REASONS.get(page.status, 'OK')}", [*headers, *page.headers]
+        )
+        return [page.body]
 
     def application(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -115,7 +108,13 @@ def make_wsgi_app(
                 return _json(start_response, 401, {"error": "invalid request"})
             return slack(environ, start_response)
         if path == "/healthz":
-            return health(start_response)
+            return _json(start_response, *ops.health(runtime))
+        if path == "/readyz":
+            return _json(start_response, *ops.readiness(runtime))
+        if path == "/metrics":
+            return metrics(environ, start_response)
+        if path == "/dash" or path.startswith("/dash/"):
+            return dash.serve(runtime, environ, start_response)
         if path == "/api/signals":
             if method != "POST":
                 return _json(start_response, 405, {"ok": False, "error": "use POST"})

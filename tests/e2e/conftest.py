@@ -87,7 +87,9 @@ def start_server(
 def server_env(fake: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEBTPULSE_"))}
     env.pop("DATABASE_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(
+        DEBTPULSE_METRICS_PORT="0",  # a worker or socket process: no metrics port unless asked
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake.base_url,

@@ -28,7 +28,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
     """Calls of open_poll, recorded instead of opening anything."""
     calls: list[Call] = []
 
-    def open_poll(runtime: Runtime, survey_id: str, scheduled_for: datetime) -> int:
+    def open_poll(runtime: Runtime, survey_id: str, scheduled_for: datetime, **_: object) -> int:
         calls.append((survey_id, scheduled_for))
         return len(calls)
 
