@@ -84,17 +84,30 @@ def upsert_item(
     return item, created
 
 
-def accepted_due(session: Session, *, on_or_before: date) -> list[DebtItem]:
-    """The ``accepted`` items of every team whose review date is ``on_or_before`` or earlier,
-    locked until the end of the transaction (PostgreSQL; SQLite's write transaction holds
-    the database), so a change made meanwhile is neither lost nor undone."""
-    query = (
-        select(DebtItem)
-        .where(DebtItem.status == "accepted", col(DebtItem.accepted_until) <= on_or_before)
-        .order_by(col(DebtItem.id))
-        .with_for_update()
+def accepted_due(
+    session: Session, *, on_or_before: date, team_id: str | None = None
+) -> list[DebtItem]:
+    """The ``accepted`` items (of ``team_id``, else of every team) whose review date is
+    ``on_or_before`` or earlier, locked until the end of the transaction (PostgreSQL;
+    SQLite's write transaction holds the database), so a change made meanwhile is neither
+    lost nor undone."""
+    query = select(DebtItem).where(
+        DebtItem.status == "accepted", col(DebtItem.accepted_until) <= on_or_before
     )
-    return list(session.exec(query))
+    if team_id is not None:
+        query = query.where(DebtItem.team_id == team_id)
+    return list(session.exec(query.order_by(col(DebtItem.id)).with_for_update()))
+
+
+def teams_with_accepted_due(session: Session, *, on_or_before: date) -> list[str]:
+    """The teams holding an ``accepted`` item whose review date is ``on_or_before`` or
+    earlier, sorted."""
+    query = (
+        select(DebtItem.team_id)
+        .where(DebtItem.status == "accepted", col(DebtItem.accepted_until) <= on_or_before)
+        .distinct()
+    )
+    return sorted(session.exec(query))
 
 
 def lock_keys(session: Session, *, team_id: str) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.services import digest_jobs
+from bot.services import digest_jobs, team_settings
 from bot.services.register import save_item
 from storage import register
 from surveys import TemplateErrors
@@ -62,12 +62,14 @@ class Reopened:
     review_date: date
 
 
-def reopen_due(session: Session, *, now: datetime, zone: tzinfo) -> list[Reopened]:
-    """Reopen every accepted item (of every team) whose review date is today in ``zone`` or
-    earlier, in the caller's transaction; returns what it reopened."""
+def reopen_due(
+    session: Session, *, now: datetime, zone: tzinfo, team_id: str | None = None
+) -> list[Reopened]:
+    """Reopen every accepted item (of ``team_id``, else of every team) whose review date is
+    today in ``zone`` or earlier, in the caller's transaction; returns what it reopened."""
     today = now.astimezone(zone).date()
     reopened = []
-    for item in register.accepted_due(session, on_or_before=today):
+    for item in register.accepted_due(session, on_or_before=today, team_id=team_id):
         review_date = item.accepted_until
         assert review_date is not None  # an accepted item has its date (a CHECK says so)
         save_item(
@@ -84,10 +86,20 @@ def reopen_due(session: Session, *, now: datetime, zone: tzinfo) -> list[Reopene
 
 
 def reopen_due_items(runtime: Runtime, *, now: datetime | None = None) -> list[Reopened]:
-    """The worker's review job: :func:`reopen_due` in one transaction, logged."""
-    zone = team_zone(runtime)
-    with runtime.transaction() as session:
-        reopened = reopen_due(session, now=now or runtime.clock(), zone=zone)
+    """The worker's review job: :func:`reopen_due` for each team holding an item that may
+    be due, in that team's time zone (``/debt config``'s, else its digest's), one
+    transaction per team; logged."""
+    now = now or runtime.clock()
+    # a day ahead: a zone east of UTC may already be in the next day
+    with runtime.transaction(write=False) as session:
+        teams = register.teams_with_accepted_due(
+            session, on_or_before=(now + timedelta(days=1)).date()
+        )
+    reopened: list[Reopened] = []
+    for team in teams:
+        zone = team_zone(team_settings.team_view(runtime, team))
+        with runtime.transaction() as session:
+            reopened += reopen_due(session, now=now, zone=zone, team_id=team)
     for item in reopened:
         log.info(
             "%s (team %s) reopened: its review date %s was reached",

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.jobs import scheduler as jobs
 from bot.runtime import Runtime
 from bot.services import register as register_service
-from bot.services import reviews
+from bot.services import reviews, team_settings
 from bot.services.ranking import current_ranking
 from storage.models import AuditEvent, DebtItem
 from tests.jobs.conftest import TEAM, Clock, MakeRuntime, digest_yaml
@@ -175,3 +175,18 @@ def test_a_failing_review_job_is_logged_not_raised(
     jobs.register(runtime)
     jobs.run_reviews()
     assert "reopening accepted items failed" in caplog.text
+
+
+def test_each_team_reopens_at_the_start_of_the_day_in_its_own_time_zone(
+    runtime: Runtime, clock: Clock
+) -> None:
+    # T0002 set its own zone (UTC): 1 March starts 13 hours later there than in Auckland
+    team_settings.set_value(runtime, "T0002", "timezone", "UTC", actor="U0LEAD", reason="test")
+    _arrange(runtime, [(TEAM, "Legacy CSV exporter", REVIEW), ("T0002", "Exporter", REVIEW)])
+    clock.now = LOCAL_MIDNIGHT + timedelta(minutes=30)  # 00:30 in Auckland, 11:30 UTC on 28 Feb
+    assert reviews.reopen_due_items(runtime) == [reviews.Reopened(TEAM, "DEBT-1", REVIEW)]
+    assert [status for _, _, status, _ in _items(runtime)] == ["open", "accepted"]
+
+    clock.now = datetime(2027, 3, 1, 0, 30, tzinfo=UTC)  # 00:30 on 1 March in UTC
+    assert reviews.reopen_due_items(runtime) == [reviews.Reopened("T0002", "DEBT-1", REVIEW)]
+    assert [status for _, _, status, _ in _items(runtime)] == ["open", "open"]
