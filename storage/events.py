@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from storage.dialect import insert
@@ -19,3 +20,13 @@ def first_delivery(session: Session, *, team_id: str, event_id: str, at: datetim
         .returning(InboundEvent.id)
     )
     return session.execute(statement).first() is not None
+
+
+def forget_delivery(session: Session, *, team_id: str, event_id: str) -> None:
+    """Forget that ``event_id`` was seen (its handling failed), so Slack's retry acts."""
+    session.execute(
+        delete(InboundEvent).where(
+            InboundEvent.team_id == team_id,  # type: ignore[arg-type]
+            InboundEvent.event_id == event_id,  # type: ignore[arg-type]
+        )
+    )

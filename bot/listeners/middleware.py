@@ -104,6 +104,14 @@ class TeamContexts:
         return view, leads
 
 
+def _forget(runtime: Runtime, team: str, event_id: str) -> None:
+    try:
+        with runtime.transaction() as session:
+            events.forget_delivery(session, team_id=team, event_id=event_id)
+    except Exception:
+        logger.exception("event %s failed and could not be forgotten: a retry is ignored", event_id)
+
+
 def install(app: App, runtime: Runtime) -> None:
     """Register the middleware on ``app``, in order."""
     teams = TeamContexts(runtime)
@@ -133,3 +141,15 @@ def install(app: App, runtime: Runtime) -> None:
         return next()
 
     app.use(prepare)  # one middleware: each one costs Bolt a call per request
+
+    def listener_failed(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+        """A listener's error, logged as Bolt does; when it was an event's (an uninstall,
+        say), the event is forgotten again, so Slack's retry of it acts instead of being
+        taken for a redelivery of an event handled already."""
+        logger.exception("a listener failed", exc_info=error)
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        team = context.get("team")
+        if event_id and team:
+            _forget(runtime, str(team), str(event_id))
+
+    app.error(listener_failed)

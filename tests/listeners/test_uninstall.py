@@ -4,12 +4,16 @@ until another token is configured."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from pydantic import SecretStr
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.runtime import Runtime
-from bot.services import workspaces
-from storage.models import AuditEvent, PollDelivery, TeamState
+from bot.services import team_lifecycle, workspaces
+from storage.models import AuditEvent, InboundEvent, PollDelivery, TeamState
 from tests.listeners.conftest import TEAM, Harness, InProcessDriver
 
 
@@ -38,3 +42,32 @@ def test_app_uninstalled_stops_the_tokens_workspace(
     renewed = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-installed-again")})
     again = Runtime(renewed, engine=harness.runtime.engine, default_team=TEAM)
     assert workspaces.active_teams(again) == [TEAM]
+
+
+def test_an_uninstall_whose_handling_failed_is_acted_on_when_slack_retries_it(
+    harness: Harness, member: InProcessDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = team_lifecycle.workspace_gone
+    calls = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE team_state", {}, Exception("database restarting"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(team_lifecycle, "workspace_gone", fails_once)
+    first = member.event({"type": "app_uninstalled"}, event_id="Ev0GONE")
+    assert first.status >= 500  # Slack will retry it
+    with harness.session() as session:  # not taken for handled: the retry will act
+        assert list(session.exec(select(InboundEvent))) == []
+    assert workspaces.active_teams(harness.runtime) == [TEAM]
+
+    retried = member.event(
+        {"type": "app_uninstalled"}, event_id="Ev0GONE", retry_num=1, retry_reason="http_error"
+    )
+    assert retried.status == 200
+    assert len(calls) == 2
+    assert workspaces.active_teams(harness.runtime) == []
+    with harness.session() as session:
+        assert session.exec(select(TeamState)).one().state == "uninstalled"
