@@ -37,10 +37,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_team_settings() -> None:
     """Each test reads a workspace's settings from its database, not from what this process
-    kept in memory for the previous test (the PostgreSQL test engine is shared)."""
-    from bot.services import team_settings
+    kept in memory for the previous test (the PostgreSQL test engine is shared), nor a
+    ranking kept for it."""
+    from bot.services import ranking_cache, team_settings
 
     team_settings.forget()
+    ranking_cache.forget()
 
 
 @pytest.fixture(scope="session")

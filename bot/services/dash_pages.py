@@ -19,12 +19,12 @@ from bot.core.digest import participation
 from bot.core.digest_model import Participation, RunFigures
 from bot.core.priority import ScoreBreakdown
 from bot.runtime import Runtime
+from bot.services import ranking_cache, reviews, roi
 from bot.services import register as register_service
-from bot.services import reviews, roi
 from bot.services.digest_inputs import CHART_WEEKS, run_figures, weekly_tallies, weeks_ending
 from bot.services.digest_roi import ROI_WEEKS
 from bot.services.explain import Explained, explain_item
-from bot.services.ranking import OPEN_STATUSES, current_ranking, signal_since, week_start
+from bot.services.ranking import OPEN_STATUSES, signal_since, week_start
 from storage import aggregates, dash_reads, digest_reads, polls, register
 from storage.models import DebtItem
 from storage.reader import reader_of
@@ -89,20 +89,20 @@ class RoiPage:
 def ranking_page(
     runtime: Runtime, team: str, *, category: str | None, component: str | None
 ) -> RankingPage:
-    now = runtime.clock()
     settings = runtime.score_settings
     with runtime.reading() as reader:
-        ranking = current_ranking(
+        ranking = ranking_cache.ranking(
             reader,
+            database=runtime.engine,
             team_id=team,
-            now=now,
+            now=runtime.clock(),
             settings=settings,
             category=category,
             component=component,
         )
         offered = dash_reads.components(reader, team_id=team, statuses=OPEN_STATUSES)
     items = [(ranked.rank, ranked.breakdown) for ranked in ranking.items]
-    return RankingPage(items, offered, category, component, settings.min_group, now)
+    return RankingPage(items, offered, category, component, settings.min_group, ranking.now)
 
 
 def _midnight(day: date) -> datetime:
@@ -119,7 +119,10 @@ def item_page(runtime: Runtime, team: str, key: str) -> ItemPage | None:
         if item is None or item.id is None:
             return None
         reader = reader_of(session)
-        ranking = current_ranking(reader, team_id=team, now=now, settings=settings)
+        ranking = ranking_cache.ranking(
+            reader, database=runtime.engine, team_id=team, now=now, settings=settings
+        )
+        now = ranking.now  # the page reads as of the ranking it shows
         explained = explain_item(
             session, team_id=team, key=key, now=now, settings=settings, ranking=ranking
         ).explained
