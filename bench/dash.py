@@ -29,6 +29,7 @@ import os
 import pstats
 import re
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -59,7 +60,21 @@ PAGES = [
     ("dash_item", "an item page", "/dash/items/{key}"),
     ("dash_polls", "polls", "/dash/polls"),
     ("dash_roi", "ROI", "/dash/roi"),
+    ("dash_ranking_changed", "the ranking, after a change", "/dash"),
+    ("dash_item_changed", "an item page, after a change", "/dash/items/{key}"),
 ]
+#: Pages timed just after something the ranking reads changed (a new audited change, in
+#: another workspace of the same database): the ranking is computed afresh for each GET.
+AFTER_CHANGE = {"dash_ranking_changed", "dash_item_changed"}
+
+
+def _touch(database: Path) -> None:
+    """A change the ranking must see: one audited change (of another workspace), committed."""
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "INSERT INTO audit_event (team_id, actor, action, subject, reason, at) "
+            "VALUES ('bench-other', 'bench', 'bench.change', '', '', '2026-01-01 00:00:00')"
+        )
 
 
 def _free_port() -> int:
@@ -180,7 +195,12 @@ def _worker_cpu(server: subprocess.Popen[bytes]) -> float | None:
 
 
 def cpu_per_get(
-    client: Client, server: subprocess.Popen[bytes], paths: dict[str, str], *, requests: int
+    client: Client,
+    server: subprocess.Popen[bytes],
+    paths: dict[str, str],
+    *,
+    requests: int,
+    database: Path,
 ) -> dict[str, float | None]:
     """The server's CPU time per GET of each path (``requests`` in a row): what a page costs
     whatever else the machine is doing, unlike its wall time."""
@@ -188,6 +208,8 @@ def cpu_per_get(
     for name, path in paths.items():
         before = _worker_cpu(server)
         for _ in range(requests):
+            if name in AFTER_CHANGE:
+                _touch(database)
             client.get(path)
         after = _worker_cpu(server)
         cpu[name] = None if before is None or after is None else (after - before) / requests
@@ -228,6 +250,7 @@ def measure(
     *,
     requests: int,
     warmup: int,
+    database: Path,
 ) -> dict[str, list[float]]:
     """Each page's and anchor's times, all taken in turn (A B C A B C …) after the warm-up,
     so that a busy moment of the machine weighs on all alike."""
@@ -239,8 +262,10 @@ def measure(
     for anchor in anchors.values():
         anchor()
 
-    def page(path: str) -> Callable[[], float]:
+    def page(path: str, changed: bool) -> Callable[[], float]:
         def once() -> float:
+            if changed:
+                _touch(database)
             took, status, _ = client.get(path)
             if status != 200:
                 raise SystemExit(f"GET {path}: {status}")
@@ -248,7 +273,7 @@ def measure(
 
         return once
 
-    timed = {name: page(path) for name, path in paths.items()} | anchors
+    timed = {name: page(path, name in AFTER_CHANGE) for name, path in paths.items()} | anchors
     times: dict[str, list[float]] = {name: [] for name in timed}
     for _ in range(requests):
         for name, action in timed.items():
@@ -320,8 +345,17 @@ def main(argv: list[str] | None = None) -> None:
             paths = {"healthz": "/healthz"}
             paths |= {name: page.format(key=keys[0].decode()) for name, _, page in PAGES}
             anchors = {"service": _ranking_service(path), "python": _python}
-            times = measure(client, paths, anchors, requests=args.requests, warmup=args.warmup)
-            cpu = cpu_per_get(client, process, paths, requests=args.requests)
+            # the pages as people click through them, then each just after a change (its
+            # ranking computed afresh): apart, as a change makes every kept ranking stale
+            kept = {name: p for name, p in paths.items() if name not in AFTER_CHANGE}
+            changed = {name: p for name, p in paths.items() if name in AFTER_CHANGE}
+            times = measure(
+                client, kept, anchors, requests=args.requests, warmup=args.warmup, database=path
+            )
+            times |= measure(
+                client, changed, {}, requests=args.requests, warmup=args.warmup, database=path
+            )
+            cpu = cpu_per_get(client, process, paths, requests=args.requests, database=path)
             client.close()
         finally:
             process.terminate()
