@@ -6,7 +6,7 @@ The dashboard computes the team's whole ranking for its ranking page and for eve
 assessment, item or audited register change has arrived since (``storage.change_marks``:
 one statement of primary-key lookups); it is computed by the same
 :func:`bot.services.ranking.current_ranking`, so nothing about anonymity changes — a kept
-ranking is one that was shown already, and the page says when it was computed.
+ranking is one that was shown already, and the ranking page says when it was computed.
 """
 
 from __future__ import annotations
