@@ -30,7 +30,10 @@ def _no_such_digest(digest: str | None, exc: LookupError) -> NoReturn:
 
 
 def _runtime(team: str | None) -> Runtime:
-    return cli_runtime(team).load(read_only=True)
+    """The workspace's runtime: its own settings (minimum group, channels, time zone)."""
+    from bot.services import team_settings
+
+    return team_settings.team_view(cli_runtime(team).load(read_only=True))
 
 
 def posting_runtime(team: str | None) -> Runtime:

@@ -55,7 +55,9 @@ def roi(
         if key is None:
             fail("--chart: draws one item's report; give a KEY")
         check_writable(chart, "--chart")
-    runtime = cli_runtime(team, clock=utcnow)
+    from bot.services import team_settings
+
+    runtime = team_settings.team_view(cli_runtime(team, clock=utcnow))
     ctx = roi_service.context_for(runtime, runtime.default_team)
     first = _since(since, ctx.today)
     with runtime.transaction(write=False) as session:
