@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlmodel import Session, col
 
 from storage.dialect import insert
-from storage.models import PollDelivery, PollRun
+from storage.models import PollDelivery, PollRun, metadata
 from storage.types import utcnow
 
 #: ``last_error`` of a delivery a sender has claimed and not yet marked.
@@ -80,34 +81,51 @@ def _due(now: datetime) -> Any:
     return or_(col(PollDelivery.due_at).is_(None), col(PollDelivery.due_at) <= now)
 
 
+_COLUMNS = metadata.tables["poll_delivery"].c
+#: The claim's two statements, built once: a sender runs them for every message, and a
+#: statement built anew costs its construction and its cache key each time.
+_CANDIDATE = (
+    select(col(PollDelivery.id))
+    .join(PollRun, col(PollRun.id) == col(PollDelivery.poll_run_id))
+    .where(
+        col(PollDelivery.team_id) == bindparam("team_id"),
+        col(PollDelivery.status) == "pending",
+        col(PollDelivery.last_error) != SENDING,
+        col(PollRun.status) == "open",
+        or_(col(PollDelivery.due_at).is_(None), col(PollDelivery.due_at) <= bindparam("now")),
+    )
+    .order_by(col(PollDelivery.id))
+    .limit(1)
+    .with_for_update(skip_locked=True, of=PollDelivery)
+)
+_CLAIM = (
+    update(PollDelivery)
+    .where(
+        col(PollDelivery.id) == bindparam("delivery_id"),
+        col(PollDelivery.status) == "pending",
+        col(PollDelivery.last_error) != SENDING,
+    )
+    .values(
+        last_error=SENDING,
+        attempts=col(PollDelivery.attempts) + 1,
+        updated_at=bindparam("now", type_=_COLUMNS["updated_at"].type),
+    )
+    .returning(
+        col(PollDelivery.id),
+        col(PollDelivery.poll_run_id),
+        col(PollDelivery.recipient),
+        col(PollDelivery.attempts),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def claim_next(session: Session, *, team_id: str, now: datetime) -> Claimed | None:
     """Claim the team's oldest delivery due at ``now`` (of an open run); None when none is."""
-    candidate = (
-        select(col(PollDelivery.id))
-        .join(PollRun, col(PollRun.id) == col(PollDelivery.poll_run_id))
-        .where(_waiting(team_id), _due(now))
-        .order_by(col(PollDelivery.id))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=PollDelivery)
-    )
-    delivery_id = session.execute(candidate).scalar_one_or_none()
+    delivery_id = session.execute(_CANDIDATE, {"team_id": team_id, "now": now}).scalar()
     if delivery_id is None:
         return None
-    row = session.execute(
-        update(PollDelivery)
-        .where(
-            col(PollDelivery.id) == delivery_id,
-            col(PollDelivery.status) == "pending",
-            col(PollDelivery.last_error) != SENDING,
-        )
-        .values(last_error=SENDING, attempts=col(PollDelivery.attempts) + 1, updated_at=now)
-        .returning(
-            col(PollDelivery.id),
-            col(PollDelivery.poll_run_id),
-            col(PollDelivery.recipient),
-            col(PollDelivery.attempts),
-        )
-    ).first()
+    row = session.execute(_CLAIM, {"delivery_id": delivery_id, "now": now}).first()
     return Claimed(*row) if row is not None else None
 
 
@@ -191,7 +209,30 @@ def finish(
         values["message_ts"] = message_ts
     if due_at is not _UNSET:
         values["due_at"] = due_at
-    session.execute(update(PollDelivery).where(col(PollDelivery.id) == delivery_id).values(values))
+    statement = _finishing(tuple(values))
+    session.execute(
+        statement,
+        {f"v_{name}": value for name, value in values.items()} | {"delivery_id": delivery_id},
+    )
+
+
+@cache
+def _finishing(names: tuple[str, ...]) -> Any:
+    """The UPDATE :func:`finish` runs for these columns, built once per set of columns."""
+    values: dict[str, Any] = {
+        name: (
+            col(PollDelivery.attempts) + 1
+            if name == "attempts"
+            else bindparam(f"v_{name}", type_=_COLUMNS[name].type)
+        )
+        for name in names
+    }
+    return (
+        update(PollDelivery)
+        .where(col(PollDelivery.id) == bindparam("delivery_id"))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def give_up_interrupted(session: Session, *, team_id: str, claimed_before: datetime) -> int:
