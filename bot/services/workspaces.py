@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
-from sqlalchemy import DateTime, String, column, func, inspect, select, table
 
 from bot.services import bot_tokens, team_settings
 from bot.services.bot_tokens import WorkspaceUnavailable
+from storage import installations as stored_installs
 from storage import purge, team_state
 from storage.models import TeamLifecycle
 
@@ -47,12 +47,6 @@ __all__ = [
 
 ACTIVE = TeamLifecycle.active.value
 PURGED = "purged"
-_INSTALLATIONS = table(
-    "slack_installations",
-    column("team_id", String),
-    column("team_name", String),
-    column("installed_at", DateTime),
-)
 
 
 class WorkspaceGone(WorkspaceUnavailable):
@@ -126,29 +120,10 @@ def effective_state(
 
 def installations(session: Session, *, team: str | None = None) -> dict[str, Installed]:
     """Each OAuth-installed workspace's newest install (``team``'s only, when given)."""
-    if not inspect(session.connection()).has_table(_INSTALLATIONS.name):
-        return {}
-    rows = _INSTALLATIONS.c
-    which = rows.team_id.is_not(None) if team is None else rows.team_id == team
-    newest = (
-        select(rows.team_id, func.max(rows.installed_at).label("at"))
-        .where(which)
-        .group_by(rows.team_id)
-        .subquery()
-    )
-    query = select(newest.c.team_id, newest.c.at, rows.team_name).join(
-        _INSTALLATIONS,
-        (rows.team_id == newest.c.team_id) & (rows.installed_at == newest.c.at),
-    )
-    found: dict[str, Installed] = {}
-    for team_id, at, name in session.execute(query):
-        found[str(team_id)] = Installed(name or None, _utc(at))
-    return found
-
-
-def _utc(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return {
+        team_id: Installed(name, at)
+        for team_id, (name, at) in stored_installs.newest_installs(session, team=team).items()
+    }
 
 
 def _token_team(runtime: Runtime) -> str:
